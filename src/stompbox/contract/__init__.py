@@ -1,0 +1,1 @@
+"""The typed messages every stompbox process exchanges; pure data, no I/O."""

@@ -1,0 +1,30 @@
+"""Names of every event stompbox publishes (topic = name)."""
+
+from __future__ import annotations
+
+import enum
+
+
+class EventName(enum.StrEnum):
+    # the seed's
+    PLUGIN_LOADED = "plugin_loaded"
+    PLUGIN_UNLOADED = "plugin_unloaded"
+    PARAMETER_CHANGED = "parameter_changed"
+    CONNECTION_CREATED = "connection_created"
+    CONNECTION_REMOVED = "connection_removed"
+    PEDALBOARD_CHANGED = "pedalboard_changed"
+    # ours
+    PEDALBOARD_LOADED = "pedalboard_loaded"
+    PLUGIN_BYPASSED = "plugin_bypassed"
+    PLUGIN_MOVED = "plugin_moved"
+    PRESET_LOADED = "preset_loaded"
+    OUTPUT_CHANGED = "output_changed"
+    AUDIO_STATUS = "audio_status"
+    ENGINE_STATUS = "engine_status"
+    # published by the bridge
+    ENGINE_CONNECTED = "engine_connected"
+    ENGINE_DISCONNECTED = "engine_disconnected"
+    ENGINE_FEEDBACK = "engine_feedback"  # raw feedback the bridge has no typed event for
+    ENGINE_LOG = "engine_log"
+    CPU_LOAD = "cpu_load"
+    MIDI_MAPPED = "midi_mapped"

@@ -1,0 +1,45 @@
+"""The session's model: plugin instances, connections and pedalboards (the seed's data structures).
+
+Port addresses in the model are stable across engine restarts: `<instance_id>:<symbol>` for a plugin
+port and `system:<port>` for a sound-card port. The bridge translates them to JACK names.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from .plugin import PortInfo
+
+SCHEMA_VERSION = 1
+
+
+class PluginInstance(msgspec.Struct, kw_only=True):
+    uri: str
+    instance_id: str
+    name: str
+    brand: str = ""
+    version: str = ""
+    parameters: dict[str, float] = msgspec.field(default_factory=dict)
+    ports: dict[str, PortInfo] = msgspec.field(default_factory=dict)  # audio/cv/midi, by symbol
+    available_parameters: dict[str, PortInfo] = msgspec.field(default_factory=dict)  # controls
+    outputs: dict[str, float] = msgspec.field(default_factory=dict)  # monitored output controls
+    x: float = 0.0
+    y: float = 0.0
+    enabled: bool = True
+    preset: str | None = None
+    created_at: str = ""
+
+
+class Connection(msgspec.Struct, frozen=True):
+    source: str  # an output port address
+    target: str  # an input port address
+
+
+class Pedalboard(msgspec.Struct, kw_only=True):
+    id: str
+    name: str
+    schema: int = SCHEMA_VERSION
+    plugins: list[PluginInstance] = msgspec.field(default_factory=list)
+    connections: list[Connection] = msgspec.field(default_factory=list)
+    created_at: str = ""
+    modified_at: str = ""

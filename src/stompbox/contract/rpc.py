@@ -1,0 +1,89 @@
+"""The RPC envelope and event envelope, and their decoding into typed values.
+
+Request  `{"id", "method", "params"}`  →  Response `{"id", "result"}` or `{"id", "error": ErrorBody}`.
+Event    `{"event", "seq", "timestamp", "data"}`, published with topic = event name.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import msgspec
+
+from .errors import ErrorBody, ValidationError
+
+T = TypeVar("T")
+
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+"""Largest RPC frame any stompbox server accepts; larger ones get a validation error."""
+
+
+class Request(msgspec.Struct, frozen=True, omit_defaults=True):
+    id: int | str
+    method: str
+    params: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class Response(msgspec.Struct, frozen=True, omit_defaults=True):
+    id: int | str | None
+    result: Any = None
+    error: ErrorBody | None = None
+
+
+class Event(msgspec.Struct, frozen=True):
+    event: str
+    seq: int
+    timestamp: str
+    data: dict[str, Any]
+
+
+class DecodeError(ValidationError):
+    """Bytes from a peer were not a valid message of the expected shape."""
+
+
+_encoder = msgspec.json.Encoder()
+_request_decoder = msgspec.json.Decoder(Request)
+_response_decoder = msgspec.json.Decoder(Response)
+_event_decoder = msgspec.json.Decoder(Event)
+
+
+def encode(obj: Any) -> bytes:
+    return _encoder.encode(obj)
+
+
+def _decode(decoder: msgspec.json.Decoder[T], data: bytes, what: str) -> T:
+    if len(data) > MAX_MESSAGE_BYTES:
+        raise DecodeError(f"{what} larger than {MAX_MESSAGE_BYTES} bytes")
+    try:
+        return decoder.decode(data)
+    except msgspec.DecodeError as exc:
+        raise DecodeError(f"malformed {what}: {exc}") from exc
+
+
+def decode_request(data: bytes) -> Request:
+    return _decode(_request_decoder, data, "request")
+
+
+def decode_response(data: bytes) -> Response:
+    return _decode(_response_decoder, data, "response")
+
+
+def decode_event(data: bytes) -> Event:
+    return _decode(_event_decoder, data, "event")
+
+
+def convert_params(params: Any, type_: type[T]) -> T:
+    """Turn a request's `params` into the handler's typed params, or raise ValidationError."""
+    try:
+        return msgspec.convert(params, type_)
+    except msgspec.ValidationError as exc:
+        raise ValidationError(f"invalid params: {exc}") from exc
+
+
+def to_builtins(obj: Any) -> Any:
+    return msgspec.to_builtins(obj)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

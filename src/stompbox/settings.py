@@ -1,0 +1,69 @@
+"""Typed configuration of every stompbox process, read once from `STOMPBOX_*` environment variables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _runtime_dir() -> Path:
+    base = os.environ.get("XDG_RUNTIME_DIR") or f"/tmp/stompbox-{os.getuid()}"
+    return Path(base) / "stompbox"
+
+
+def _data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "stompbox"
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "stompbox"
+
+
+class Settings(BaseSettings):
+    """Every knob of the stack. `STOMPBOX_<FIELD>` sets a field, e.g. STOMPBOX_ENGINE_PORT=5555."""
+
+    model_config = SettingsConfigDict(env_prefix="STOMPBOX_", extra="ignore")
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    runtime_dir: Path = Field(default_factory=_runtime_dir)
+    data_dir: Path = Field(default_factory=_data_dir)
+    cache_dir: Path = Field(default_factory=_cache_dir)
+
+    # engine (embedded, or a real mod-host at this address)
+    engine_host: str = "127.0.0.1"
+    engine_port: int = 5555
+    engine_feedback_port: int = 5556
+    engine_embedded: bool = True
+    engine_timeout: float = 10.0  # seconds for one engine command (add may take a while)
+
+    # ZeroMQ endpoints; empty = ipc://<runtime_dir>/<service>.rpc|.pub
+    bridge_rpc: str = ""
+    bridge_pub: str = ""
+    session_rpc: str = ""
+    session_pub: str = ""
+    rpc_timeout: float = 15.0
+    rpc_retries: int = 3
+    rpc_retry_delay: float = 0.2
+
+    # session
+    auto_create_pedalboard: bool = True
+
+    # web
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+
+    # JACK
+    jack_server: str = Field(default_factory=lambda: os.environ.get("JACK_DEFAULT_SERVER", "default"))
+    jack_driver: Literal["dummy", "alsa"] = "dummy"
+    jack_device: str = "hw:0"
+    jack_rate: int = 48000
+    jack_period: int = 128
+
+    def summary(self) -> str:
+        return "\n".join(f"  {k} = {v}" for k, v in self.model_dump().items())

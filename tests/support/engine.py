@@ -1,0 +1,1 @@
+"""Fixtures: engine (see module owner)."""

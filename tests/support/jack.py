@@ -1,0 +1,1 @@
+"""Fixtures: jack (see module owner)."""

@@ -1,0 +1,1 @@
+"""Fixtures: stack (see module owner)."""
