@@ -1,1 +1,22 @@
-"""Fixtures: jack (see module owner)."""
+"""Fixtures: one real jackd (dummy driver) per test run, under a unique server name."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from stompbox.jackd import JackServer
+
+
+@pytest.fixture(scope="session")
+def jack_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JackServer]:
+    name = f"stompbox-test-{os.getpid()}"
+    log = tmp_path_factory.mktemp("jack") / "jackd.log"
+    server = JackServer(name, log_path=log)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

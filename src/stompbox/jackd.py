@@ -1,0 +1,111 @@
+"""Start and stop a JACK server (dummy driver by default) under its own server name."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import jack
+
+
+class JackError(RuntimeError):
+    """jackd could not be started, or did not become ready in time."""
+
+
+def server_running(name: str) -> bool:
+    """True when a JACK server of this name answers a client."""
+    try:
+        client = jack.Client("stompbox-probe", servername=name, no_start_server=True)
+    except jack.JackError:
+        return False
+    client.close()
+    return True
+
+
+class JackServer:
+    """One jackd process. `start()` returns once a client can connect; `stop()` ends it.
+
+    If a server of that name is already running, `start()` uses it and `stop()` leaves it alone.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        driver: str = "dummy",
+        rate: int = 48000,
+        period: int = 128,
+        device: str = "hw:0",
+        log_path: Path | None = None,
+    ) -> None:
+        self.name = name
+        self.driver = driver
+        self.rate = rate
+        self.period = period
+        self.device = device
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.owned = False
+
+    def command(self) -> list[str]:
+        jackd = shutil.which("jackd") or "/usr/bin/jackd"
+        cmd = [jackd, "--no-realtime", "-n", self.name, "-d", self.driver]
+        cmd += ["-r", str(self.rate), "-p", str(self.period)]
+        if self.driver == "alsa":
+            cmd += ["-d", self.device]
+        return cmd
+
+    def start(self, timeout: float = 20.0) -> None:
+        os.environ["JACK_DEFAULT_SERVER"] = self.name
+        # a JACK client library must never auto-start a default server behind our back
+        os.environ.setdefault("JACK_NO_START_SERVER", "1")
+        if server_running(self.name):
+            return
+        out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        try:
+            self.proc = subprocess.Popen(
+                self.command(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        finally:
+            if self.log_path:
+                out.close()  # type: ignore[union-attr]
+        self.owned = True
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise JackError(f"jackd exited with {self.proc.returncode}: {self.command()}")
+            if server_running(self.name):
+                return
+            time.sleep(0.05)
+        self.stop()
+        raise JackError(f"jackd '{self.name}' not ready after {timeout} s")
+
+    async def async_start(self, timeout: float = 20.0) -> None:
+        await asyncio.to_thread(self.start, timeout)
+
+    def stop(self) -> None:
+        if not self.owned or self.proc is None:
+            return
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.proc = None
+        self.owned = False
+
+    def __enter__(self) -> JackServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
