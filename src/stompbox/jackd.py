@@ -32,6 +32,7 @@ class JackServer:
     """One jackd process. `start()` returns once a client can connect; `stop()` ends it.
 
     If a server of that name is already running, `start()` uses it and `stop()` leaves it alone.
+    Clients find it by name: set `JACK_DEFAULT_SERVER` (see `env()`) for child processes.
     """
 
     def __init__(
@@ -62,9 +63,6 @@ class JackServer:
         return cmd
 
     def start(self, timeout: float = 20.0) -> None:
-        os.environ["JACK_DEFAULT_SERVER"] = self.name
-        # a JACK client library must never auto-start a default server behind our back
-        os.environ.setdefault("JACK_NO_START_SERVER", "1")
         if server_running(self.name):
             return
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
@@ -88,6 +86,10 @@ class JackServer:
 
     async def async_start(self, timeout: float = 20.0) -> None:
         await asyncio.to_thread(self.start, timeout)
+
+    def env(self) -> dict[str, str]:
+        """Environment for a child process that should use this server and never start another."""
+        return {"JACK_DEFAULT_SERVER": self.name, "JACK_NO_START_SERVER": "1"}
 
     def stop(self) -> None:
         if not self.owned or self.proc is None:

@@ -16,6 +16,8 @@ def jack_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JackServer
     log = tmp_path_factory.mktemp("jack") / "jackd.log"
     server = JackServer(name, log_path=log)
     server.start()
+    # clients made by the tests (and their child processes) find this server by default
+    os.environ.update(server.env())
     try:
         yield server
     finally:
