@@ -1,4 +1,4 @@
-"""The `stompbox` command: run one process of the stack, or all of them supervised (`stompbox up`)."""
+"""The `stompbox` command: run one process of the stack, or all of them supervised (`up`)."""
 
 from __future__ import annotations
 
@@ -61,8 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return up_main(settings)
     module = importlib.import_module(f"stompbox.{args.command}.app")
-    result: int = module.main(settings)
-    return result
+    return int(module.main(settings))
 
 
 if __name__ == "__main__":
