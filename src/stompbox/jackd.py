@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import shutil
 import signal
 import subprocess
@@ -84,8 +83,8 @@ class JackServer:
         self.stop()
         raise JackError(f"jackd '{self.name}' not ready after {timeout} s")
 
-    async def async_start(self, timeout: float = 20.0) -> None:
-        await asyncio.to_thread(self.start, timeout)
+    async def async_start(self) -> None:
+        await asyncio.to_thread(self.start)
 
     def env(self) -> dict[str, str]:
         """Environment for a child process that should use this server and never start another."""

@@ -59,7 +59,9 @@ class Settings(BaseSettings):
     web_port: int = 8080
 
     # JACK
-    jack_server: str = Field(default_factory=lambda: os.environ.get("JACK_DEFAULT_SERVER", "default"))
+    jack_server: str = Field(
+        default_factory=lambda: os.environ.get("JACK_DEFAULT_SERVER", "default")
+    )
     jack_driver: Literal["dummy", "alsa"] = "dummy"
     jack_device: str = "hw:0"
     jack_rate: int = 48000
