@@ -1,0 +1,294 @@
+"""The RPC client: one DEALER socket with many calls in flight, replies matched to calls by id."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+from collections import Counter
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import msgspec
+import zmq
+import zmq.asyncio
+from zmq.utils.monitor import parse_monitor_message
+
+from stompbox.contract.errors import (
+    StompboxConnectionError,
+    StompboxError,
+    StompboxTimeoutError,
+    ValidationError,
+    error_from_body,
+)
+from stompbox.contract.rpc import MAX_MESSAGE_BYTES, Request, decode_response, encode
+
+from .endpoints import check_endpoint, ipc_path
+from .translate import zmq_errors
+from .wire import DELIMITER, split_reply
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+_LOST = zmq.EVENT_DISCONNECTED | zmq.EVENT_CONNECT_RETRIED | zmq.EVENT_CLOSED
+_MONITORED = _LOST | zmq.EVENT_HANDSHAKE_SUCCEEDED
+
+
+def _undelivered(message: str, endpoint: str) -> StompboxConnectionError:
+    return StompboxConnectionError(message, {"endpoint": endpoint, "delivered": False})
+
+
+def _was_delivered(exc: StompboxError) -> bool:
+    return not (isinstance(exc.data, dict) and exc.data.get("delivered") is False)
+
+
+class RpcClient:
+    """Call methods of the RpcServer at `endpoint`.
+
+    `async with client:` connects (lazily: the server may start later) and starts the client's
+    own reader task, which hands each reply to the waiting call by `id`; leaving the block fails
+    every pending call with StompboxConnectionError and closes the socket with linger 0.
+
+    Errors: the server's error body is raised as its StompboxError subclass; a call with no
+    reply within `timeout` raises StompboxTimeoutError; StompboxConnectionError means the server
+    is unreachable (ipc socket file missing, connection refused or lost) — fast, without waiting
+    for the timeout where libzmq reports it.
+
+    Retries: a request that was never handed to a connected server (`data["delivered"] is
+    False`) is retried up to `retries` times with exponential backoff from `retry_delay`; a
+    request that may have reached the server is retried after a timeout or a lost connection
+    only when the caller passes `idempotent=True`, so a set is never applied twice.
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        timeout: float = 15.0,
+        retries: int = 3,
+        retry_delay: float = 0.2,
+        context: zmq.asyncio.Context | None = None,
+    ) -> None:
+        self.endpoint = check_endpoint(endpoint)
+        self.timeout = timeout
+        self.retries = retries
+        self.retry_delay = retry_delay
+        self._context = context
+        self._socket: zmq.asyncio.Socket | None = None
+        self._monitor: zmq.asyncio.Socket | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._pending: dict[int, tuple[asyncio.Future[Any], asyncio.Future[Any]]] = {}
+        """request id → (reply future, send future)"""
+        self._ids = itertools.count(1)
+        self._connected = False
+        self._stats: Counter[str] = Counter()
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        context = self._context or zmq.asyncio.Context.instance()
+        with zmq_errors(f"connect {self.endpoint}"):
+            sock = context.socket(zmq.DEALER)
+            try:
+                sock.setsockopt(zmq.LINGER, 0)
+                sock.setsockopt(zmq.IMMEDIATE, 1)
+                sock.setsockopt(zmq.RECONNECT_IVL, 100)
+                sock.setsockopt(zmq.RECONNECT_IVL_MAX, 1000)
+                sock.setsockopt(zmq.SNDHWM, 10_000)
+                sock.setsockopt(zmq.RCVHWM, 10_000)
+                monitor = sock.get_monitor_socket(_MONITORED)
+                sock.connect(self.endpoint)
+            except BaseException:
+                sock.close(linger=0)
+                raise
+        self._socket, self._monitor = sock, monitor
+        self._reader = asyncio.create_task(
+            self._read(sock, monitor), name=f"rpc-client {self.endpoint}"
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.cancel()
+            await asyncio.gather(reader, return_exceptions=True)
+        self._fail_pending(f"client of {self.endpoint} closed", sent_too=True)
+        sock, monitor = self._socket, self._monitor
+        self._socket = self._monitor = None
+        if sock is not None:
+            with contextlib.suppress(zmq.ZMQError):
+                sock.disable_monitor()
+            sock.close(linger=0)
+        if monitor is not None:
+            monitor.close(linger=0)
+
+    # -- calls ----------------------------------------------------------------------------
+
+    async def call(
+        self,
+        method: str,
+        params: dict[str, Any] | msgspec.Struct | None = None,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+        idempotent: bool = False,
+        retries: int | None = None,
+    ) -> Any:
+        """Call `method` and return its result as builtins, or raise the server's StompboxError.
+
+        `timeout` (default: the client's) bounds each attempt. `retries` (default: the client's)
+        bounds retries of undelivered requests, and of timed-out ones when `idempotent`.
+        """
+        payload_params = {} if params is None else msgspec.to_builtins(params)
+        if not isinstance(payload_params, dict):
+            raise ValidationError(f"params of {method} must be a mapping or a Struct")
+        attempts = 1 + max(0, self.retries if retries is None else retries)
+        for attempt in range(attempts):
+            try:
+                return await self._call_once(method, payload_params, timeout or self.timeout)
+            except (StompboxTimeoutError, StompboxConnectionError) as exc:
+                retry_safe = idempotent or not _was_delivered(exc)
+                if attempt + 1 >= attempts or not retry_safe:
+                    raise
+                self._stats["retries"] += 1
+                await asyncio.sleep(self.retry_delay * (2**attempt))
+        raise AssertionError("unreachable")
+
+    async def call_typed(
+        self,
+        method: str,
+        params: dict[str, Any] | msgspec.Struct | None,
+        result_type: type[T],
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+        idempotent: bool = False,
+    ) -> T:
+        """`call`, then convert the result to `result_type` (ValidationError if it does not fit)."""
+        result = await self.call(method, params, timeout=timeout, idempotent=idempotent)
+        try:
+            return msgspec.convert(result, result_type)
+        except msgspec.ValidationError as exc:
+            raise ValidationError(f"{method}: unexpected result: {exc}") from exc
+
+    async def _call_once(self, method: str, params: dict[str, Any], timeout: float) -> Any:  # noqa: ASYNC109
+        sock = self._socket
+        if sock is None or self._reader is None:
+            raise StompboxConnectionError(f"client of {self.endpoint} is not open")
+        path = ipc_path(self.endpoint)
+        if path is not None and not path.exists():
+            self._stats["unreachable"] += 1
+            raise _undelivered(f"{self.endpoint} is not running (no socket file)", self.endpoint)
+        request_id = next(self._ids)
+        data = encode(Request(id=request_id, method=method, params=params))
+        if len(data) > MAX_MESSAGE_BYTES:
+            raise ValidationError(f"{method}: request of {len(data)} bytes exceeds the limit")
+        reply: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._stats["calls"] += 1
+        sent = False
+        send: asyncio.Future[Any] = asyncio.ensure_future(sock.send_multipart([DELIMITER, data]))
+        self._pending[request_id] = (reply, send)
+        try:
+            async with asyncio.timeout(timeout):
+                await asyncio.wait((send, reply), return_when=asyncio.FIRST_COMPLETED)
+                if not send.done():  # the connection failed before the request left
+                    send.cancel()
+                    reply.result()  # raises the undelivered StompboxConnectionError
+                try:
+                    send.result()
+                except zmq.ZMQError as exc:
+                    raise _undelivered(f"send to {self.endpoint}: {exc}", self.endpoint) from exc
+                sent = True
+                return await reply
+        except TimeoutError:
+            send.cancel()
+            self._stats["timeouts"] += 1
+            if not sent:
+                raise _undelivered(
+                    f"{self.endpoint} not reachable within {timeout:g}s (calling {method})",
+                    self.endpoint,
+                ) from None
+            raise StompboxTimeoutError(
+                f"{method} on {self.endpoint}: no reply within {timeout:g}s",
+                {"endpoint": self.endpoint, "method": method, "timeout": timeout},
+            ) from None
+        finally:
+            self._pending.pop(request_id, None)
+
+    # -- the reader task ------------------------------------------------------------------
+
+    async def _read(self, sock: zmq.asyncio.Socket, monitor: zmq.asyncio.Socket) -> None:
+        poller = zmq.asyncio.Poller()
+        poller.register(sock, zmq.POLLIN)
+        poller.register(monitor, zmq.POLLIN)
+        while True:
+            try:
+                ready = dict(await poller.poll())
+                if monitor in ready:
+                    self._on_monitor(parse_monitor_message(await monitor.recv_multipart()))
+                if sock in ready:
+                    self._on_reply(await sock.recv_multipart())
+            except zmq.ZMQError as exc:
+                log.warning("rpc client of %s: socket failed: %s", self.endpoint, exc)
+                self._fail_pending(f"{self.endpoint}: {exc}", sent_too=True)
+                return
+
+    def _on_monitor(self, event: Mapping[str, Any]) -> None:
+        kind = event["event"]
+        if kind == zmq.EVENT_HANDSHAKE_SUCCEEDED:
+            self._connected = True
+            self._stats["connects"] += 1
+        elif kind & _LOST:
+            was_connected, self._connected = self._connected, False
+            if was_connected:
+                self._stats["disconnects"] += 1
+            # ZMQ_IMMEDIATE: a request whose send has not completed was never handed to a peer.
+            # One whose send completed is on a connection: fail it only if that was lost.
+            self._fail_pending(f"connection to {self.endpoint} lost", sent_too=was_connected)
+
+    def _on_reply(self, frames: list[bytes]) -> None:
+        payload = split_reply(frames)
+        try:
+            if payload is None:
+                raise ValidationError("malformed reply frames")
+            response = decode_response(payload)
+        except StompboxError:
+            self._stats["malformed_replies"] += 1
+            return
+        entry = self._pending.get(response.id) if isinstance(response.id, int) else None
+        future = entry[0] if entry is not None else None
+        if future is None or future.done():
+            self._stats["orphan_replies"] += 1
+            return
+        if response.error is not None:
+            future.set_exception(error_from_body(response.error))
+        else:
+            future.set_result(response.result)
+
+    def _fail_pending(self, message: str, *, sent_too: bool) -> None:
+        """Fail pending calls not yet sent (undelivered) and, if `sent_too`, those sent as well."""
+        for reply, send in self._pending.values():
+            if reply.done():
+                continue
+            if not send.done() or send.cancelled() or send.exception() is not None:
+                reply.set_exception(_undelivered(message, self.endpoint))
+            elif sent_too:
+                reply.set_exception(StompboxConnectionError(message, {"endpoint": self.endpoint}))
+
+    def statistics(self) -> dict[str, Any]:
+        """Counters: calls, timeouts, retries, connects, disconnects, orphan/malformed replies."""
+        return {
+            "endpoint": self.endpoint,
+            "connected": self._connected,
+            "pending": len(self._pending),
+            **dict(self._stats),
+        }

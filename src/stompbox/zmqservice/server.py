@@ -1,0 +1,201 @@
+"""The RPC server: a ROUTER socket answering `{"id","method","params"}` requests concurrently."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import Any, Self
+
+import zmq
+import zmq.asyncio
+
+from stompbox.contract.errors import InternalError, NotFoundError, StompboxError
+from stompbox.contract.rpc import MAX_MESSAGE_BYTES, convert_params, decode_request
+
+from .endpoints import check_endpoint
+from .translate import zmq_errors
+from .wire import DELIMITER, error_reply, result_reply, salvage_id, split_request
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Any], Awaitable[Any]]
+"""`async def handler(params) -> result`; result must be msgspec-encodable."""
+
+MAX_CONCURRENT_HANDLERS = 256
+ZMQ_MAX_FRAME = 4 * MAX_MESSAGE_BYTES
+"""libzmq drops a peer sending a larger frame; up to this size we answer with a validation error."""
+SEND_TIMEOUT = 5.0
+
+
+class _Method:
+    __slots__ = ("handler", "params_type")
+
+    def __init__(self, handler: Handler, params_type: type[Any] | None) -> None:
+        self.handler = handler
+        self.params_type = params_type
+
+
+class RpcServer:
+    """Serve registered async handlers on a ROUTER socket bound to `endpoint`.
+
+    Use `async with server:` (binds) then `await server.run()` (serves until cancelled). Each
+    request runs in its own task of run()'s TaskGroup; at most `max_concurrency` run at once and
+    the socket is not read while that many are busy. Replies go out one at a time under a lock.
+    A request that cannot be parsed gets a validation error (with its id when one can be read),
+    an unknown method gets not_found, a handler's StompboxError its own body and any other
+    exception an internal error (logged with its traceback); the server keeps serving.
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        name: str,
+        max_concurrency: int = MAX_CONCURRENT_HANDLERS,
+        context: zmq.asyncio.Context | None = None,
+    ) -> None:
+        self.endpoint = check_endpoint(endpoint)
+        self.name = name
+        self._methods: dict[str, _Method] = {}
+        self._context = context
+        self._socket: zmq.asyncio.Socket | None = None
+        self._send_lock = asyncio.Lock()
+        self._slots = asyncio.Semaphore(max_concurrency)
+        self._max_concurrency = max_concurrency
+        self._in_flight = 0
+        self._stats: Counter[str] = Counter()
+
+    # -- registration ---------------------------------------------------------------------
+
+    def register(self, method: str, handler: Handler, params_type: type[Any] | None = None) -> None:
+        """Serve `method` with `handler`; params converted to `params_type` (raw dict if None)."""
+        if method in self._methods:
+            raise ValueError(f"method {method!r} registered twice on {self.name}")
+        self._methods[method] = _Method(handler, params_type)
+
+    @property
+    def methods(self) -> list[str]:
+        return sorted(self._methods)
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        context = self._context or zmq.asyncio.Context.instance()
+        with zmq_errors(f"{self.name}: bind {self.endpoint}"):
+            sock = context.socket(zmq.ROUTER)
+            try:
+                sock.setsockopt(zmq.LINGER, 0)
+                sock.setsockopt(zmq.MAXMSGSIZE, ZMQ_MAX_FRAME)
+                sock.setsockopt(zmq.RCVHWM, 10_000)
+                sock.setsockopt(zmq.SNDHWM, 10_000)
+                sock.bind(self.endpoint)
+            except BaseException:
+                sock.close(linger=0)
+                raise
+        self._socket = sock
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._socket is not None:
+            self._socket.close(linger=0)
+            self._socket = None
+
+    # -- serving --------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Receive and answer requests until cancelled."""
+        sock = self._socket
+        if sock is None:
+            raise RuntimeError("RpcServer.run() outside `async with server:`")
+        async with asyncio.TaskGroup() as tg:
+            while True:
+                await self._slots.acquire()
+                try:
+                    with zmq_errors(f"{self.name}: receive"):
+                        frames = await sock.recv_multipart()
+                except BaseException:
+                    self._slots.release()
+                    raise
+                self._stats["received"] += 1
+                identity, payload = split_request(frames)
+                if isinstance(payload, StompboxError):
+                    self._slots.release()
+                    self._stats["malformed"] += 1
+                    if identity is not None:
+                        await self._send(identity, error_reply(None, payload))
+                    continue
+                tg.create_task(self._serve(identity or b"", payload))
+
+    async def _serve(self, identity: bytes, payload: bytes) -> None:
+        self._in_flight += 1
+        self._stats["max_in_flight"] = max(self._stats["max_in_flight"], self._in_flight)
+        try:
+            reply = await self._dispatch(payload)
+            await self._send(identity, reply)
+        finally:
+            self._in_flight -= 1
+            self._slots.release()
+
+    async def _dispatch(self, payload: bytes) -> bytes:
+        request_id: int | str | None = None
+        method = "?"
+        try:
+            request = decode_request(payload)
+            request_id, method = request.id, request.method
+            entry = self._methods.get(method)
+            if entry is None:
+                raise NotFoundError(f"{self.name} has no method {method!r}", {"method": method})
+            params: Any = request.params
+            if entry.params_type is not None:
+                params = convert_params(params, entry.params_type)
+            result = await entry.handler(params)
+            try:
+                reply = result_reply(request_id, result)
+            except (TypeError, ValueError) as exc:
+                raise InternalError(f"{method}: result not encodable: {exc}") from exc
+            self._stats["ok"] += 1
+            return reply
+        except StompboxError as exc:
+            if request_id is None:
+                request_id = salvage_id(payload)
+                self._stats["malformed"] += 1
+            self._stats[f"error.{exc.type.value}"] += 1
+            return error_reply(request_id, exc)
+        except Exception as exc:
+            log.exception("%s: handler for %r raised", self.name, method)
+            self._stats["error.internal"] += 1
+            error = InternalError(f"{method} failed: {type(exc).__name__}: {exc}")
+            return error_reply(request_id, error)
+
+    async def _send(self, identity: bytes, reply: bytes) -> None:
+        sock = self._socket
+        if sock is None:
+            return
+        try:
+            async with self._send_lock, asyncio.timeout(SEND_TIMEOUT):
+                await sock.send_multipart([identity, DELIMITER, reply])
+            self._stats["replied"] += 1
+        except (zmq.ZMQError, TimeoutError) as exc:
+            self._stats["send_failed"] += 1
+            log.warning("%s: could not send a reply: %s", self.name, exc)
+
+    def statistics(self) -> dict[str, Any]:
+        """Counters for health checks: received, replied, ok, error.<type>, malformed, in flight."""
+        return {
+            "endpoint": self.endpoint,
+            "methods": len(self._methods),
+            "in_flight": self._in_flight,
+            "max_concurrency": self._max_concurrency,
+            **dict(self._stats),
+        }

@@ -1,0 +1,96 @@
+"""The seed's ZMQ Service: one named service's RPC server and event publisher, plus its peers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from contextlib import AsyncExitStack
+from types import TracebackType
+from typing import Any, Self
+
+import msgspec
+import zmq.asyncio
+
+from stompbox.contract.rpc import Event
+from stompbox.settings import Settings
+
+from .client import RpcClient
+from .endpoints import pub_endpoint, rpc_endpoint
+from .pubsub import Publisher, Subscriber
+from .server import Handler, RpcServer
+
+
+class ZmqService:
+    """RpcServer + Publisher on the endpoints derived from `name` ("bridge", "session", ...).
+
+    `register` handlers, then `async with service:` (binds both sockets) and `await service.run()`
+    (serves until cancelled). `client(other)` and `subscribe(other, topics)` build (unopened)
+    peers for another service, configured from the same settings; open them with `async with`.
+    """
+
+    def __init__(
+        self, name: str, settings: Settings, *, context: zmq.asyncio.Context | None = None
+    ) -> None:
+        self.name = name
+        self.settings = settings
+        self._context = context
+        self.rpc_endpoint = rpc_endpoint(name, settings)
+        self.pub_endpoint = pub_endpoint(name, settings)
+        self.server = RpcServer(self.rpc_endpoint, name=name, context=context)
+        self.publisher = Publisher(self.pub_endpoint, context=context)
+        self._stack: AsyncExitStack | None = None
+
+    def register(self, method: str, handler: Handler, params_type: type[Any] | None = None) -> None:
+        """Serve `method` (see RpcServer.register)."""
+        self.server.register(method, handler, params_type)
+
+    def publish(self, event: str, data: dict[str, Any] | msgspec.Struct | None = None) -> Event:
+        """Publish one event to every subscriber; sync, never blocks (see Publisher.publish)."""
+        return self.publisher.publish(event, data)
+
+    @property
+    def seq(self) -> int:
+        """The seq of the last event published (what a `state` reply should carry)."""
+        return self.publisher.seq
+
+    def client(self, other: str) -> RpcClient:
+        """An RpcClient for service `other`, with the settings' timeout and retries."""
+        return RpcClient(
+            rpc_endpoint(other, self.settings),
+            timeout=self.settings.rpc_timeout,
+            retries=self.settings.rpc_retries,
+            retry_delay=self.settings.rpc_retry_delay,
+            context=self._context,
+        )
+
+    def subscribe(self, other: str, topics: Iterable[str] = ()) -> Subscriber:
+        """A Subscriber to service `other`'s events of `topics` (all when empty)."""
+        return Subscriber(pub_endpoint(other, self.settings), topics, context=self._context)
+
+    async def __aenter__(self) -> Self:
+        async with AsyncExitStack() as stack:
+            await stack.enter_async_context(self.server)
+            await stack.enter_async_context(self.publisher)
+            self._stack = stack.pop_all()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        stack, self._stack = self._stack, None
+        if stack is not None:
+            await stack.aclose()
+
+    async def run(self) -> None:
+        """Serve RPC requests until cancelled."""
+        await self.server.run()
+
+    @property
+    def endpoints(self) -> str:
+        """`rpc=<endpoint> pub=<endpoint>`, for the "ready" log line."""
+        return f"rpc={self.rpc_endpoint} pub={self.pub_endpoint}"
+
+    def statistics(self) -> dict[str, Any]:
+        return {"rpc": self.server.statistics(), "pub": self.publisher.statistics()}
