@@ -1,0 +1,121 @@
+"""The LV2 plugin catalog: loaded from the disk cache when nothing changed, else (re)scanned."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import msgspec
+
+from stompbox.contract.plugin import PluginInfo, PluginSummary, summarize
+from stompbox.lv2.cache import CacheFile, cache_file, fingerprint, read_cache, write_cache
+from stompbox.lv2.rescan import ScanMode, refresh
+from stompbox.lv2.scan import DEFAULT_SAMPLE_RATE
+from stompbox.lv2.world import lv2_path as default_lv2_path
+
+log = logging.getLogger(__name__)
+
+
+class CatalogStats(msgspec.Struct, frozen=True, kw_only=True):
+    plugins: int
+    mode: ScanMode
+    seconds: float
+    rescanned: int = 0
+    cache_file: str = ""
+
+    @property
+    def cold(self) -> bool:
+        return self.mode is not ScanMode.WARM
+
+
+def _matches(s: PluginSummary, words: list[str]) -> bool:
+    hay = " ".join([s.name, s.brand, s.uri, *s.category]).casefold()
+    return all(w in hay for w in words)
+
+
+class Catalog:
+    """Every installed LV2 plugin, by URI. Build it with `Catalog.load(cache_dir)`."""
+
+    def __init__(self, plugins: list[PluginInfo], stats: CatalogStats) -> None:
+        self._plugins = sorted(plugins, key=lambda p: (p.name.casefold(), p.uri))
+        self._by_uri = {p.uri: p for p in self._plugins}
+        self._summaries = [summarize(p) for p in self._plugins]
+        self.stats = stats
+
+    @classmethod
+    def load(
+        cls,
+        cache_dir: Path,
+        sample_rate: int = DEFAULT_SAMPLE_RATE,
+        *,
+        lv2_path: list[Path] | None = None,
+    ) -> Catalog:
+        """Read the cache if every bundle is unchanged (lilv is not touched); otherwise rescan
+        the changed bundles' plugins (or everything) and rewrite the cache atomically."""
+        started = time.perf_counter()
+        path = default_lv2_path() if lv2_path is None else list(lv2_path)
+        file = cache_file(cache_dir, path, sample_rate)
+        stamps = fingerprint(path)
+        cached = read_cache(file)
+        result = refresh(cached, path, stamps, sample_rate)
+        if result.mode is not ScanMode.WARM:
+            fresh = CacheFile(
+                sample_rate=sample_rate,
+                lv2_path=[str(p) for p in path],
+                bundles=stamps,
+                plugins=result.plugins,
+            )
+            try:
+                write_cache(file, fresh)
+            except OSError as exc:  # a read-only cache dir costs speed, not function
+                log.warning("cannot write LV2 catalog cache %s: %s", file, exc)
+        stats = CatalogStats(
+            plugins=len(result.plugins),
+            mode=result.mode,
+            seconds=time.perf_counter() - started,
+            rescanned=result.rescanned,
+            cache_file=str(file),
+        )
+        log.info(
+            "LV2 catalog: %d plugins (%s, %d rescanned) in %.3f s",
+            stats.plugins,
+            stats.mode,
+            stats.rescanned,
+            stats.seconds,
+        )
+        return cls([c.info for c in result.plugins], stats)
+
+    def plugins(self) -> list[PluginInfo]:
+        return list(self._plugins)
+
+    def get(self, uri: str) -> PluginInfo | None:
+        return self._by_uri.get(uri)
+
+    def __len__(self) -> int:
+        return len(self._plugins)
+
+    def search(
+        self,
+        query: str = "",
+        category: str = "",
+        audio_inputs: int | None = None,
+        audio_outputs: int | None = None,
+    ) -> list[PluginSummary]:
+        """Summaries whose name/brand/uri/category contain every word of `query`
+        (case-insensitive), in `category` (case-insensitive) and with exactly the given
+        audio port counts; sorted by name."""
+        words = query.casefold().split()
+        cat = category.casefold().strip()
+        return [
+            s
+            for s in self._summaries
+            if (not words or _matches(s, words))
+            and (not cat or any(c.casefold() == cat for c in s.category))
+            and (audio_inputs is None or s.audio_inputs == audio_inputs)
+            and (audio_outputs is None or s.audio_outputs == audio_outputs)
+        ]
+
+    def categories(self) -> list[str]:
+        """Every category used by at least one plugin, sorted."""
+        return sorted({c for p in self._plugins for c in p.category}, key=str.casefold)
