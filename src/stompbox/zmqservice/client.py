@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-_LOST = zmq.EVENT_DISCONNECTED | zmq.EVENT_CONNECT_RETRIED | zmq.EVENT_CLOSED
+_LOST = zmq.EVENT_DISCONNECTED | zmq.EVENT_CONNECT_RETRIED
 _MONITORED = _LOST | zmq.EVENT_HANDSHAKE_SUCCEEDED
 
 
@@ -43,6 +43,22 @@ def _undelivered(message: str, endpoint: str) -> StompboxConnectionError:
 
 def _was_delivered(exc: StompboxError) -> bool:
     return not (isinstance(exc.data, dict) and exc.data.get("delivered") is False)
+
+
+class _Call:
+    """One call in flight: the future its reply resolves, and its send."""
+
+    __slots__ = ("reply", "send", "strikes")
+
+    def __init__(self, reply: asyncio.Future[Any], send: asyncio.Future[Any]) -> None:
+        self.reply = reply
+        self.send = send
+        self.strikes = 0
+
+    @property
+    def sent(self) -> bool:
+        send = self.send
+        return send.done() and not send.cancelled() and send.exception() is None
 
 
 class RpcClient:
@@ -80,8 +96,7 @@ class RpcClient:
         self._socket: zmq.asyncio.Socket | None = None
         self._monitor: zmq.asyncio.Socket | None = None
         self._reader: asyncio.Task[None] | None = None
-        self._pending: dict[int, tuple[asyncio.Future[Any], asyncio.Future[Any]]] = {}
-        """request id → (reply future, send future)"""
+        self._pending: dict[int, _Call] = {}
         self._ids = itertools.count(1)
         self._connected = False
         self._stats: Counter[str] = Counter()
@@ -123,7 +138,7 @@ class RpcClient:
         if reader is not None:
             reader.cancel()
             await asyncio.gather(reader, return_exceptions=True)
-        self._fail_pending(f"client of {self.endpoint} closed", sent_too=True)
+        self._fail_pending(f"client of {self.endpoint} closed", sent=True, unsent=True)
         sock, monitor = self._socket, self._monitor
         self._socket = self._monitor = None
         if sock is not None:
@@ -196,7 +211,7 @@ class RpcClient:
         self._stats["calls"] += 1
         sent = False
         send: asyncio.Future[Any] = asyncio.ensure_future(sock.send_multipart([DELIMITER, data]))
-        self._pending[request_id] = (reply, send)
+        self._pending[request_id] = _Call(reply, send)
         try:
             async with asyncio.timeout(timeout):
                 await asyncio.wait((send, reply), return_when=asyncio.FIRST_COMPLETED)
@@ -239,7 +254,7 @@ class RpcClient:
                     self._on_reply(await sock.recv_multipart())
             except zmq.ZMQError as exc:
                 log.warning("rpc client of %s: socket failed: %s", self.endpoint, exc)
-                self._fail_pending(f"{self.endpoint}: {exc}", sent_too=True)
+                self._fail_pending(f"{self.endpoint}: {exc}", sent=True, unsent=True)
                 return
 
     def _on_monitor(self, event: Mapping[str, Any]) -> None:
@@ -253,7 +268,8 @@ class RpcClient:
                 self._stats["disconnects"] += 1
             # ZMQ_IMMEDIATE: a request whose send has not completed was never handed to a peer.
             # One whose send completed is on a connection: fail it only if that was lost.
-            self._fail_pending(f"connection to {self.endpoint} lost", sent_too=was_connected)
+            what = "connection to {} lost" if was_connected else "cannot connect to {}"
+            self._fail_pending(what.format(self.endpoint), sent=was_connected, unsent=False)
 
     def _on_reply(self, frames: list[bytes]) -> None:
         payload = split_reply(frames)
@@ -265,7 +281,7 @@ class RpcClient:
             self._stats["malformed_replies"] += 1
             return
         entry = self._pending.get(response.id) if isinstance(response.id, int) else None
-        future = entry[0] if entry is not None else None
+        future = entry.reply if entry is not None else None
         if future is None or future.done():
             self._stats["orphan_replies"] += 1
             return
@@ -274,15 +290,21 @@ class RpcClient:
         else:
             future.set_result(response.result)
 
-    def _fail_pending(self, message: str, *, sent_too: bool) -> None:
-        """Fail pending calls not yet sent (undelivered) and, if `sent_too`, those sent as well."""
-        for reply, send in self._pending.values():
-            if reply.done():
+    def _fail_pending(self, message: str, *, sent: bool, unsent: bool) -> None:
+        """Fail pending calls: those already sent if `sent`; unsent ones if `unsent`, else on
+        their second connection failure (one failure may be a stale event from before the call).
+        """
+        for call in self._pending.values():
+            if call.reply.done():
                 continue
-            if not send.done() or send.cancelled() or send.exception() is not None:
-                reply.set_exception(_undelivered(message, self.endpoint))
-            elif sent_too:
-                reply.set_exception(StompboxConnectionError(message, {"endpoint": self.endpoint}))
+            if call.sent:
+                if sent:
+                    error = StompboxConnectionError(message, {"endpoint": self.endpoint})
+                    call.reply.set_exception(error)
+                continue
+            call.strikes += 1
+            if unsent or call.strikes >= 2:
+                call.reply.set_exception(_undelivered(message, self.endpoint))
 
     def statistics(self) -> dict[str, Any]:
         """Counters: calls, timeouts, retries, connects, disconnects, orphan/malformed replies."""

@@ -81,6 +81,7 @@ class Publisher:
                 sock.setsockopt(zmq.LINGER, 0)
                 sock.setsockopt(zmq.SNDHWM, PUB_HWM)
                 sock.bind(self.endpoint)
+                self.endpoint = sock.getsockopt_string(zmq.LAST_ENDPOINT)
             except BaseException:
                 sock.close(linger=0)
                 raise

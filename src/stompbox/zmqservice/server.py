@@ -92,6 +92,8 @@ class RpcServer:
                 sock.setsockopt(zmq.RCVHWM, 10_000)
                 sock.setsockopt(zmq.SNDHWM, 10_000)
                 sock.bind(self.endpoint)
+                # the bound address, e.g. the port chosen for `tcp://127.0.0.1:*`
+                self.endpoint = sock.getsockopt_string(zmq.LAST_ENDPOINT)
             except BaseException:
                 sock.close(linger=0)
                 raise

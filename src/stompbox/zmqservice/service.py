@@ -33,10 +33,8 @@ class ZmqService:
         self.name = name
         self.settings = settings
         self._context = context
-        self.rpc_endpoint = rpc_endpoint(name, settings)
-        self.pub_endpoint = pub_endpoint(name, settings)
-        self.server = RpcServer(self.rpc_endpoint, name=name, context=context)
-        self.publisher = Publisher(self.pub_endpoint, context=context)
+        self.server = RpcServer(rpc_endpoint(name, settings), name=name, context=context)
+        self.publisher = Publisher(pub_endpoint(name, settings), context=context)
         self._stack: AsyncExitStack | None = None
 
     def register(self, method: str, handler: Handler, params_type: type[Any] | None = None) -> None:
@@ -86,6 +84,16 @@ class ZmqService:
     async def run(self) -> None:
         """Serve RPC requests until cancelled."""
         await self.server.run()
+
+    @property
+    def rpc_endpoint(self) -> str:
+        """Where the RPC server listens (the bound address once entered)."""
+        return self.server.endpoint
+
+    @property
+    def pub_endpoint(self) -> str:
+        """Where the publisher publishes (the bound address once entered)."""
+        return self.publisher.endpoint
 
     @property
     def endpoints(self) -> str:
