@@ -1,0 +1,157 @@
+"""`stompbox engine`: the embedded mod-host-compatible engine as one application object."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Coroutine
+from types import TracebackType
+from typing import Any
+
+from stompbox.modhost.feedback import CpuLoadFb
+from stompbox.settings import Settings
+
+from .commands import CONCURRENT, Dispatcher
+from .core import EngineCore
+from .feedback import FeedbackPump, FeedbackQueue
+from .jackwatch import JackWatch
+from .plugins import PluginData
+from .server import EngineServer
+
+log = logging.getLogger(__name__)
+
+CPU_LOAD_PERIOD = 0.5
+CPU_SAMPLE = 0.1
+
+
+class Engine:
+    """JACK client, LV2 metadata, instances, TCP servers: `async with e: await e.run()`."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        server = settings.jack_server if settings.jack_server != "default" else None
+        if server:
+            os.environ["JACK_DEFAULT_SERVER"] = server  # inherited by every jalv
+        os.environ.setdefault("JACK_NO_START_SERVER", "1")
+        self.jack = JackWatch(server)
+        self.feedback = FeedbackQueue()
+        self.pump = FeedbackPump(self.feedback)
+        self._tg: asyncio.TaskGroup | None = None
+        self.plugins: PluginData | None = None
+        self.core: EngineCore | None = None
+        self.dispatcher: Dispatcher | None = None
+        self.server: EngineServer | None = None
+
+    async def __aenter__(self) -> Engine:
+        await asyncio.to_thread(self.jack.open)
+        self.plugins = PluginData(self.settings.cache_dir, self.jack.samplerate)
+        await asyncio.to_thread(self.plugins.open_world)
+        self.core = EngineCore(self.jack, self.plugins, self.feedback, self._spawn)
+        self.dispatcher = Dispatcher(self.core)
+        s = self.settings
+        self.server = EngineServer(
+            s.engine_host,
+            s.engine_port,
+            s.engine_feedback_port,
+            self.dispatcher.execute,
+            CONCURRENT,
+            self.pump,
+        )
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.shutdown()
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        if self._tg is None:
+            coro.close()
+            raise RuntimeError("engine is not running")
+        self._tg.create_task(coro)
+
+    async def run(self) -> None:
+        assert self.server is not None
+        assert self.plugins is not None
+        async with asyncio.TaskGroup() as tg:
+            self._tg = tg
+            await self.server.start()
+            tg.create_task(self.pump.run())
+            tg.create_task(self._cpu_load_loop())
+            tg.create_task(self._watch_jack())
+            tg.create_task(asyncio.to_thread(self.plugins.load_catalog))
+            s = self.settings
+            print(
+                f"engine ready on {s.engine_host}:{s.engine_port} "
+                f"(feedback {s.engine_feedback_port}, JACK server {s.jack_server})",
+                file=sys.stderr,
+                flush=True,
+            )
+            try:
+                await asyncio.Future()  # until cancelled
+            finally:
+                await self.shutdown()
+
+    async def shutdown(self) -> None:
+        if self.server is not None:
+            await self.server.close()
+        if self.core is not None:
+            await self.core.close_all()
+        self.jack.close()
+        if self.plugins is not None:
+            self.plugins.close()
+
+    async def _cpu_load_loop(self) -> None:
+        peak = 0.0
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(CPU_SAMPLE)
+            d = self.dispatcher
+            if d is None or not d.cpu_load_feature:
+                peak, last = 0.0, time.monotonic()
+                continue
+            load = self.jack.cpu_load()
+            peak = max(peak, load)
+            if time.monotonic() - last >= CPU_LOAD_PERIOD:
+                self.feedback.put(CpuLoadFb(load, peak, self.jack.xruns))
+                peak, last = 0.0, time.monotonic()
+
+    async def _watch_jack(self) -> None:
+        gone = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def notify() -> None:
+            loop.call_soon_threadsafe(gone.set)
+
+        self.jack.on_shutdown = notify
+        if self.jack.shutdown.is_set():
+            gone.set()
+        await gone.wait()
+        raise RuntimeError("the JACK server went away")
+
+
+async def _main(settings: Settings) -> int:
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        async with Engine(settings) as engine:
+            await engine.run()
+    except asyncio.CancelledError:
+        log.info("engine stopped")
+        return 0
+    return 0
+
+
+def main(settings: Settings) -> int:
+    try:
+        return asyncio.run(_main(settings))
+    except Exception as exc:
+        log.error("engine failed: %s", exc)
+        return 1

@@ -1,0 +1,212 @@
+"""The engine's state and operations: instances (one jalv each), the JACK graph, bypass, deaths."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from stompbox.modhost.errors import ErrorCode
+from stompbox.modhost.feedback import LogFb, OutputSetFb
+
+from .feedback import FeedbackQueue
+from .graph import Graph, diff
+from .instances import (
+    MAX_INSTANCE,
+    REMOVE_ALL_LIMIT,
+    RESERVED,
+    Instance,
+    Layout,
+    client_name,
+)
+from .jackwatch import JackWatch
+from .jalv import JalvError, JalvProcess
+from .plugins import PluginData
+
+log = logging.getLogger(__name__)
+
+Spawner = Callable[[Coroutine[Any, Any, None]], object]
+
+
+class EngineCore:
+    """Owns every instance and the logical/physical connection graph.
+
+    `spawn` starts a background coroutine under the owner's TaskGroup (the jalv console readers).
+    """
+
+    def __init__(
+        self,
+        jack: JackWatch,
+        plugins: PluginData,
+        feedback: FeedbackQueue,
+        spawn: Spawner,
+        *,
+        start_timeout: float = 20.0,
+        stop_timeout: float = 5.0,
+    ) -> None:
+        self.jack = jack
+        self.plugins = plugins
+        self.feedback = feedback
+        self._spawn = spawn
+        self.instances: dict[int, Instance] = {}
+        self._pending: set[int] = set()
+        self.graph = Graph()
+        self.physical: set[tuple[str, str]] = set()
+        self.start_timeout = start_timeout
+        self.stop_timeout = stop_timeout
+        self.saved_presets: dict[str, tuple[dict[str, float], str]] = {}  # uri -> (values, ttl)
+
+    # life cycle --------------------------------------------------------------------------
+    async def add(self, uri: str, number: int) -> int:
+        """Start one jalv; return the instance number or a negative mod-host code."""
+        if number < 0 or number > MAX_INSTANCE:
+            return ErrorCode.INSTANCE_INVALID
+        if number in self.instances or number in self._pending or number in RESERVED:
+            return ErrorCode.INSTANCE_ALREADY_EXISTS
+        info = await asyncio.to_thread(self.plugins.info, uri)
+        if info is None:
+            return ErrorCode.LV2_INVALID_URI
+        if number in self.instances or number in self._pending:
+            return ErrorCode.INSTANCE_ALREADY_EXISTS
+        layout = Layout.of(info)
+        self._pending.add(number)
+        try:
+            name = client_name(number)
+            holder: list[Instance] = []
+            proc = JalvProcess(
+                name,
+                uri,
+                inputs=layout.ranges.keys(),
+                outputs=layout.outputs,
+                on_output=lambda sym, val: self._on_output(holder, sym, val),
+                on_exit=lambda code: self._on_exit(holder, code),
+            )
+            try:
+                await proc.start()
+            except OSError as exc:
+                log.error("cannot start jalv for %s: %s", name, exc)
+                return ErrorCode.LV2_INSTANTIATION
+            self._spawn(proc.run())
+            try:
+                await proc.ready(self.start_timeout)
+            except (JalvError, TimeoutError) as exc:
+                log.warning("%s (%s) did not start: %r", name, uri, exc)
+                await proc.close(self.stop_timeout)
+                if self.jack.client_exists(name):
+                    return ErrorCode.JACK_CLIENT_CREATION
+                return ErrorCode.LV2_INSTANTIATION
+            inst = Instance(number=number, uri=uri, info=info, layout=layout, proc=proc)
+            holder.append(inst)
+            self.instances[number] = inst
+            return number
+        finally:
+            self._pending.discard(number)
+
+    async def remove(self, number: int) -> int:
+        if number == -1:
+            return await self.remove_all()
+        inst = self.instances.pop(number, None)
+        if inst is None:
+            return 0
+        self.feedback.drop_instance(number)
+        self.graph.remove_client(inst.client)
+        self.apply_graph()
+        await inst.proc.close(self.stop_timeout)
+        return 0
+
+    async def remove_all(self) -> int:
+        """`remove -1`: drop capture→system connections, then instances 0..9989 (in parallel)."""
+        self.graph.remove_where("system:capture_", "system:")
+        self.apply_graph()
+        for port in self.jack.client.get_ports("^system:capture_", is_output=True):
+            for other in self.jack.connections(port.name):
+                if other.startswith("system:"):
+                    self.jack.disconnect(port.name, other)
+        numbers = [n for n in self.instances if n <= REMOVE_ALL_LIMIT]
+        await asyncio.gather(*(self.remove(n) for n in numbers))
+        return 0
+
+    async def close_all(self) -> None:
+        """Shutdown: close every jalv (stdin EOF), kill stragglers."""
+        procs = [inst.proc for inst in self.instances.values()]
+        self.instances.clear()
+        await asyncio.gather(*(p.close(self.stop_timeout) for p in procs))
+
+    def _on_exit(self, holder: list[Instance], code: int) -> None:
+        if not holder:
+            return
+        inst = holder[0]
+        if inst.proc.closing or self.instances.get(inst.number) is not inst:
+            return
+        del self.instances[inst.number]
+        self.graph.remove_client(inst.client)
+        self.apply_graph()
+        log.error("%s (%s) died with exit code %s", inst.client, inst.uri, code)
+        self.feedback.drop_instance(inst.number)
+        self.feedback.put(LogFb(3, f"{inst.client} died (exit code {code}, {inst.uri})"))
+
+    def _on_output(self, holder: list[Instance], symbol: str, value: float) -> None:
+        if holder and symbol in holder[0].monitored:
+            self.feedback.put(OutputSetFb(holder[0].number, symbol, value))
+
+    # graph -------------------------------------------------------------------------------
+    def apply_graph(self) -> set[tuple[str, str]]:
+        """Bring JACK in line with the derived physical graph; return edges that failed."""
+        new = self.graph.physical()
+        gone, fresh = diff(self.physical, new)
+        for source, target in gone:
+            self.jack.disconnect(source, target)
+        failed = {e for e in fresh if not self.jack.connect(*e)}
+        self.physical = new - failed
+        return failed
+
+    def _orient(self, a: str, b: str) -> tuple[str, str] | None:
+        da, db = self.jack.port_direction(a), self.jack.port_direction(b)
+        if da == "output" and db == "input":
+            return a, b
+        if da == "input" and db == "output":
+            return b, a
+        return None
+
+    def connect(self, a: str, b: str) -> int:
+        edge = self._orient(a, b)
+        if edge is None:
+            return ErrorCode.JACK_PORT_CONNECTION
+        if edge in self.graph.edges:
+            return 0
+        self.graph.connect(*edge)
+        failed = self.apply_graph()
+        if edge in failed:
+            self.graph.disconnect(*edge)
+            self.apply_graph()
+            return ErrorCode.JACK_PORT_CONNECTION
+        return 0
+
+    def disconnect(self, a: str, b: str) -> int:
+        edge = self._orient(a, b)
+        if edge is None:
+            return ErrorCode.JACK_PORT_DISCONNECTION
+        if self.graph.disconnect(*edge):
+            self.apply_graph()
+            return 0
+        if self.jack.connected(*edge) and self.jack.disconnect(*edge):
+            return 0
+        return ErrorCode.JACK_PORT_DISCONNECTION
+
+    def set_bypass(self, inst: Instance, bypassed: bool) -> None:
+        inst.bypassed = bypassed
+        self.graph.set_bypass(inst.client, inst.bypass_pairs() if bypassed else None)
+        self.apply_graph()
+        if inst.layout.enabled is not None:
+            inst.proc.set(inst.layout.enabled, 0.0 if bypassed else 1.0)
+
+    def statistics(self) -> dict[str, int]:
+        return {
+            "instances": len(self.instances),
+            "pending": len(self._pending),
+            "logical_edges": len(self.graph.edges),
+            "physical_edges": len(self.physical),
+            "pid": os.getpid(),
+        }
