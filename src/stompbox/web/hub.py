@@ -1,0 +1,137 @@
+"""The WebSocket hub: one Subscriber to the session's events fanned out to every socket's queue.
+
+Each socket has a bounded queue of outgoing texts. An event is encoded once and offered to every
+queue without waiting; a queue that is full is emptied and told to fetch a fresh `state` instead
+of the backlog. A gap in the events' `seq` (or the session restarting its numbering) makes every
+socket fetch a fresh state. A socket skips events already contained in the last state it sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+from collections import Counter
+from typing import Any
+
+from stompbox.zmqservice.pubsub import Subscriber
+
+from .messages import encode_event, encode_state
+from .relay import SessionLink
+
+log = logging.getLogger(__name__)
+
+QUEUE_SIZE = 1024
+STATE_TIMEOUT = 10.0
+
+
+class Kind(enum.Enum):
+    EVENT = 1
+    STATE = 2  # a state already fetched (text holds it)
+    FETCH_STATE = 3  # fetch a fresh state, then send it
+    REPLY = 4  # an error reply to this client; dropped rather than queued when the queue is full
+
+
+class Outgoing:
+    __slots__ = ("kind", "seq", "text")
+
+    def __init__(self, kind: Kind, seq: int = 0, text: str = "") -> None:
+        self.kind = kind
+        self.seq = seq
+        self.text = text
+
+
+_FETCH = Outgoing(Kind.FETCH_STATE)
+
+
+class Client:
+    """The hub's side of one socket: its bounded queue and the seq its last state covered."""
+
+    def __init__(self, queue_size: int = QUEUE_SIZE) -> None:
+        self.queue: asyncio.Queue[Outgoing] = asyncio.Queue(queue_size)
+        self.min_seq = 0
+        self.fetch_queued = False
+        self.stats: Counter[str] = Counter()
+
+    def offer(self, item: Outgoing) -> None:
+        """Queue an event without waiting; on overflow drop the backlog for a fresh state."""
+        try:
+            self.queue.put_nowait(item)
+        except asyncio.QueueFull:
+            self.stats["overflows"] += 1
+            while not self.queue.empty():
+                self.queue.get_nowait()
+            self.fetch_queued = False
+            self.request_state()
+
+    def request_state(self) -> None:
+        """Send a fresh state soon (once: requests while one is queued are merged)."""
+        if self.fetch_queued:
+            return
+        self.fetch_queued = True
+        try:
+            self.queue.put_nowait(_FETCH)
+        except asyncio.QueueFull:
+            while not self.queue.empty():
+                self.queue.get_nowait()
+            self.queue.put_nowait(_FETCH)
+
+    def reply(self, text: str) -> None:
+        """Queue a reply to this client's own message; dropped (counted) if the queue is full."""
+        try:
+            self.queue.put_nowait(Outgoing(Kind.REPLY, 0, text))
+        except asyncio.QueueFull:
+            self.stats["replies_dropped"] += 1
+
+
+class Hub:
+    """Relays session events to every registered Client. `run()` pumps until cancelled."""
+
+    def __init__(self, link: SessionLink, subscriber: Subscriber) -> None:
+        self.link = link
+        self.subscriber = subscriber
+        self.clients: set[Client] = set()
+        self.last_seq = 0
+        self._stats: Counter[str] = Counter()
+
+    def register(self, client: Client) -> None:
+        """Add a socket; it receives a fresh state first, then the events after it."""
+        self.clients.add(client)
+        client.request_state()
+
+    def unregister(self, client: Client) -> None:
+        self.clients.discard(client)
+        self._stats.update(client.stats)
+
+    async def run(self) -> None:
+        async for event in self.subscriber:
+            if self.last_seq and event.seq != self.last_seq + 1:
+                self._stats["resyncs"] += 1
+                log.info("event seq %d after %d: resync every socket", event.seq, self.last_seq)
+                for client in self.clients:
+                    client.request_state()
+            self.last_seq = event.seq
+            self._stats["events"] += 1
+            if not self.clients:
+                continue
+            item = Outgoing(Kind.EVENT, event.seq, encode_event(event))
+            for client in self.clients:
+                client.offer(item)
+
+    async def fetch_state(self) -> tuple[int, str]:
+        """(seq, encoded state message) from the session."""
+        state = await self.link.call("state", idempotent=True, call_timeout=STATE_TIMEOUT)
+        seq = state.get("seq", 0) if isinstance(state, dict) else 0
+        self._stats["states"] += 1
+        return int(seq) if isinstance(seq, int) else 0, encode_state(state)
+
+    def statistics(self) -> dict[str, Any]:
+        totals = Counter(self._stats)
+        for client in self.clients:
+            totals.update(client.stats)
+        return {
+            "clients": len(self.clients),
+            "last_seq": self.last_seq,
+            **dict(totals),
+            "subscriber": self.subscriber.statistics(),
+        }

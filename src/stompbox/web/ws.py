@@ -1,0 +1,151 @@
+"""One WebSocket at `/ws`: its send loop (state, then events) and its receive loop (requests).
+
+Client messages are validated (`messages.py`); `set_parameter` goes through a per-socket
+Coalescer (one session call in flight per (instance_id, symbol), newer values replace the parked
+one); `resync` asks for a fresh state. A bad message gets an error reply (at most
+`ERROR_RATE`/s, the rest dropped) and never closes the socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from starlette.websockets import WebSocket
+
+from stompbox.contract.errors import StompboxError, ValidationError
+
+from .coalesce import Coalescer, TokenBucket, TooManyKeys
+from .hub import Client, Hub, Kind
+from .messages import (
+    ClientMessageError,
+    Resync,
+    SetParameter,
+    decode_client_message,
+    encode_error,
+    request_of,
+)
+from .relay import SessionLink
+
+log = logging.getLogger(__name__)
+
+SEND_TIMEOUT = 10.0
+STATE_RETRY_DELAY = 1.0
+ERROR_RATE = 50.0
+ERROR_BURST = 100.0
+MAX_KEYS_IN_FLIGHT = 64
+
+Key = tuple[str, str]
+
+
+class _Closed(Exception):
+    """The socket is gone: end this socket's task group."""
+
+
+class SocketSession:
+    """Serves one accepted WebSocket until it closes."""
+
+    def __init__(self, ws: WebSocket, hub: Hub, link: SessionLink) -> None:
+        self.ws = ws
+        self.hub = hub
+        self.link = link
+        self.client = Client()
+        self.coalescer: Coalescer[Key, SetParameter] = Coalescer(MAX_KEYS_IN_FLIGHT)
+        loop = asyncio.get_running_loop()
+        self._clock = loop.time
+        self._errors = TokenBucket(ERROR_RATE, ERROR_BURST, loop.time())
+        self._tg: asyncio.TaskGroup | None = None
+
+    async def run(self) -> None:
+        self.hub.register(self.client)
+        try:
+            async with asyncio.TaskGroup() as tg:
+                self._tg = tg
+                tg.create_task(self._send_loop())
+                await self._receive_loop()
+                raise _Closed
+        except* _Closed:
+            pass
+        finally:
+            self.hub.unregister(self.client)
+
+    # -- outgoing -------------------------------------------------------------------------
+
+    async def _send(self, text: str) -> None:
+        try:
+            async with asyncio.timeout(SEND_TIMEOUT):
+                await self.ws.send_text(text)
+        except Exception as exc:  # disconnects surface as several types; all mean "gone"
+            raise _Closed from exc
+
+    async def _send_loop(self) -> None:
+        client = self.client
+        while True:
+            item = await client.queue.get()
+            if item.kind is Kind.EVENT:
+                if item.seq <= client.min_seq:
+                    continue
+                text = item.text
+            elif item.kind is Kind.FETCH_STATE:
+                client.fetch_queued = False
+                try:
+                    client.min_seq, text = await self.hub.fetch_state()
+                except StompboxError as exc:
+                    await self._send(encode_error(exc, {"type": "resync"}))
+                    await asyncio.sleep(STATE_RETRY_DELAY)
+                    client.request_state()
+                    continue
+            elif item.kind is Kind.STATE:
+                client.min_seq = item.seq
+                text = item.text
+            else:
+                text = item.text
+            await self._send(text)
+            client.stats["sent"] += 1
+
+    def _error(self, error: StompboxError, request: object) -> None:
+        if self._errors.allow(self._clock()):
+            self.client.reply(encode_error(error, request))
+        else:
+            self.client.stats["errors_dropped"] += 1
+
+    # -- incoming -------------------------------------------------------------------------
+
+    async def _receive_loop(self) -> None:
+        while True:
+            frame = await self.ws.receive()
+            if frame["type"] == "websocket.disconnect":
+                return
+            self.client.stats["received"] += 1
+            text = frame.get("text")
+            try:
+                message = decode_client_message(text if text is not None else frame.get("bytes"))
+            except ClientMessageError as exc:
+                self.client.stats["refused"] += 1
+                self._error(exc, exc.request)
+                continue
+            if isinstance(message, Resync):
+                self.client.request_state()
+            else:
+                self._set_parameter(message)
+
+    def _set_parameter(self, message: SetParameter) -> None:
+        key = (message.instance_id, message.symbol)
+        try:
+            first = self.coalescer.submit(key, message)
+        except TooManyKeys as exc:
+            self._error(ValidationError(str(exc)), request_of(message))
+            return
+        if first is not None:
+            assert self._tg is not None
+            self._tg.create_task(self._parameter_calls(key, first))
+
+    async def _parameter_calls(self, key: Key, message: SetParameter | None) -> None:
+        """Send this key's value, then whatever newer value was parked meanwhile, until idle."""
+        while message is not None:
+            params = {"instance_id": key[0], "symbol": key[1], "value": message.value}
+            try:
+                await self.link.call("set_parameter", params)
+            except StompboxError as exc:
+                self._error(exc, request_of(message))
+            message = self.coalescer.done(key)
