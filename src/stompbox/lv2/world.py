@@ -117,11 +117,14 @@ class World:
         return node
 
     def file_node(self, path: Path, *, directory: bool = False) -> int:
+        """An interned file URI node for `path` (with a trailing slash for a directory)."""
         text = str(path.resolve()) + ("/" if directory else "")
-        node = self.lib.ptr("lilv_new_file_uri", self.ptr, None, text.encode())
+        node = self._nodes.get("file:" + text)
         if node is None:
-            raise ResourceError(f"cannot make a file URI of {text!r}")
-        self._nodes["file:" + text] = node
+            node = self.lib.ptr("lilv_new_file_uri", self.ptr, None, text.encode())
+            if node is None:
+                raise ResourceError(f"cannot make a file URI of {text!r}")
+            self._nodes["file:" + text] = node
         return node
 
     def value(self, node: int | None) -> Value | None:
