@@ -1,0 +1,222 @@
+"""Typed params, results and event payloads of the session's RPC API (service "session")."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+import msgspec
+
+from .model import Connection, Pedalboard, PluginInstance
+
+# -- params ---------------------------------------------------------------------------------
+
+
+class Empty(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Params of a method that takes none."""
+
+
+class LoadPlugin(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    uri: str
+    x: float = 0.0
+    y: float = 0.0
+    instance_id: str | None = None
+
+
+class InstanceRef(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    instance_id: str
+
+
+class SetParameter(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    instance_id: str
+    symbol: str
+    value: float
+
+
+class SetParameters(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    changes: list[SetParameter]
+
+
+class BypassPlugin(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    instance_id: str
+    bypassed: bool
+
+
+class MovePlugin(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    instance_id: str
+    x: float
+    y: float
+
+
+class LoadPreset(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    instance_id: str
+    uri: str
+
+
+class SavePreset(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    instance_id: str
+    label: str
+
+
+class ConnectPorts(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    source: str
+    target: str
+
+
+class ListPlugins(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
+    query: str | None = None
+    category: str | None = None
+
+
+class PluginUri(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    uri: str
+
+
+class BoardName(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    name: str
+
+
+class BoardId(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    id: str
+
+
+class RenameBoard(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    id: str
+    name: str
+
+
+class BufferSize(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    size: int
+
+
+class ListPorts(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
+    type: str | None = None
+    direction: str | None = None
+
+
+# -- results --------------------------------------------------------------------------------
+
+
+class ValueResult(msgspec.Struct, frozen=True):
+    value: float
+
+
+class BoardSummary(msgspec.Struct, frozen=True):
+    id: str
+    name: str
+    modified_at: str
+    plugins: int
+
+
+class LoadBoardResult(msgspec.Struct, frozen=True):
+    pedalboard: Pedalboard
+    missing: list[str]
+
+
+class PresetSaved(msgspec.Struct, frozen=True):
+    uri: str
+
+
+class EngineStatus(msgspec.Struct, frozen=True):
+    connected: bool
+    bridge_connected: bool
+    instances: int
+    replays: int = 0
+    reason: str = ""
+
+
+class SessionState(msgspec.Struct, frozen=True):
+    """`state`: the whole model plus the seq of the last event it includes."""
+
+    pedalboard: Pedalboard | None
+    seq: int
+    engine_connected: bool
+    audio: dict[str, Any]
+    saved: list[str]
+    modified: bool = False
+
+
+class Health(msgspec.Struct, frozen=True):
+    ok: bool
+    engine_connected: bool
+    bridge_connected: bool
+    statistics: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+# -- event payloads (data of the session's PUB events) ----------------------------------------
+
+
+class ChangeSource(enum.StrEnum):
+    SESSION = "session"  # an RPC of the session
+    ENGINE = "engine"  # the engine (MIDI learn/map, plugin-initiated)
+    PRESET = "preset"
+    PEDALBOARD = "pedalboard"
+
+
+class PluginLoadedData(msgspec.Struct, frozen=True):
+    instance_id: str
+    uri: str
+    name: str
+    plugin: PluginInstance
+
+
+class InstanceData(msgspec.Struct, frozen=True):
+    instance_id: str
+
+
+class ParameterChangedData(msgspec.Struct, frozen=True):
+    instance_id: str
+    symbol: str
+    value: float
+    source: ChangeSource = ChangeSource.SESSION
+
+
+class ConnectionData(msgspec.Struct, frozen=True):
+    source: str
+    target: str
+
+    @classmethod
+    def of(cls, c: Connection) -> ConnectionData:
+        return cls(c.source, c.target)
+
+
+class PedalboardChangedData(msgspec.Struct, frozen=True):
+    id: str
+    name: str
+    action: str  # created | renamed | saved | saved_as | deleted | modified
+    modified: bool = False
+
+
+class PedalboardLoadedData(msgspec.Struct, frozen=True):
+    pedalboard: Pedalboard
+    missing: list[str]
+    reused: int = 0
+
+
+class PluginBypassedData(msgspec.Struct, frozen=True):
+    instance_id: str
+    bypassed: bool
+
+
+class PluginMovedData(msgspec.Struct, frozen=True):
+    instance_id: str
+    x: float
+    y: float
+
+
+class PresetLoadedData(msgspec.Struct, frozen=True):
+    instance_id: str
+    uri: str
+    parameters: dict[str, float]
+
+
+class OutputChangedData(msgspec.Struct, frozen=True):
+    instance_id: str
+    symbol: str
+    value: float
+
+
+class AudioStatusData(msgspec.Struct, frozen=True):
+    avg: float
+    max: float
+    xruns: int

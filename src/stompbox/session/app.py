@@ -1,0 +1,149 @@
+"""The seed's Main Service: builds the one session application, runs it, stops it on a signal."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+
+from stompbox.contract.errors import StompboxError
+from stompbox.settings import Settings
+from stompbox.zmqservice import Subscriber, ZmqService
+
+from .bridge_client import ZmqBridge
+from .handlers import Handlers
+from .session_manager import SessionManager
+from .storage import Storage
+
+log = logging.getLogger("stompbox.session")
+
+DRAIN_TIMEOUT = 10.0
+WATCH_INTERVAL = 2.0
+RETRY_MAX_DELAY = 2.0
+
+
+class SessionApp:
+    """Everything the session process owns: service sockets, bridge link, manager, tasks."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.service = ZmqService("session", settings)
+        self.storage = Storage(settings.data_dir)
+        self.stop = asyncio.Event()
+        self.linked = asyncio.Event()
+
+    async def run(self) -> None:
+        """Serve until `stop` is set, then drain, save and close."""
+        self.storage.ensure()
+        svc = self.service
+        async with svc, svc.client("bridge") as client, svc.subscribe("bridge") as events:
+            manager = SessionManager(
+                ZmqBridge(client),
+                svc,
+                self.storage,
+                auto_create=self.settings.auto_create_pedalboard,
+            )
+            Handlers(manager, lambda: {**svc.statistics(), "bridge": client.statistics()}).register(
+                svc
+            )
+            manager.restore()
+            try:
+                async with asyncio.TaskGroup() as tg:
+                    tasks = [
+                        tg.create_task(svc.run(), name="rpc"),
+                        tg.create_task(manager.autosaver.run(), name="autosave"),
+                        tg.create_task(self._relay(events, manager), name="bridge-events"),
+                        tg.create_task(self._link(manager), name="bridge-link"),
+                        tg.create_task(self._watch(manager), name="watchdog"),
+                    ]
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(self.settings.rpc_timeout):
+                            await self.linked.wait()
+                    if not self.linked.is_set():
+                        log.warning("bridge not reachable yet; serving, and retrying")
+                    print(f"session ready on {svc.endpoints}", file=sys.stderr, flush=True)
+                    await self.stop.wait()
+                    log.info("shutting down: finishing requests in flight")
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(DRAIN_TIMEOUT):
+                            await manager.drain()
+                            while svc.server.statistics()["in_flight"]:  # noqa: ASYNC110
+                                await asyncio.sleep(0.01)
+                    for task in tasks:
+                        task.cancel()
+            finally:
+                manager.closing = True
+                manager.autosaver.flush()
+        log.info("session stopped")
+
+    async def _link(self, manager: SessionManager) -> None:
+        """Retry logic for the bridge connection: back off until the first sync succeeds."""
+        delay = self.settings.rpc_retry_delay or 0.2
+        while True:
+            try:
+                await manager.connect_engine()
+                self.linked.set()
+                return
+            except StompboxError as exc:
+                manager.state.bridge_connected = False
+                log.info("bridge not ready (%s); retrying in %.1f s", exc.message, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX_DELAY)
+
+    async def _relay(self, events: Subscriber, manager: SessionManager) -> None:
+        async for event in events:
+            try:
+                await manager.on_bridge_event(event.event, event.data)
+            except StompboxError as exc:
+                log.warning("handling bridge event %s failed: %s", event.event, exc.message)
+
+    async def _watch(self, manager: SessionManager) -> None:
+        """Catch what events may miss (a bridge restart before we subscribed): compare the
+        bridge's instances with our mirror; after two mismatches in a row, replay the board."""
+        await self.linked.wait()
+        st = manager.state
+        mismatches = 0
+        while True:
+            await asyncio.sleep(WATCH_INTERVAL)
+            if st.lock.locked():
+                continue
+            try:
+                remote = await st.bridge.state()
+            except StompboxError:
+                st.bridge_connected = False
+                continue
+            if st.lock.locked():
+                continue
+            st.bridge_connected = True
+            same = remote.engine_connected == st.engine_connected and (
+                not remote.engine_connected or set(remote.instances) == set(st.engine.instances)
+            )
+            mismatches = 0 if same else mismatches + 1
+            if mismatches >= 2:
+                log.warning("engine out of sync with the session; replaying the board")
+                mismatches = 0
+                try:
+                    await manager.connect_engine(reset=True)
+                except StompboxError as exc:
+                    log.warning("replay failed: %s", exc.message)
+
+
+async def _main(settings: Settings) -> int:
+    app = SessionApp(settings)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, app.stop.set)
+    log.info("session settings:\n%s", settings.summary())
+    try:
+        await app.run()
+    except StompboxError as exc:
+        log.error("session failed: %s", exc.message)
+        return 1
+    return 0
+
+
+def main(settings: Settings) -> int:
+    """Entry point of `stompbox session`."""
+    return asyncio.run(_main(settings))

@@ -1,0 +1,174 @@
+"""The seed's ZMQ Handlers: every method of the Session RPC API delegating to the manager."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from stompbox.contract import session as p
+from stompbox.contract.model import Connection, Pedalboard, PluginInstance
+from stompbox.contract.plugin import PluginInfo, PluginSummary, PresetInfo
+from stompbox.contract.session import (
+    BoardSummary,
+    EngineStatus,
+    Health,
+    LoadBoardResult,
+    PresetSaved,
+    SessionState,
+    ValueResult,
+)
+
+from .session_manager import SessionManager
+
+
+class Registry(Protocol):
+    def register(
+        self, method: str, handler: Callable[[Any], Awaitable[Any]], params_type: type | None = None
+    ) -> None: ...
+
+
+class Handlers:
+    """One async method per RPC method; `register(server)` wires them all."""
+
+    def __init__(self, manager: SessionManager, statistics: Callable[[], dict[str, Any]]) -> None:
+        self.m = manager
+        self._statistics = statistics
+
+    def register(self, server: Registry) -> None:
+        table: list[tuple[str, Callable[[Any], Awaitable[Any]], type]] = [
+            ("state", self.state, p.Empty),
+            ("health", self.health, p.Empty),
+            ("load_plugin", self.load_plugin, p.LoadPlugin),
+            ("unload_plugin", self.unload_plugin, p.InstanceRef),
+            ("set_parameter", self.set_parameter, p.SetParameter),
+            ("set_parameters", self.set_parameters, p.SetParameters),
+            ("bypass_plugin", self.bypass_plugin, p.BypassPlugin),
+            ("move_plugin", self.move_plugin, p.MovePlugin),
+            ("load_preset", self.load_preset, p.LoadPreset),
+            ("save_preset", self.save_preset, p.SavePreset),
+            ("connect", self.connect, p.ConnectPorts),
+            ("disconnect", self.disconnect, p.ConnectPorts),
+            ("list_plugins", self.list_plugins, p.ListPlugins),
+            ("plugin_info", self.plugin_info, p.PluginUri),
+            ("plugin_presets", self.plugin_presets, p.PluginUri),
+            ("categories", self.categories, p.Empty),
+            ("pedalboard.create", self.pedalboard_create, p.BoardName),
+            ("pedalboard.list", self.pedalboard_list, p.Empty),
+            ("pedalboard.load", self.pedalboard_load, p.BoardId),
+            ("pedalboard.save", self.pedalboard_save, p.Empty),
+            ("pedalboard.save_as", self.pedalboard_save_as, p.BoardName),
+            ("pedalboard.rename", self.pedalboard_rename, p.RenameBoard),
+            ("pedalboard.delete", self.pedalboard_delete, p.BoardId),
+            ("pedalboard.current", self.pedalboard_current, p.Empty),
+            ("audio.status", self.audio_status, p.Empty),
+            ("audio.set_buffer_size", self.audio_set_buffer_size, p.BufferSize),
+            ("audio.list_ports", self.audio_list_ports, p.ListPorts),
+            ("engine.status", self.engine_status, p.Empty),
+        ]
+        for method, handler, params_type in table:
+            server.register(method, handler, params_type)
+
+    # -- state ----------------------------------------------------------------------------
+
+    async def state(self, _: p.Empty) -> SessionState:
+        return self.m.dump()
+
+    async def health(self, _: p.Empty) -> Health:
+        st = self.m.state
+        ok = st.bridge_connected and not self.m.closing
+        stats = {"session": self.m.statistics(), **self._statistics()}
+        return Health(ok, st.engine_connected, st.bridge_connected, stats)
+
+    # -- plugins --------------------------------------------------------------------------
+
+    async def load_plugin(self, q: p.LoadPlugin) -> PluginInstance:
+        return await self.m.load_plugin(q.uri, q.x, q.y, q.instance_id)
+
+    async def unload_plugin(self, q: p.InstanceRef) -> dict[str, Any]:
+        await self.m.unload_plugin(q.instance_id)
+        return {}
+
+    async def set_parameter(self, q: p.SetParameter) -> ValueResult:
+        return ValueResult(await self.m.set_parameter(q.instance_id, q.symbol, q.value))
+
+    async def set_parameters(self, q: p.SetParameters) -> dict[str, Any]:
+        return {"values": await self.m.set_parameters(q.changes)}
+
+    async def bypass_plugin(self, q: p.BypassPlugin) -> dict[str, Any]:
+        await self.m.bypass_plugin(q.instance_id, q.bypassed)
+        return {}
+
+    async def move_plugin(self, q: p.MovePlugin) -> dict[str, Any]:
+        await self.m.move_plugin(q.instance_id, q.x, q.y)
+        return {}
+
+    async def load_preset(self, q: p.LoadPreset) -> dict[str, Any]:
+        return {"parameters": await self.m.load_preset(q.instance_id, q.uri)}
+
+    async def save_preset(self, q: p.SavePreset) -> PresetSaved:
+        return PresetSaved(await self.m.save_preset(q.instance_id, q.label))
+
+    # -- connections ----------------------------------------------------------------------
+
+    async def connect(self, q: p.ConnectPorts) -> Connection:
+        return await self.m.connect(q.source, q.target)
+
+    async def disconnect(self, q: p.ConnectPorts) -> dict[str, Any]:
+        await self.m.disconnect(q.source, q.target)
+        return {}
+
+    # -- catalog (pass-through to the bridge) ---------------------------------------------
+
+    async def list_plugins(self, q: p.ListPlugins) -> list[PluginSummary]:
+        params = {k: v for k, v in (("query", q.query), ("category", q.category)) if v}
+        return await self.m.state.bridge.list_plugins(params)
+
+    async def plugin_info(self, q: p.PluginUri) -> PluginInfo:
+        return await self.m.state.bridge.info(q.uri)
+
+    async def plugin_presets(self, q: p.PluginUri) -> list[PresetInfo]:
+        return await self.m.state.bridge.presets(q.uri)
+
+    async def categories(self, _: p.Empty) -> list[str]:
+        return await self.m.state.bridge.categories()
+
+    # -- pedalboards ----------------------------------------------------------------------
+
+    async def pedalboard_create(self, q: p.BoardName) -> LoadBoardResult:
+        return await self.m.create_pedalboard(q.name)
+
+    async def pedalboard_list(self, _: p.Empty) -> list[BoardSummary]:
+        return self.m.list_pedalboards()
+
+    async def pedalboard_load(self, q: p.BoardId) -> LoadBoardResult:
+        return await self.m.load_pedalboard(q.id)
+
+    async def pedalboard_save(self, _: p.Empty) -> Pedalboard:
+        return await self.m.save_pedalboard()
+
+    async def pedalboard_save_as(self, q: p.BoardName) -> Pedalboard:
+        return await self.m.save_pedalboard_as(q.name)
+
+    async def pedalboard_rename(self, q: p.RenameBoard) -> Pedalboard:
+        return await self.m.rename_pedalboard(q.id, q.name)
+
+    async def pedalboard_delete(self, q: p.BoardId) -> dict[str, Any]:
+        await self.m.delete_pedalboard(q.id)
+        return {}
+
+    async def pedalboard_current(self, _: p.Empty) -> Pedalboard:
+        return self.m.current_pedalboard()
+
+    # -- audio and engine -----------------------------------------------------------------
+
+    async def audio_status(self, _: p.Empty) -> dict[str, Any]:
+        return await self.m.control.audio_status()
+
+    async def audio_set_buffer_size(self, q: p.BufferSize) -> Any:
+        return await self.m.control.set_buffer_size(q.size)
+
+    async def audio_list_ports(self, q: p.ListPorts) -> Any:
+        return await self.m.control.list_ports(q.type, q.direction)
+
+    async def engine_status(self, _: p.Empty) -> EngineStatus:
+        return self.m.control.engine_status()

@@ -1,0 +1,165 @@
+"""The seed's Pedalboard Service: create, list, load, save, save-as, rename, delete, current.
+
+Callers hold the session lock. Loading replaces the engine graph by differences (see engine_sync)
+and announces `pedalboard_loaded` only after the bridge acknowledged every step.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+
+import msgspec
+
+from stompbox.contract.errors import ConflictError, NotFoundError
+from stompbox.contract.events import EventName
+from stompbox.contract.model import Pedalboard
+from stompbox.contract.rpc import now_iso
+from stompbox.contract.session import (
+    BoardSummary,
+    LoadBoardResult,
+    PedalboardChangedData,
+    PedalboardLoadedData,
+)
+
+from .engine_sync import SyncReport, sync_engine
+from .state import SessionState
+from .storage import Storage, validate_id, validate_name
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ID = "default"
+DEFAULT_NAME = "Default"
+
+
+def empty_board(board_id: str, name: str) -> Pedalboard:
+    now = now_iso()
+    return Pedalboard(id=board_id, name=name, created_at=now, modified_at=now)
+
+
+class PedalboardService:
+    """Pedalboards on disk (via Storage) and the one current board (in SessionState)."""
+
+    def __init__(self, state: SessionState, storage: Storage) -> None:
+        self.state = state
+        self.storage = storage
+        self.last_report = SyncReport()
+
+    def _changed(self, board: Pedalboard, action: str) -> None:
+        self.state.publish(
+            EventName.PEDALBOARD_CHANGED,
+            PedalboardChangedData(board.id, board.name, action, self.state.modified),
+        )
+
+    def _taken_ids(self) -> set[str]:
+        return {self.state.board.id} if self.state.board is not None else set()
+
+    # -- queries --------------------------------------------------------------------------
+
+    def list(self) -> list[BoardSummary]:
+        return [
+            BoardSummary(b.id, b.name, b.modified_at, len(b.plugins)) for b in self.storage.list()
+        ]
+
+    def current(self) -> Pedalboard:
+        return self.state.require_board()
+
+    # -- activation -----------------------------------------------------------------------
+
+    async def activate(self, board: Pedalboard, *, modified: bool) -> LoadBoardResult:
+        """Make `board` current and bring the engine to it; publish `pedalboard_loaded`."""
+        st = self.state
+        st.board, st.modified = board, modified
+        st.on_change()
+        report = await sync_engine(st, board)
+        self.last_report = report
+        if report.missing:
+            st.modified = True
+            st.on_change()
+        snapshot = copy.deepcopy(board)
+        st.publish(
+            EventName.PEDALBOARD_LOADED,
+            PedalboardLoadedData(snapshot, list(report.missing), report.reused),
+        )
+        return LoadBoardResult(snapshot, list(report.missing))
+
+    async def replay(self) -> SyncReport:
+        """Bring the engine (fresh or adopted) to the current board without changing the model."""
+        board = self.state.board or empty_board(DEFAULT_ID, DEFAULT_NAME)
+        report = await sync_engine(self.state, board)
+        self.last_report = report
+        return report
+
+    # -- commands -------------------------------------------------------------------------
+
+    async def create(self, name: str) -> LoadBoardResult:
+        name = validate_name(name)
+        self.storage.check_name_free(name)
+        board = empty_board(self.storage.new_id(name, self._taken_ids()), name)
+        self.storage.save(board)
+        self._changed(board, "created")
+        return await self.activate(board, modified=False)
+
+    async def load(self, board_id: str) -> LoadBoardResult:
+        board = self.storage.load(validate_id(board_id))
+        return await self.activate(board, modified=False)
+
+    def save(self) -> Pedalboard:
+        st = self.state
+        board = st.require_board()
+        board.modified_at = now_iso()
+        self.storage.save(board)
+        st.modified = False
+        st.on_change()
+        self._changed(board, "saved")
+        return board
+
+    def save_as(self, name: str) -> Pedalboard:
+        st = self.state
+        name = validate_name(name)
+        board = st.require_board()
+        self.storage.check_name_free(name)
+        copy_ = msgspec.convert(msgspec.to_builtins(board), Pedalboard)
+        copy_.id = self.storage.new_id(name, self._taken_ids())
+        copy_.name = name
+        copy_.created_at = copy_.modified_at = now_iso()
+        self.storage.save(copy_)
+        st.board, st.modified = copy_, False
+        st.on_change()
+        self._changed(copy_, "saved_as")
+        return copy_
+
+    def rename(self, board_id: str, name: str) -> Pedalboard:
+        st = self.state
+        validate_id(board_id)
+        name = validate_name(name)
+        self.storage.check_name_free(name, except_id=board_id)
+        current = st.board if st.board is not None and st.board.id == board_id else None
+        renamed: Pedalboard | None = None
+        if self.storage.exists(board_id):
+            saved = self.storage.load(board_id)
+            saved.name = name
+            saved.modified_at = now_iso()
+            self.storage.save(saved)
+            renamed = saved
+        if current is not None:
+            current.name = name
+            st.on_change()
+            renamed = current
+        if renamed is None:
+            raise NotFoundError(f"no pedalboard {board_id!r}", {"id": board_id})
+        self._changed(renamed, "renamed")
+        return renamed
+
+    def delete(self, board_id: str) -> None:
+        st = self.state
+        validate_id(board_id)
+        if st.board is not None and st.board.id == board_id:
+            raise ConflictError(
+                f"pedalboard {board_id!r} is the current one; load or create another first"
+            )
+        board = self.storage.load(board_id)
+        self.storage.delete(board_id)
+        self.state.publish(
+            EventName.PEDALBOARD_CHANGED, PedalboardChangedData(board.id, board.name, "deleted")
+        )

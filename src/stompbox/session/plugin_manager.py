@@ -1,0 +1,256 @@
+"""The seed's Plugin Manager: load, unload, set parameters (validated), bypass, presets, move.
+
+Every public method expects the caller (the Session Manager) to hold `state.lock`, so concurrent
+requests never interleave half-done changes. The engine is changed first; the model only after
+the bridge acknowledged, so a refused request leaves everything as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import re
+
+from stompbox.contract.errors import (
+    ConflictError,
+    NotFoundError,
+    ValidationError,
+)
+from stompbox.contract.events import EventName
+from stompbox.contract.model import PluginInstance
+from stompbox.contract.plugin import Direction, PluginInfo, PortInfo, PortType
+from stompbox.contract.rpc import now_iso
+from stompbox.contract.session import (
+    ChangeSource,
+    ConnectionData,
+    InstanceData,
+    ParameterChangedData,
+    PluginBypassedData,
+    PluginLoadedData,
+    PluginMovedData,
+    PresetLoadedData,
+)
+
+from .state import EngineInstance, SessionState
+
+INSTANCE_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+RESERVED_IDS = frozenset({"system"})
+
+
+def instance_from_info(
+    info: PluginInfo, instance_id: str, x: float = 0.0, y: float = 0.0
+) -> PluginInstance:
+    """A fresh PluginInstance with every control input at its default."""
+    ports: dict[str, PortInfo] = {}
+    controls: dict[str, PortInfo] = {}
+    outputs: dict[str, float] = {}
+    for port in info.ports:
+        if port.type is not PortType.CONTROL:
+            ports[port.symbol] = port
+        elif port.direction is Direction.INPUT:
+            controls[port.symbol] = port
+        else:
+            outputs[port.symbol] = port.default if port.default is not None else 0.0
+    return PluginInstance(
+        uri=info.uri,
+        instance_id=instance_id,
+        name=info.name,
+        brand=info.brand,
+        version=info.version,
+        parameters={s: default_value(p) for s, p in controls.items()},
+        ports=ports,
+        available_parameters=controls,
+        outputs=outputs,
+        x=x,
+        y=y,
+        created_at=now_iso(),
+    )
+
+
+def default_value(port: PortInfo) -> float:
+    if port.default is not None:
+        return port.default
+    return port.minimum if port.minimum is not None else 0.0
+
+
+def validate_value(plugin: PluginInstance, symbol: str, value: float) -> float:
+    """Check `value` for control input `symbol` against its metadata; return it as a float."""
+    where = f"{plugin.instance_id}:{symbol}"
+    port = plugin.available_parameters.get(symbol)
+    if port is None:
+        if symbol in plugin.ports or symbol in plugin.outputs:
+            raise ValidationError(f"{where} is not an input control port", {"symbol": symbol})
+        known = ", ".join(sorted(plugin.available_parameters)) or "none"
+        raise ValidationError(
+            f"unknown parameter symbol {symbol!r} of {plugin.instance_id!r} (known: {known})",
+            {"instance_id": plugin.instance_id, "symbol": symbol},
+        )
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValidationError(f"value of {where} must be a number, got {type(value).__name__}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValidationError(f"value of {where} must be a finite number, got {value}")
+    lo, hi = port.minimum, port.maximum
+    if lo is not None and hi is not None:
+        eps = 1e-9 * max(1.0, abs(hi - lo))
+        if value < lo - eps or value > hi + eps:
+            raise ValidationError(
+                f"value {value:g} of {where} out of range [{lo:g}, {hi:g}]",
+                {"instance_id": plugin.instance_id, "symbol": symbol, "min": lo, "max": hi},
+            )
+        value = min(max(value, lo), hi)
+    if port.toggled and value not in {0.0, 1.0, lo, hi}:
+        raise ValidationError(f"{where} is a toggle: value must be 0 or 1, got {value:g}")
+    if port.integer and value != round(value):
+        raise ValidationError(f"{where} takes whole numbers, got {value:g}")
+    if port.enumeration and port.scale_points:
+        allowed = {sp.value for sp in port.scale_points}
+        if value not in allowed:
+            labels = ", ".join(f"{sp.value:g}={sp.label}" for sp in port.scale_points)
+            raise ValidationError(f"{where} takes one of {labels}; got {value:g}")
+    return value
+
+
+def _check_position(x: float, y: float) -> None:
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise ValidationError("position x and y must be finite numbers")
+
+
+class PluginManager:
+    """Plugin instances of the current board, kept identical in the model and in the engine."""
+
+    def __init__(self, state: SessionState) -> None:
+        self.state = state
+
+    @property
+    def lock(self) -> object:
+        return self.state.lock
+
+    def new_instance_id(self, info_name: str) -> str:
+        base = re.sub(r"[^a-z0-9]+", "_", info_name.lower()).strip("_")[:40] or "plugin"
+        taken = {p.instance_id for p in self.state.require_board().plugins}
+        taken |= set(self.state.engine.instances)
+        n = 1
+        while f"{base}_{n}" in taken:
+            n += 1
+        return f"{base}_{n}"
+
+    def check_new_id(self, instance_id: str) -> None:
+        if not INSTANCE_ID_RE.fullmatch(instance_id) or instance_id in RESERVED_IDS:
+            raise ValidationError(
+                f"invalid instance id {instance_id!r} (letters, digits, '_' or '-', at most 64)"
+            )
+        if self.state.find(instance_id) is not None or instance_id in self.state.engine.instances:
+            raise ConflictError(f"instance {instance_id!r} exists already")
+
+    async def load(
+        self, uri: str, x: float = 0.0, y: float = 0.0, instance_id: str | None = None
+    ) -> PluginInstance:
+        st = self.state
+        board = st.require_board()
+        _check_position(x, y)
+        if not uri:
+            raise ValidationError("uri must not be empty")
+        if instance_id is None:
+            instance_id = self.new_instance_id(uri.rstrip("/#").rsplit("/", 1)[-1])
+        self.check_new_id(instance_id)
+        loaded = await st.bridge.load(uri, instance_id)
+        plugin = instance_from_info(loaded.plugin, instance_id, x, y)
+        st.engine.instances[instance_id] = EngineInstance(uri, dict(plugin.parameters), False)
+        board.plugins.append(plugin)
+        st.changed()
+        st.publish(
+            EventName.PLUGIN_LOADED, PluginLoadedData(instance_id, plugin.uri, plugin.name, plugin)
+        )
+        return plugin
+
+    async def unload(self, instance_id: str) -> None:
+        st = self.state
+        board = st.require_board()
+        plugin = st.instance(instance_id)
+        if instance_id in st.engine.instances:
+            with contextlib.suppress(NotFoundError):  # the engine lost it: the model follows
+                await st.bridge.unload(instance_id)
+        st.engine.drop_instance(instance_id)
+        prefix = f"{instance_id}:"
+        gone = [
+            c
+            for c in board.connections
+            if c.source.startswith(prefix) or c.target.startswith(prefix)
+        ]
+        board.connections = [c for c in board.connections if c not in gone]
+        board.plugins.remove(plugin)
+        st.changed()
+        for c in gone:
+            st.publish(EventName.CONNECTION_REMOVED, ConnectionData.of(c))
+        st.publish(EventName.PLUGIN_UNLOADED, InstanceData(instance_id))
+
+    async def set_parameter(
+        self,
+        instance_id: str,
+        symbol: str,
+        value: float,
+        source: ChangeSource = ChangeSource.SESSION,
+    ) -> float:
+        st = self.state
+        plugin = st.instance(instance_id)
+        value = validate_value(plugin, symbol, value)
+        value = await st.bridge.set_parameter(instance_id, symbol, value)
+        self.apply_parameter(plugin, symbol, value, source)
+        return value
+
+    def apply_parameter(
+        self, plugin: PluginInstance, symbol: str, value: float, source: ChangeSource
+    ) -> None:
+        """Record a value the engine has (after our set, or reported by the engine itself)."""
+        plugin.parameters[symbol] = value
+        engine = self.state.engine.instances.get(plugin.instance_id)
+        if engine is not None:
+            engine.parameters[symbol] = value
+        self.state.changed()
+        self.state.publish(
+            EventName.PARAMETER_CHANGED,
+            ParameterChangedData(plugin.instance_id, symbol, value, source),
+        )
+
+    async def bypass(self, instance_id: str, bypassed: bool) -> None:
+        st = self.state
+        plugin = st.instance(instance_id)
+        await st.bridge.bypass(instance_id, bypassed)
+        plugin.enabled = not bypassed
+        engine = st.engine.instances.get(instance_id)
+        if engine is not None:
+            engine.bypassed = bypassed
+        st.changed()
+        st.publish(EventName.PLUGIN_BYPASSED, PluginBypassedData(instance_id, bypassed))
+
+    async def move(self, instance_id: str, x: float, y: float) -> None:
+        _check_position(x, y)
+        plugin = self.state.instance(instance_id)
+        plugin.x, plugin.y = x, y
+        self.state.changed()
+        self.state.publish(EventName.PLUGIN_MOVED, PluginMovedData(instance_id, x, y))
+
+    async def load_preset(self, instance_id: str, uri: str) -> dict[str, float]:
+        st = self.state
+        plugin = st.instance(instance_id)
+        if not uri:
+            raise ValidationError("preset uri must not be empty")
+        values = await st.bridge.load_preset(instance_id, uri)
+        known = {s: v for s, v in values.items() if s in plugin.available_parameters}
+        plugin.parameters.update(known)
+        plugin.preset = uri
+        engine = st.engine.instances.get(instance_id)
+        if engine is not None:
+            engine.parameters.update(known)
+        st.changed()
+        st.publish(EventName.PRESET_LOADED, PresetLoadedData(instance_id, uri, known))
+        return known
+
+    async def save_preset(self, instance_id: str, label: str) -> str:
+        st = self.state
+        st.instance(instance_id)
+        label = label.strip()
+        if not label or len(label) > 100 or any(ord(ch) < 32 for ch in label):
+            raise ValidationError("preset label must be 1–100 printable characters")
+        return await st.bridge.save_preset(instance_id, label)

@@ -1,0 +1,97 @@
+"""The seed's Session Control Service: audio status and settings, engine status, state dump."""
+
+from __future__ import annotations
+
+import copy
+import time
+from typing import Any
+
+from stompbox.contract.errors import ValidationError
+from stompbox.contract.events import EventName
+from stompbox.contract.session import AudioStatusData, EngineStatus
+from stompbox.contract.session import SessionState as StateDump
+
+from .state import SessionState
+from .storage import Storage
+
+BUFFER_SIZES = frozenset(2**n for n in range(4, 14))  # 16 … 8192 frames
+AUDIO_STATUS_INTERVAL = 0.25
+"""Minimum seconds between two `audio_status` events (at most 4 per second)."""
+
+
+class SessionControl:
+    """Reads and changes the audio system through the bridge; reports engine and session state."""
+
+    def __init__(self, state: SessionState, storage: Storage) -> None:
+        self.state = state
+        self.storage = storage
+        self.audio: dict[str, Any] = {}
+        self.replays = 0
+        self.reason = ""
+        self._last_audio_event = 0.0
+
+    async def audio_status(self) -> dict[str, Any]:
+        result = await self.state.bridge.audio("status", {})
+        if isinstance(result, dict):
+            self.audio.update(result)
+            return result
+        return {}
+
+    async def set_buffer_size(self, size: int) -> Any:
+        if size not in BUFFER_SIZES:
+            raise ValidationError(
+                f"buffer size must be a power of two between 16 and 8192, got {size}",
+                {"size": size},
+            )
+        result = await self.state.bridge.audio("set_buffer_size", {"size": size})
+        self.audio["buffer_size"] = size
+        return result if result is not None else {}
+
+    async def list_ports(self, type_: str | None, direction: str | None) -> Any:
+        if type_ not in (None, "audio", "midi"):
+            raise ValidationError(f"type must be 'audio' or 'midi', got {type_!r}")
+        if direction not in (None, "input", "output"):
+            raise ValidationError(f"direction must be 'input' or 'output', got {direction!r}")
+        params = {k: v for k, v in (("type", type_), ("direction", direction)) if v is not None}
+        return await self.state.bridge.audio("list_ports", params)
+
+    def engine_status(self) -> EngineStatus:
+        st = self.state
+        return EngineStatus(
+            connected=st.engine_connected,
+            bridge_connected=st.bridge_connected,
+            instances=len(st.engine.instances),
+            replays=self.replays,
+            reason=self.reason,
+        )
+
+    def publish_engine_status(self) -> None:
+        self.state.publish(EventName.ENGINE_STATUS, self.engine_status())
+
+    def on_cpu_load(self, data: dict[str, Any], now: float | None = None) -> bool:
+        """Record the bridge's cpu_load; publish `audio_status` at most every 0.25 s."""
+        try:
+            status = AudioStatusData(
+                float(data.get("avg", 0.0)), float(data.get("max", 0.0)), int(data.get("xruns", 0))
+            )
+        except (TypeError, ValueError):
+            return False
+        self.audio.update(dsp_load=status.avg, dsp_load_max=status.max, xruns=status.xruns)
+        now = time.monotonic() if now is None else now
+        if now - self._last_audio_event < AUDIO_STATUS_INTERVAL:
+            return False
+        self._last_audio_event = now
+        self.state.publish(EventName.AUDIO_STATUS, status)
+        return True
+
+    def dump(self) -> StateDump:
+        """The model and the seq of the last event it contains (sync: no event can slip between)."""
+        st = self.state
+        return StateDump(
+            pedalboard=copy.deepcopy(st.board),
+            seq=st.events.seq,
+            engine_connected=st.engine_connected,
+            audio=dict(self.audio),
+            saved=self.storage.ids(),
+            modified=st.modified,
+        )

@@ -1,0 +1,264 @@
+"""The seed's Session Manager: one lock, one model; delegates to the plugin, connection, pedalboard
+and session-control services, reacts to the bridge's events, replays the board into the engine."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from stompbox.contract.errors import StompboxConnectionError, StompboxError
+from stompbox.contract.events import EventName
+from stompbox.contract.model import Connection, Pedalboard, PluginInstance
+from stompbox.contract.session import (
+    BoardSummary,
+    ChangeSource,
+    LoadBoardResult,
+    OutputChangedData,
+    SetParameter,
+)
+from stompbox.contract.session import (
+    SessionState as StateDump,
+)
+
+from .autosave import Autosaver
+from .bridge_client import Bridge, BridgeApi
+from .connection_service import ConnectionService
+from .engine_sync import adopt_engine, settle
+from .pedalboard_service import DEFAULT_ID, DEFAULT_NAME, PedalboardService, empty_board
+from .plugin_manager import PluginManager, validate_value
+from .session_control import SessionControl
+from .state import EventSink, SessionState
+from .storage import Storage
+
+log = logging.getLogger(__name__)
+
+
+class SessionManager:
+    """Entry point of every session operation; see the package's services for the details."""
+
+    def __init__(
+        self, bridge: Bridge, events: EventSink, storage: Storage, *, auto_create: bool = True
+    ) -> None:
+        self.state = SessionState(BridgeApi(bridge), events)
+        self.storage = storage
+        self.auto_create = auto_create
+        self.plugins = PluginManager(self.state)
+        self.connections = ConnectionService(self.state)
+        self.pedalboards = PedalboardService(self.state, storage)
+        self.control = SessionControl(self.state, storage)
+        self.autosaver = Autosaver(self.state, storage)
+        self.state.on_change = self.autosaver.request
+        self.closing = False
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def restore(self) -> None:
+        """Take the autosaved board back, else an empty default board (if the flag says so)."""
+        saved = self.storage.load_current()
+        st = self.state
+        if saved is not None and saved.pedalboard is not None:
+            st.board, st.modified = saved.pedalboard, saved.modified
+            log.info("restored pedalboard %r (%d plugins)", st.board.name, len(st.board.plugins))
+        elif self.auto_create:
+            st.board, st.modified = empty_board(DEFAULT_ID, DEFAULT_NAME), False
+            st.on_change()
+
+    @contextlib.asynccontextmanager
+    async def mutation(self) -> AsyncIterator[None]:
+        """The session-level lock, refused once shutdown started."""
+        if self.closing:
+            raise StompboxConnectionError("the session is shutting down")
+        async with self.state.lock:
+            yield
+
+    async def drain(self) -> None:
+        """Stop taking changes and wait for the one in flight (shutdown)."""
+        self.closing = True
+        async with self.state.lock:
+            self.autosaver.flush()
+
+    async def connect_engine(self, *, reset: bool = False) -> None:
+        """Mirror the engine and replay the current board into it (start, engine restart)."""
+        st = self.state
+        async with st.lock:
+            bridge_state = await st.bridge.state()
+            st.bridge_connected = True
+            st.engine_connected = bridge_state.engine_connected
+            if st.engine_connected:
+                if reset:
+                    await st.bridge.reset()
+                    st.engine.clear()
+                    self.control.replays += 1
+                else:
+                    await adopt_engine(st)
+                with contextlib.suppress(StompboxError):
+                    await self.connections.refresh_system_ports()
+                report = await self.pedalboards.replay()
+                if report.missing:
+                    st.changed()
+                log.info(
+                    "engine synced: %d reused, %d loaded, %d unloaded, missing %s",
+                    report.reused,
+                    report.loaded,
+                    report.unloaded,
+                    report.missing or "none",
+                )
+            self.control.reason = ""
+            self.control.publish_engine_status()
+
+    async def on_bridge_event(self, event: str, data: dict[str, Any]) -> None:
+        st = self.state
+        if event == EventName.ENGINE_CONNECTED:
+            if not st.engine_connected:
+                await self.connect_engine(reset=True)
+        elif event == EventName.ENGINE_DISCONNECTED:
+            async with st.lock:
+                st.engine_connected = False
+                st.engine.clear()
+                self.control.reason = str(data.get("reason", ""))
+                self.control.publish_engine_status()
+        elif event == EventName.OUTPUT_CHANGED:
+            self._on_output(data)
+        elif event == EventName.PARAMETER_CHANGED:
+            self._on_engine_parameter(data)
+        elif event == EventName.CPU_LOAD:
+            self.control.on_cpu_load(data)
+        elif event == "plugin_died":
+            st.engine.drop_instance(str(data.get("instance_id", "")))
+            self.control.publish_engine_status()
+
+    def _on_output(self, data: dict[str, Any]) -> None:
+        plugin = self.state.find(str(data.get("instance_id", "")))
+        symbol, value = data.get("symbol"), data.get("value")
+        if plugin is None or not isinstance(symbol, str) or not isinstance(value, int | float):
+            return
+        plugin.outputs[symbol] = float(value)
+        self.state.publish(
+            EventName.OUTPUT_CHANGED, OutputChangedData(plugin.instance_id, symbol, float(value))
+        )
+
+    def _on_engine_parameter(self, data: dict[str, Any]) -> None:
+        plugin = self.state.find(str(data.get("instance_id", "")))
+        symbol, value = data.get("symbol"), data.get("value")
+        if plugin is None or not isinstance(symbol, str) or not isinstance(value, int | float):
+            return
+        if symbol in plugin.available_parameters and plugin.parameters.get(symbol) != value:
+            self.plugins.apply_parameter(plugin, symbol, float(value), ChangeSource.ENGINE)
+
+    # -- plugins --------------------------------------------------------------------------
+
+    async def load_plugin(
+        self, uri: str, x: float = 0.0, y: float = 0.0, instance_id: str | None = None
+    ) -> PluginInstance:
+        async with self.mutation():
+            return await self.plugins.load(uri, x, y, instance_id)
+
+    async def unload_plugin(self, instance_id: str) -> None:
+        async with self.mutation():
+            await self.plugins.unload(instance_id)
+
+    async def set_parameter(self, instance_id: str, symbol: str, value: float) -> float:
+        async with self.mutation():
+            return await self.plugins.set_parameter(instance_id, symbol, value)
+
+    async def set_parameters(self, changes: list[SetParameter]) -> list[float]:
+        """Validate every change first (all or nothing), then send them all at once."""
+        async with self.mutation():
+            st = self.state
+            checked = [
+                (c, validate_value(st.instance(c.instance_id), c.symbol, c.value)) for c in changes
+            ]
+            results = await settle(
+                st.bridge.set_parameter(c.instance_id, c.symbol, v) for c, v in checked
+            )
+            values: list[float] = []
+            error: StompboxError | None = None
+            for (change, _), result in zip(checked, results, strict=True):
+                if isinstance(result, StompboxError):
+                    error = error or result
+                    continue
+                plugin = st.find(change.instance_id)
+                if plugin is not None:
+                    self.plugins.apply_parameter(
+                        plugin, change.symbol, result, ChangeSource.SESSION
+                    )
+                values.append(result)
+            if error is not None:
+                raise error
+            return values
+
+    async def bypass_plugin(self, instance_id: str, bypassed: bool) -> None:
+        async with self.mutation():
+            await self.plugins.bypass(instance_id, bypassed)
+
+    async def move_plugin(self, instance_id: str, x: float, y: float) -> None:
+        async with self.mutation():
+            await self.plugins.move(instance_id, x, y)
+
+    async def load_preset(self, instance_id: str, uri: str) -> dict[str, float]:
+        async with self.mutation():
+            return await self.plugins.load_preset(instance_id, uri)
+
+    async def save_preset(self, instance_id: str, label: str) -> str:
+        async with self.mutation():
+            return await self.plugins.save_preset(instance_id, label)
+
+    # -- connections ----------------------------------------------------------------------
+
+    async def connect(self, source: str, target: str) -> Connection:
+        async with self.mutation():
+            return await self.connections.connect(source, target)
+
+    async def disconnect(self, source: str, target: str) -> None:
+        async with self.mutation():
+            await self.connections.disconnect(source, target)
+
+    # -- pedalboards ----------------------------------------------------------------------
+
+    async def create_pedalboard(self, name: str) -> LoadBoardResult:
+        async with self.mutation():
+            return await self.pedalboards.create(name)
+
+    async def load_pedalboard(self, board_id: str) -> LoadBoardResult:
+        async with self.mutation():
+            return await self.pedalboards.load(board_id)
+
+    async def save_pedalboard(self) -> Pedalboard:
+        async with self.mutation():
+            return self.pedalboards.save()
+
+    async def save_pedalboard_as(self, name: str) -> Pedalboard:
+        async with self.mutation():
+            return self.pedalboards.save_as(name)
+
+    async def rename_pedalboard(self, board_id: str, name: str) -> Pedalboard:
+        async with self.mutation():
+            return self.pedalboards.rename(board_id, name)
+
+    async def delete_pedalboard(self, board_id: str) -> None:
+        async with self.mutation():
+            self.pedalboards.delete(board_id)
+
+    def list_pedalboards(self) -> list[BoardSummary]:
+        return self.pedalboards.list()
+
+    def current_pedalboard(self) -> Pedalboard:
+        return self.pedalboards.current()
+
+    # -- state ----------------------------------------------------------------------------
+
+    def dump(self) -> StateDump:
+        return self.control.dump()
+
+    def statistics(self) -> dict[str, Any]:
+        st = self.state
+        return {
+            "plugins": len(st.board.plugins) if st.board else 0,
+            "engine_instances": len(st.engine.instances),
+            "autosave_writes": self.autosaver.writes,
+            "autosave_failures": self.autosaver.failures,
+            "replays": self.control.replays,
+            "lock_held": st.lock.locked(),
+        }

@@ -1,0 +1,200 @@
+"""Pedalboard files: validated names, slug ids, atomic JSON writes confined to the data dir."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import unicodedata
+from collections.abc import Collection
+from pathlib import Path
+
+import msgspec
+
+from stompbox.contract.errors import (
+    ConflictError,
+    NotFoundError,
+    ResourceError,
+    ValidationError,
+)
+from stompbox.contract.model import SCHEMA_VERSION, Pedalboard
+
+MAX_NAME = 100
+MAX_ID = 64
+ID_RE = re.compile(r"[a-z0-9-]{1,64}")
+CURRENT_FILE = "current.json"
+
+
+class CurrentState(msgspec.Struct, kw_only=True):
+    """What `current.json` holds: the board being played and whether it differs from its file."""
+
+    schema: int = SCHEMA_VERSION
+    pedalboard: Pedalboard | None = None
+    modified: bool = False
+
+
+def validate_name(name: str) -> str:
+    """Return the stripped name, or raise ValidationError (empty, > 100 chars, control chars)."""
+    stripped = name.strip()
+    if not stripped:
+        raise ValidationError("pedalboard name must not be empty")
+    if len(stripped) > MAX_NAME:
+        raise ValidationError(f"pedalboard name longer than {MAX_NAME} characters")
+    for ch in stripped:
+        if ch == "\0" or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
+            raise ValidationError(f"pedalboard name contains a control character {ch!r}")
+    return stripped
+
+
+def validate_id(board_id: str) -> str:
+    if not ID_RE.fullmatch(board_id):
+        raise ValidationError(f"invalid pedalboard id {board_id!r} (expected [a-z0-9-]{{1,64}})")
+    return board_id
+
+
+def slugify(name: str) -> str:
+    """A file-system-safe id from a name: ascii letters/digits and '-', at most 64 chars."""
+    ascii_ = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_.lower()).strip("-")[:MAX_ID].strip("-")
+    return slug or "board"
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to `path` atomically: temp file in the same dir, fsync, rename, fsync dir."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise ResourceError(f"cannot write {path.name}: {exc.strerror or exc}") from exc
+
+
+class Storage:
+    """Pedalboards in `<data_dir>/pedalboards/<id>.json`, the current board in `current.json`."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = Path(data_dir).resolve()
+        self.boards_dir = self.data_dir / "pedalboards"
+        self._decoder = msgspec.json.Decoder(Pedalboard)
+        self._current_decoder = msgspec.json.Decoder(CurrentState)
+
+    def ensure(self) -> None:
+        try:
+            self.boards_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ResourceError(f"cannot create data dir {self.data_dir}: {exc}") from exc
+
+    def _inside(self, path: Path) -> Path:
+        resolved = path.resolve()
+        if not resolved.is_relative_to(self.data_dir):
+            raise ValidationError("path escapes the data directory")
+        return resolved
+
+    def board_path(self, board_id: str) -> Path:
+        return self._inside(self.boards_dir / f"{validate_id(board_id)}.json")
+
+    # -- boards ---------------------------------------------------------------------------
+
+    def exists(self, board_id: str) -> bool:
+        return self.board_path(board_id).is_file()
+
+    def ids(self) -> list[str]:
+        if not self.boards_dir.is_dir():
+            return []
+        return sorted(
+            p.stem for p in self.boards_dir.glob("*.json") if ID_RE.fullmatch(p.stem) is not None
+        )
+
+    def list(self) -> list[Pedalboard]:
+        boards = []
+        for board_id in self.ids():
+            try:
+                boards.append(self.load(board_id))
+            except (ValidationError, NotFoundError, ResourceError):
+                continue  # a broken file is skipped in listings, reported when loaded
+        return boards
+
+    def load(self, board_id: str) -> Pedalboard:
+        path = self.board_path(board_id)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise NotFoundError(f"no pedalboard {board_id!r}", {"id": board_id}) from None
+        except OSError as exc:
+            raise ResourceError(f"cannot read pedalboard {board_id!r}: {exc}") from exc
+        try:
+            board = self._decoder.decode(data)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise ValidationError(f"pedalboard file {board_id!r} is invalid: {exc}") from exc
+        if board.schema > SCHEMA_VERSION:
+            raise ValidationError(
+                f"pedalboard {board_id!r} has schema {board.schema}, newer than {SCHEMA_VERSION}"
+            )
+        board.id = board_id
+        return board
+
+    def save(self, board: Pedalboard) -> None:
+        self.ensure()
+        atomic_write(self.board_path(board.id), msgspec.json.format(msgspec.json.encode(board)))
+
+    def delete(self, board_id: str) -> None:
+        path = self.board_path(board_id)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            raise NotFoundError(f"no pedalboard {board_id!r}", {"id": board_id}) from None
+        except OSError as exc:
+            raise ResourceError(f"cannot delete pedalboard {board_id!r}: {exc}") from exc
+
+    def new_id(self, name: str, taken: Collection[str] = ()) -> str:
+        base = slugify(name)
+        candidate, n = base, 1
+        while candidate in taken or self.exists(candidate):
+            n += 1
+            suffix = f"-{n}"
+            candidate = base[: MAX_ID - len(suffix)] + suffix
+        return candidate
+
+    def name_taken(self, name: str, except_id: str | None = None) -> bool:
+        folded = name.casefold()
+        return any(b.name.casefold() == folded and b.id != except_id for b in self.list())
+
+    def check_name_free(self, name: str, except_id: str | None = None) -> None:
+        if self.name_taken(name, except_id):
+            raise ConflictError(f"a pedalboard named {name!r} exists already", {"name": name})
+
+    # -- the current board ----------------------------------------------------------------
+
+    def load_current(self) -> CurrentState | None:
+        path = self._inside(self.data_dir / CURRENT_FILE)
+        try:
+            state = self._current_decoder.decode(path.read_bytes())
+        except FileNotFoundError:
+            return None
+        except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+            return None  # a damaged autosave is not fatal: start as if there were none
+        return state if state.schema <= SCHEMA_VERSION else None
+
+    def save_current(self, state: CurrentState) -> None:
+        self.ensure()
+        path = self._inside(self.data_dir / CURRENT_FILE)
+        atomic_write(path, msgspec.json.encode(state))
