@@ -1,0 +1,207 @@
+"""The `plugin.*` methods: catalog look-ups and instance control, translated to engine commands."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from stompbox.contract.bridge import (
+    Bypass,
+    Done,
+    Empty,
+    GetParameter,
+    InstanceRef,
+    Loaded,
+    LoadPreset,
+    MonitorOutput,
+    PluginList,
+    PluginLoad,
+    PluginUri,
+    PresetParameters,
+    PresetSaved,
+    SavePreset,
+    SetParameter,
+    Value,
+)
+from stompbox.contract.errors import ConflictError, NotFoundError, StompboxError, ValidationError
+from stompbox.contract.plugin import Direction, PluginInfo, PluginSummary, PortType, PresetInfo
+from stompbox.lv2.catalog import Catalog
+from stompbox.modhost import commands as mh
+
+from .engine_client import EngineClient
+from .instances import InstanceTable, slug
+from .validation import control_port, shape_value
+
+MethodTable = dict[str, tuple[Callable[[Any], Awaitable[Any]], type[Any]]]
+"""method name → (handler, params Struct type)"""
+
+
+class PluginMethods:
+    """Handlers of the `plugin` envelope; `catalog()` waits until the catalog is loaded."""
+
+    def __init__(
+        self,
+        engine: EngineClient,
+        instances: InstanceTable,
+        catalog: Callable[[], Awaitable[Catalog]],
+        preset_dir: Path,
+    ) -> None:
+        self.engine = engine
+        self.instances = instances
+        self.catalog = catalog
+        self.preset_dir = preset_dir
+        self.user_presets: dict[str, dict[str, str]] = {}
+        """plugin uri → {preset uri: label} of presets saved through this bridge"""
+
+    def table(self) -> MethodTable:
+        """method name → (handler, params type)."""
+        return {
+            "list": (self.list_plugins, PluginList),
+            "categories": (self.categories, Empty),
+            "info": (self.info, PluginUri),
+            "presets": (self.presets, PluginUri),
+            "load": (self.load, PluginLoad),
+            "unload": (self.unload, InstanceRef),
+            "set_parameter": (self.set_parameter, SetParameter),
+            "get_parameter": (self.get_parameter, GetParameter),
+            "bypass": (self.bypass, Bypass),
+            "load_preset": (self.load_preset, LoadPreset),
+            "save_preset": (self.save_preset, SavePreset),
+            "monitor_output": (self.monitor_output, MonitorOutput),
+            "reset": (self.reset, Empty),
+        }
+
+    # -- catalog --------------------------------------------------------------------------
+
+    async def _plugin(self, uri: str) -> PluginInfo:
+        info = (await self.catalog()).get(uri)
+        if info is None:
+            raise NotFoundError(f"no installed LV2 plugin {uri!r}", {"uri": uri})
+        return info
+
+    async def list_plugins(self, p: PluginList) -> list[PluginSummary]:
+        catalog = await self.catalog()
+        return catalog.search(p.query or "", p.category or "", p.audio_inputs, p.audio_outputs)
+
+    async def categories(self, _: Empty) -> list[str]:
+        return (await self.catalog()).categories()
+
+    async def info(self, p: PluginUri) -> PluginInfo:
+        return await self._plugin(p.uri)
+
+    async def presets(self, p: PluginUri) -> list[PresetInfo]:
+        info = await self._plugin(p.uri)
+        known = {pr.uri for pr in info.presets}
+        saved = [
+            PresetInfo(uri, label)
+            for uri, label in self.user_presets.get(p.uri, {}).items()
+            if uri not in known
+        ]
+        return [*info.presets, *saved]
+
+    # -- instances ------------------------------------------------------------------------
+
+    async def load(self, p: PluginLoad) -> Loaded:
+        plugin = await self._plugin(p.uri)
+        instance_id = p.instance_id if p.instance_id is not None else self.instances.new_id(plugin)
+        number = self.instances.reserve(instance_id)
+        try:
+            try:
+                await self.engine.request(mh.Add(plugin.uri, number))
+            except ConflictError:
+                # a leftover of an earlier connection holds this number: clear it and retry
+                await self.engine.request(mh.Remove(number))
+                await self.engine.request(mh.Add(plugin.uri, number))
+        except BaseException:
+            self.instances.release(instance_id)
+            raise
+        inst = self.instances.commit(instance_id, plugin)
+        return Loaded(inst.instance_id, inst.number, plugin)
+
+    async def unload(self, p: InstanceRef) -> Done:
+        inst = self.instances.get(p.instance_id)
+        await self.engine.request(mh.Remove(inst.number))
+        self.instances.release(p.instance_id)
+        return Done()
+
+    async def reset(self, _: Empty) -> Done:
+        """Remove every instance from the engine (`remove -1`) and forget them."""
+        await self.engine.request(mh.Remove(-1))
+        self.instances.clear()
+        return Done()
+
+    async def set_parameter(self, p: SetParameter) -> Value:
+        inst = self.instances.get(p.instance_id)
+        port = control_port(inst.plugin, p.symbol, Direction.INPUT)
+        value = shape_value(port, p.value)
+        await self.engine.request(mh.ParamSet(inst.number, p.symbol, value))
+        return Value(value)
+
+    async def get_parameter(self, p: GetParameter) -> Value:
+        inst = self.instances.get(p.instance_id)
+        control_port(inst.plugin, p.symbol, Direction.INPUT)
+        reply = await self.engine.request(mh.ParamGet(inst.number, p.symbol))
+        return Value(float(getattr(reply, "extra", None) or 0.0))
+
+    async def bypass(self, p: Bypass) -> Done:
+        inst = self.instances.get(p.instance_id)
+        await self.engine.request(mh.Bypass(inst.number, p.bypassed))
+        return Done()
+
+    async def monitor_output(self, p: MonitorOutput) -> Done:
+        inst = self.instances.get(p.instance_id)
+        control_port(inst.plugin, p.symbol, Direction.OUTPUT)
+        cmd: mh.Command = (
+            mh.MonitorOutput(inst.number, p.symbol)
+            if p.enable
+            else mh.MonitorOutputOff(inst.number, p.symbol)
+        )
+        await self.engine.request(cmd)
+        return Done()
+
+    # -- presets --------------------------------------------------------------------------
+
+    async def load_preset(self, p: LoadPreset) -> PresetParameters:
+        """Load the preset, then read back every control input (the engine's values, which
+        mod-host reports with 4 decimals)."""
+        inst = self.instances.get(p.instance_id)
+        if not p.uri:
+            raise ValidationError("preset uri must not be empty")
+        await self.engine.request(mh.PresetLoad(inst.number, p.uri))
+        symbols = [
+            port.symbol
+            for port in inst.plugin.ports
+            if port.type is PortType.CONTROL and port.direction is Direction.INPUT
+        ]
+        replies = await asyncio.gather(
+            *(self.engine.request(mh.ParamGet(inst.number, s)) for s in symbols)
+        )
+        values = {
+            s: float(getattr(r, "extra", None) or 0.0)
+            for s, r in zip(symbols, replies, strict=True)
+        }
+        return PresetParameters(values)
+
+    async def save_preset(self, p: SavePreset) -> PresetSaved:
+        """Save the instance's state as an LV2 preset bundle in the data dir and make it known
+        to the engine (`bundle_add`); returns the preset URI (the saved file's URI)."""
+        inst = self.instances.get(p.instance_id)
+        label = p.label.strip()
+        if not label or len(label) > 200:
+            raise ValidationError("preset label must be 1-200 characters", {"label": p.label})
+        bundle = self.preset_dir / f"{slug(inst.plugin.name)}-{slug(label, 'preset')}.lv2"
+        filename = f"{slug(label, 'preset')}.ttl"
+        try:
+            bundle.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ValidationError(f"cannot create preset bundle {bundle}: {exc}") from exc
+        await self.engine.request(mh.PresetSave(inst.number, label, str(bundle), filename))
+        with contextlib.suppress(StompboxError):
+            await self.engine.request(mh.BundleRemove(str(bundle), ""))
+        await self.engine.request(mh.BundleAdd(str(bundle)))
+        uri = (bundle / filename).as_uri()
+        self.user_presets.setdefault(inst.plugin.uri, {})[uri] = label
+        return PresetSaved(uri)

@@ -1,0 +1,221 @@
+"""The bridge application: engine client, catalog, JACK client and instance table on ZmqService."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from stompbox.contract.bridge import (
+    Action,
+    AudioStatus,
+    BridgeState,
+    BufferSize,
+    ConnectionEntry,
+    CpuLoad,
+    Done,
+    Empty,
+    EngineDisconnected,
+    InstanceEntry,
+    ListPorts,
+    Pong,
+    PortEntry,
+    Ports,
+)
+from stompbox.contract.errors import NotFoundError, StompboxTimeoutError
+from stompbox.contract.events import EventName
+from stompbox.contract.rpc import convert_params
+from stompbox.lv2.catalog import Catalog
+from stompbox.modhost import commands as mh
+from stompbox.modhost.feedback import Feedback
+from stompbox.settings import Settings
+from stompbox.zmqservice import ZmqService
+
+from .addresses import to_jack
+from .audio import AudioSystem
+from .engine_client import EngineClient
+from .feedback_events import feedback_events
+from .instances import InstanceTable
+from .plugins import MethodTable, PluginMethods
+from .validation import audio_port
+
+log = logging.getLogger(__name__)
+
+CATALOG_WAIT = 120.0
+"""How long a catalog request waits for the start-up scan."""
+RATE_WAIT = 3.0
+"""How long start-up waits for JACK's sample rate before scanning with the configured one."""
+
+
+class Bridge:
+    """Service "bridge" (see the brief's Bridge RPC API). `async with` binds; `run()` serves."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.service = ZmqService("bridge", settings)
+        self.instances = InstanceTable()
+        self.audio = AudioSystem(settings.jack_server)
+        self.engine = EngineClient(
+            settings.engine_host,
+            settings.engine_port,
+            settings.engine_feedback_port,
+            timeout=settings.engine_timeout,
+            on_feedback=self._on_feedback,
+            on_connected=self._on_engine_connected,
+            on_disconnected=self._on_engine_disconnected,
+        )
+        self._catalog: Catalog | None = None
+        self._catalog_ready = asyncio.Event()
+        self.plugins = PluginMethods(
+            self.engine, self.instances, self.catalog, settings.data_dir / "presets"
+        )
+        self._register()
+
+    # -- registration ---------------------------------------------------------------------
+
+    def _register(self) -> None:
+        s = self.service
+        s.register("ping", self.ping, Empty)
+        s.register("state", self.state, Empty)
+        s.register("plugin", self._envelope("plugin", self.plugins.table()), Action)
+        s.register("audio", self._envelope("audio", self._audio_table()), Action)
+        s.register("connect", self.connect, Ports)
+        s.register("disconnect", self.disconnect, Ports)
+        s.register("list_connections", self.list_connections, Empty)
+        s.register("statistics", self.rpc_statistics, Empty)
+
+    def _envelope(self, action: str, table: MethodTable) -> Callable[[Action], Any]:
+        async def dispatch(a: Action) -> Any:
+            entry = table.get(a.method)
+            if entry is None:
+                raise NotFoundError(
+                    f"bridge has no method {action}.{a.method}", {"method": f"{action}.{a.method}"}
+                )
+            handler, params_type = entry
+            return await handler(convert_params(a.params, params_type))
+
+        return dispatch
+
+    def _audio_table(self) -> MethodTable:
+        return {
+            "status": (self.audio_status, Empty),
+            "set_buffer_size": (self.set_buffer_size, BufferSize),
+            "list_ports": (self.list_ports, ListPorts),
+            "cpu_load": (self.cpu_load, Empty),
+        }
+
+    # -- catalog --------------------------------------------------------------------------
+
+    async def catalog(self) -> Catalog:
+        if self._catalog is None:
+            try:
+                async with asyncio.timeout(CATALOG_WAIT):
+                    await self._catalog_ready.wait()
+            except TimeoutError:
+                raise StompboxTimeoutError("the LV2 catalog is still loading") from None
+        assert self._catalog is not None
+        return self._catalog
+
+    async def _load_catalog(self) -> None:
+        try:
+            async with asyncio.timeout(RATE_WAIT):
+                await self.audio.wait_open()
+        except TimeoutError:
+            pass
+        rate = self.audio.sample_rate or self.settings.jack_rate
+        self._catalog = await asyncio.to_thread(Catalog.load, self.settings.cache_dir, rate)
+        self._catalog_ready.set()
+
+    # -- engine events --------------------------------------------------------------------
+
+    async def _on_engine_connected(self) -> None:
+        """Start from a clean engine: the session replays its pedalboard on engine_connected."""
+        await self.engine.request(mh.Remove(-1))
+        self.instances.clear()
+        await self.engine.request(mh.FeatureEnable("cpu-load", 1))
+        self.service.publish(EventName.ENGINE_CONNECTED.value, {})
+
+    def _on_engine_disconnected(self, reason: str) -> None:
+        self.instances.clear()
+        self.service.publish(EventName.ENGINE_DISCONNECTED.value, EngineDisconnected(reason))
+
+    def _on_feedback(self, fb: Feedback) -> None:
+        for name, data in feedback_events(fb, self.instances.ids().get):
+            self.service.publish(name, data)
+
+    # -- top-level methods ----------------------------------------------------------------
+
+    async def ping(self, _: Empty) -> Pong:
+        return Pong()
+
+    async def state(self, _: Empty) -> BridgeState:
+        return BridgeState(
+            {i.instance_id: InstanceEntry(i.number, i.plugin.uri) for i in self.instances.all()},
+            self.engine.connected,
+        )
+
+    def _jack_name(self, address: str) -> str:
+        name, number, symbol = to_jack(address, self.instances.numbers())
+        if number is not None:
+            instance_id = self.instances.ids()[number]
+            audio_port(self.instances.get(instance_id).plugin, symbol)
+        return name
+
+    async def connect(self, p: Ports) -> Done:
+        await self.engine.request(mh.Connect(self._jack_name(p.source), self._jack_name(p.target)))
+        return Done()
+
+    async def disconnect(self, p: Ports) -> Done:
+        a, b = self._jack_name(p.source), self._jack_name(p.target)
+        await self.engine.request(mh.Disconnect(a, b))
+        return Done()
+
+    async def list_connections(self, _: Empty) -> list[ConnectionEntry]:
+        return self.audio.list_connections(self.instances.ids())
+
+    # -- audio ----------------------------------------------------------------------------
+
+    async def audio_status(self, _: Empty) -> AudioStatus:
+        return self.audio.status()
+
+    async def set_buffer_size(self, p: BufferSize) -> AudioStatus:
+        await self.audio.set_buffer_size(p.size)
+        return self.audio.status()
+
+    async def list_ports(self, p: ListPorts) -> list[PortEntry]:
+        return self.audio.list_ports(self.instances.ids(), p.type, p.direction)
+
+    async def cpu_load(self, _: Empty) -> CpuLoad:
+        return CpuLoad(self.audio.cpu_load())
+
+    # -- life cycle -----------------------------------------------------------------------
+
+    async def __aenter__(self) -> Bridge:
+        await self.service.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.service.__aexit__(None, None, None)
+
+    async def run(self, on_ready: Callable[[], None] | None = None) -> None:
+        """Serve until cancelled; `on_ready` is called once RPC is up and the catalog loaded."""
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(self.service.run(), name="bridge rpc")
+            tg.create_task(self.audio.run(), name="bridge jack")
+            tg.create_task(self.engine.run(), name="bridge engine")
+            await self._load_catalog()
+            if on_ready is not None:
+                on_ready()
+
+    async def rpc_statistics(self, _: Empty) -> dict[str, Any]:
+        return self.statistics()
+
+    def statistics(self) -> dict[str, Any]:
+        return {
+            **self.service.statistics(),
+            "engine": self.engine.statistics(),
+            "audio": self.audio.statistics(),
+            "instances": len(self.instances),
+            "catalog": len(self._catalog) if self._catalog is not None else None,
+        }

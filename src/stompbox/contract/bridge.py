@@ -1,0 +1,224 @@
+"""Typed params, results and event payloads of the bridge's RPC API (service "bridge").
+
+Envelope methods `plugin` and `audio` carry `{"method", "params"}` (the seed's action mapping);
+the inner params are converted to the Structs below by the bridge. Port addresses are
+`<instance_id>:<symbol>` for plugin ports and `system:<port>` for sound-card ports.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+import msgspec
+
+from .plugin import PluginInfo
+
+# -- envelope -------------------------------------------------------------------------------
+
+
+class Action(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Params of the `plugin` and `audio` envelope methods."""
+
+    method: str
+    params: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class Empty(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Params of a method that takes none."""
+
+
+# -- plugin.* params ------------------------------------------------------------------------
+
+
+class PluginList(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
+    query: str | None = None
+    category: str | None = None
+    audio_inputs: int | None = None
+    audio_outputs: int | None = None
+
+
+class PluginUri(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    uri: str
+
+
+class PluginLoad(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
+    uri: str
+    instance_id: str | None = None
+
+
+class InstanceRef(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    instance_id: str
+
+
+class SetParameter(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    instance_id: str
+    symbol: str
+    value: float
+
+
+class GetParameter(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    instance_id: str
+    symbol: str
+
+
+class Bypass(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    instance_id: str
+    bypassed: bool
+
+
+class LoadPreset(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    instance_id: str
+    uri: str
+
+
+class SavePreset(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    instance_id: str
+    label: str
+
+
+class MonitorOutput(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    instance_id: str
+    symbol: str
+    enable: bool = True
+
+
+# -- connections and audio.* params ---------------------------------------------------------
+
+
+class Ports(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Params of `connect` / `disconnect`: two port addresses (either order works)."""
+
+    source: str
+    target: str
+
+
+class BufferSize(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    size: int
+
+
+class JackPortType(enum.StrEnum):
+    AUDIO = "audio"
+    MIDI = "midi"
+
+
+class PortDirection(enum.StrEnum):
+    INPUT = "input"
+    OUTPUT = "output"
+
+
+class ListPorts(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
+    type: JackPortType | None = None
+    direction: PortDirection | None = None
+
+
+# -- results --------------------------------------------------------------------------------
+
+
+class Pong(msgspec.Struct, frozen=True):
+    ok: bool = True
+
+
+class InstanceEntry(msgspec.Struct, frozen=True):
+    number: int
+    uri: str
+
+
+class BridgeState(msgspec.Struct, frozen=True):
+    instances: dict[str, InstanceEntry]
+    engine_connected: bool
+
+
+class Loaded(msgspec.Struct, frozen=True):
+    instance_id: str
+    number: int
+    plugin: PluginInfo
+
+
+class Value(msgspec.Struct, frozen=True):
+    value: float
+
+
+class PresetParameters(msgspec.Struct, frozen=True):
+    parameters: dict[str, float]
+
+
+class PresetSaved(msgspec.Struct, frozen=True):
+    uri: str
+
+
+class Done(msgspec.Struct, frozen=True):
+    """The `{}` result."""
+
+
+class AudioStatus(msgspec.Struct, frozen=True):
+    sample_rate: int
+    buffer_size: int
+    dsp_load: float
+    xruns: int
+    running: bool
+
+
+class PortEntry(msgspec.Struct, frozen=True):
+    name: str  # an address: `<instance_id>:<symbol>` or `system:<port>`
+    type: JackPortType
+    direction: PortDirection
+    system: bool
+
+
+class CpuLoad(msgspec.Struct, frozen=True):
+    load: float
+
+
+class ConnectionEntry(msgspec.Struct, frozen=True):
+    source: str  # output port address
+    target: str  # input port address
+
+
+# -- event payloads (data of the bridge's PUB events) ---------------------------------------
+
+
+class EngineDisconnected(msgspec.Struct, frozen=True):
+    reason: str
+
+
+class OutputChanged(msgspec.Struct, frozen=True):
+    instance_id: str
+    symbol: str
+    value: float
+
+
+class EngineParameterChanged(msgspec.Struct, frozen=True):
+    instance_id: str
+    symbol: str
+    value: float
+    source: str = "engine"
+
+
+class CpuLoadData(msgspec.Struct, frozen=True):
+    avg: float
+    max: float
+    xruns: int
+
+
+class EngineLog(msgspec.Struct, frozen=True):
+    level: int
+    message: str
+
+
+class MidiMapped(msgspec.Struct, frozen=True):
+    instance_id: str
+    symbol: str
+    channel: int
+    controller: int
+    value: float
+    minimum: float
+    maximum: float
+
+
+class EngineFeedback(msgspec.Struct, frozen=True):
+    text: str
+
+
+class PluginDied(msgspec.Struct, frozen=True):
+    instance_id: str
