@@ -24,7 +24,7 @@ class ScalePoint(msgspec.Struct, frozen=True):
     value: float
 
 
-class PortInfo(msgspec.Struct, frozen=True, kw_only=True):
+class PortInfo(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """One LV2 port. For control ports minimum/maximum/default are set (already
     multiplied by the sample rate when the port says lv2:sampleRate)."""
 
@@ -52,7 +52,7 @@ class PresetInfo(msgspec.Struct, frozen=True):
     label: str
 
 
-class PluginInfo(msgspec.Struct, frozen=True, kw_only=True):
+class PluginInfo(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """Full metadata of one installed LV2 plugin."""
 
     uri: str
