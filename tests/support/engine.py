@@ -73,7 +73,6 @@ def start_engine(
         JACK_NO_START_SERVER="1",
         STOMPBOX_JACK_SERVER=jack_server.name,
         STOMPBOX_ENGINE_HOST=host,
-        STOMPBOX_CACHE_DIR=env.get("STOMPBOX_CACHE_DIR", str(log_dir / "cache")),
         STOMPBOX_LOG_LEVEL="INFO",
     )
     log_path = log_dir / f"engine-{port}.log"

@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Coroutine
 from types import TracebackType
@@ -83,7 +84,8 @@ class Engine:
             tg.create_task(self.pump.run())
             tg.create_task(self._cpu_load_loop())
             tg.create_task(self._watch_jack())
-            tg.create_task(asyncio.to_thread(self.plugins.load_catalog))
+            # a daemon thread: a cold catalog scan must never delay shutdown
+            threading.Thread(target=self.plugins.load_catalog, name="catalog", daemon=True).start()
             s = self.settings
             print(
                 f"engine ready on {s.engine_host}:{s.engine_port} "

@@ -44,7 +44,7 @@ class Layout:
                     hi = p.maximum if p.maximum is not None else float("inf")
                     ranges[p.symbol] = (min(lo, hi), max(lo, hi))
                     defaults[p.symbol] = p.default if p.default is not None else max(lo, 0.0)
-                    if p.designation == "enabled":
+                    if p.designation == "enabled" and enabled is None:
                         enabled = p.symbol
                 else:
                     outputs.add(p.symbol)
