@@ -121,6 +121,14 @@ class PluginManager:
 
     def __init__(self, state: SessionState) -> None:
         self.state = state
+        self._infos: dict[str, PluginInfo] = {}
+
+    async def info(self, uri: str) -> PluginInfo:
+        """Plugin metadata from the bridge's catalog, cached per URI."""
+        info = self._infos.get(uri)
+        if info is None:
+            info = self._infos[uri] = await self.state.bridge.info(uri)
+        return info
 
     @property
     def lock(self) -> object:
@@ -152,7 +160,7 @@ class PluginManager:
         if not uri:
             raise ValidationError("uri must not be empty")
         if instance_id is None:
-            instance_id = self.new_instance_id(uri.rstrip("/#").rsplit("/", 1)[-1])
+            instance_id = self.new_instance_id((await self.info(uri)).name)
         self.check_new_id(instance_id)
         loaded = await st.bridge.load(uri, instance_id)
         plugin = instance_from_info(loaded.plugin, instance_id, x, y)

@@ -28,7 +28,7 @@ class SessionControl:
         self.audio: dict[str, Any] = {}
         self.replays = 0
         self.reason = ""
-        self._last_audio_event = 0.0
+        self._last_audio_event = float("-inf")
 
     async def audio_status(self) -> dict[str, Any]:
         result = await self.state.bridge.audio("status", {})

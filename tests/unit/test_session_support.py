@@ -1,0 +1,48 @@
+"""Shared helpers of the session unit tests (an event recorder and a ready session)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from stompbox.session.fake_bridge import FakeBridge
+from stompbox.session.session_manager import SessionManager
+from stompbox.session.storage import Storage
+
+
+class Recorder:
+    """An EventSink that keeps every event as (seq, name, data-as-builtins)."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[int, str, Any]] = []
+        self._seq = 0
+
+    def publish(self, event: str, data: dict[str, Any] | msgspec.Struct | None = None) -> None:
+        self._seq += 1
+        self.events.append((self._seq, str(event), msgspec.to_builtins(data)))
+
+    @property
+    def seq(self) -> int:
+        return self._seq
+
+    def names(self) -> list[str]:
+        return [e[1] for e in self.events]
+
+    def of(self, name: str) -> list[Any]:
+        return [e[2] for e in self.events if e[1] == name]
+
+    def clear(self) -> None:
+        self.events.clear()
+
+
+async def make_session(
+    data_dir: Path, bridge: FakeBridge | None = None, *, auto_create: bool = True
+) -> tuple[SessionManager, FakeBridge, Recorder]:
+    bridge = bridge or FakeBridge()
+    events = Recorder()
+    manager = SessionManager(bridge, events, Storage(data_dir), auto_create=auto_create)
+    manager.restore()
+    await manager.connect_engine()
+    return manager, bridge, events
