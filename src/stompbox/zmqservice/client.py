@@ -26,6 +26,7 @@ from stompbox.contract.errors import (
 from stompbox.contract.rpc import MAX_MESSAGE_BYTES, Request, decode_response, encode
 
 from .endpoints import check_endpoint, ipc_path
+from .sockets import drain, sync_view
 from .translate import zmq_errors
 from .wire import DELIMITER, split_reply
 
@@ -199,7 +200,7 @@ class RpcClient:
         sock = self._socket
         if sock is None or self._reader is None:
             raise StompboxConnectionError(f"client of {self.endpoint} is not open")
-        path = ipc_path(self.endpoint)
+        path = None if self._connected else ipc_path(self.endpoint)
         if path is not None and not path.exists():
             self._stats["unreachable"] += 1
             raise _undelivered(f"{self.endpoint} is not running (no socket file)", self.endpoint)
@@ -214,7 +215,8 @@ class RpcClient:
         self._pending[request_id] = _Call(reply, send)
         try:
             async with asyncio.timeout(timeout):
-                await asyncio.wait((send, reply), return_when=asyncio.FIRST_COMPLETED)
+                if not send.done():
+                    await asyncio.wait((send, reply), return_when=asyncio.FIRST_COMPLETED)
                 if not send.done():  # the connection failed before the request left
                     send.cancel()
                     reply.result()  # raises the undelivered StompboxConnectionError
@@ -245,13 +247,15 @@ class RpcClient:
         poller = zmq.asyncio.Poller()
         poller.register(sock, zmq.POLLIN)
         poller.register(monitor, zmq.POLLIN)
+        # synchronous views of the same sockets, to drain everything ready after one poll
+        replies, events = sync_view(sock), sync_view(monitor)
         while True:
             try:
-                ready = dict(await poller.poll())
-                if monitor in ready:
-                    self._on_monitor(parse_monitor_message(await monitor.recv_multipart()))
-                if sock in ready:
-                    self._on_reply(await sock.recv_multipart())
+                await poller.poll()
+                for frames in drain(events):
+                    self._on_monitor(parse_monitor_message(frames))
+                for frames in drain(replies):
+                    self._on_reply(frames)
             except zmq.ZMQError as exc:
                 log.warning("rpc client of %s: socket failed: %s", self.endpoint, exc)
                 self._fail_pending(f"{self.endpoint}: {exc}", sent=True, unsent=True)

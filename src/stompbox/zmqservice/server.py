@@ -16,6 +16,7 @@ from stompbox.contract.errors import InternalError, NotFoundError, StompboxError
 from stompbox.contract.rpc import MAX_MESSAGE_BYTES, convert_params, decode_request
 
 from .endpoints import check_endpoint
+from .sockets import drain, sync_view
 from .translate import zmq_errors
 from .wire import DELIMITER, error_reply, result_reply, salvage_id, split_request
 
@@ -120,24 +121,22 @@ class RpcServer:
         sock = self._socket
         if sock is None:
             raise RuntimeError("RpcServer.run() outside `async with server:`")
+        view = sync_view(sock)
         async with asyncio.TaskGroup() as tg:
             while True:
-                await self._slots.acquire()
-                try:
-                    with zmq_errors(f"{self.name}: receive"):
-                        frames = await sock.recv_multipart()
-                except BaseException:
-                    self._slots.release()
-                    raise
-                self._stats["received"] += 1
-                identity, payload = split_request(frames)
-                if isinstance(payload, StompboxError):
-                    self._slots.release()
-                    self._stats["malformed"] += 1
-                    if identity is not None:
-                        await self._send(identity, error_reply(None, payload))
-                    continue
-                tg.create_task(self._serve(identity or b"", payload))
+                with zmq_errors(f"{self.name}: receive"):
+                    await sock.poll(zmq.POLLIN)
+                    batch = drain(view)
+                for frames in batch:
+                    self._stats["received"] += 1
+                    identity, payload = split_request(frames)
+                    if isinstance(payload, StompboxError):
+                        self._stats["malformed"] += 1
+                        if identity is not None:
+                            await self._send(identity, error_reply(None, payload))
+                        continue
+                    await self._slots.acquire()  # bounded: stop reading while all slots are busy
+                    tg.create_task(self._serve(identity or b"", payload))
 
     async def _serve(self, identity: bytes, payload: bytes) -> None:
         self._in_flight += 1
