@@ -1,0 +1,208 @@
+// The control panel of one plugin block: parameters (knobs, toggles, selects, numeric entry), bypass, presets, remove.
+
+import { h, clear, formatValue } from "./dom.js";
+import { Knob, toNorm } from "./knob.js";
+
+const HIDDEN_DESIGNATIONS = new Set(["freewheeling", "enabled", "sampleRate", "latency"]);
+
+/**
+ * actions: {setParameter(id, symbol, value), bypass(id, bypassed), loadPreset(id, uri), remove(id),
+ * presets(uri) → Promise<[{uri, label}]>, close()}.
+ */
+export class ControlPanel {
+  constructor(root, store, actions) {
+    this.root = root;
+    this.store = store;
+    this.actions = actions;
+    this.id = null;
+    this.rows = new Map(); // symbol → {port, knob?, input}
+    this.meters = new Map(); // symbol → {bar, text, port}
+  }
+
+  get isOpen() {
+    return this.id !== null;
+  }
+
+  open(id) {
+    const inst = this.store.plugin(id);
+    if (!inst) return;
+    this.id = id;
+    this.render(inst);
+    this.root.hidden = false;
+    this.root.classList.add("open");
+  }
+
+  close() {
+    if (this.id === null) return;
+    this.id = null;
+    this.root.classList.remove("open");
+    this.root.hidden = true;
+    clear(this.root);
+    this.actions.close?.();
+  }
+
+  /** Follow a store change: close when our plugin is gone, otherwise refresh values. */
+  update(detail) {
+    if (this.id === null) return;
+    const inst = this.store.plugin(this.id);
+    if (!inst) return this.close();
+    if (detail.kind === "state") return this.render(inst);
+    if (detail.id && detail.id !== this.id) return;
+    if (detail.kind === "output") return this.updateMeters(inst);
+    this.updateValues(inst);
+  }
+
+  controlPorts(inst) {
+    return Object.values(inst.available_parameters || {})
+      .filter((p) => p.direction !== "output" && !HIDDEN_DESIGNATIONS.has(p.designation))
+      .sort((a, b) => a.index - b.index);
+  }
+
+  outputPorts(inst) {
+    const meta = inst.available_parameters || {};
+    const symbols = new Set(Object.keys(inst.outputs || {}));
+    for (const p of Object.values(meta)) if (p.direction === "output") symbols.add(p.symbol);
+    return [...symbols].map((sym) => meta[sym] || { symbol: sym, name: sym, index: 999 })
+      .sort((a, b) => a.index - b.index);
+  }
+
+  render(inst) {
+    clear(this.root);
+    this.rows.clear();
+    this.meters.clear();
+    this.root.dataset.instanceId = inst.instance_id;
+    const bypassed = inst.enabled === false;
+    this.bypassButton = h("button", {
+      class: `bypass-switch${bypassed ? " off" : ""}`, "data-testid": "bypass", "aria-pressed": String(bypassed),
+      onclick: () => this.actions.bypass(inst.instance_id, this.store.plugin(inst.instance_id)?.enabled !== false),
+    }, bypassed ? "Bypassed" : "On");
+    this.presetSelect = h("select", { "data-testid": "preset-select", "aria-label": "Preset",
+      onchange: (ev) => ev.target.value && this.actions.loadPreset(inst.instance_id, ev.target.value) },
+    h("option", { value: "" }, "Presets…"));
+    this.loadPresets(inst);
+
+    const params = h("div", { class: "params" });
+    for (const port of this.controlPorts(inst)) params.append(this.paramRow(inst, port));
+    const outputs = this.outputPorts(inst);
+    const monitors = h("div", { class: "monitors" });
+    for (const port of outputs) monitors.append(this.meterRow(inst, port));
+
+    this.root.append(
+      h("header", { class: "panel-head" },
+        h("div", { class: "panel-title" }, h("strong", {}, inst.name), h("small", {}, inst.brand || inst.uri)),
+        h("button", { class: "icon", "data-testid": "panel-close", title: "Close (Esc)", onclick: () => this.close() }, "✕")),
+      h("div", { class: "panel-tools" },
+        this.bypassButton,
+        this.presetSelect,
+        h("button", { class: "danger", "data-testid": "remove-plugin",
+          onclick: () => this.actions.remove(inst.instance_id) }, "Remove")),
+      params.childElementCount ? params : h("p", { class: "muted" }, "No controls."),
+      outputs.length ? h("h3", {}, "Monitors") : null,
+      outputs.length ? monitors : null);
+  }
+
+  async loadPresets(inst) {
+    let presets = [];
+    try {
+      presets = await this.actions.presets(inst.uri);
+    } catch {
+      return;
+    }
+    if (this.id !== inst.instance_id) return;
+    for (const p of presets) this.presetSelect.append(h("option", { value: p.uri }, p.label));
+    this.presetSelect.value = inst.preset || "";
+    this.presetSelect.disabled = presets.length === 0;
+  }
+
+  paramRow(inst, port) {
+    const id = inst.instance_id;
+    const value = inst.parameters?.[port.symbol] ?? port.default ?? port.minimum ?? 0;
+    const send = (v) => this.actions.setParameter(id, port.symbol, v);
+    const row = { port };
+    const common = { "data-testid": "param-input", "data-symbol": port.symbol, "aria-label": port.name };
+    let widget;
+    if (port.toggled) {
+      row.input = h("input", { ...common, type: "checkbox", class: "switch",
+        onchange: (ev) => send(ev.target.checked ? port.maximum ?? 1 : port.minimum ?? 0) });
+      widget = row.input;
+    } else if (port.enumeration || (port.scale_points?.length && port.integer)) {
+      row.input = h("select", { ...common, onchange: (ev) => send(Number(ev.target.value)) },
+        port.scale_points.map((sp) => h("option", { value: sp.value }, sp.label)));
+      widget = row.input;
+    } else {
+      row.knob = new Knob(port, value, (v) => {
+        if (document.activeElement !== row.input) row.input.value = formatValue(v, port.integer);
+        send(v);
+      });
+      row.input = h("input", { ...common, type: "number", class: "num", step: port.integer ? 1 : "any",
+        min: port.minimum ?? undefined, max: port.maximum ?? undefined,
+        onchange: (ev) => {
+          const v = Number(ev.target.value);
+          if (Number.isNaN(v)) return;
+          const clamped = Math.min(port.maximum ?? v, Math.max(port.minimum ?? v, port.integer ? Math.round(v) : v));
+          row.knob.set(clamped);
+          send(clamped);
+        },
+        onkeydown: (ev) => ev.key === "Enter" && ev.target.blur() });
+      widget = h("div", { class: "knob-wrap" }, row.knob.el,
+        h("label", { class: "num-wrap" }, row.input, port.units ? h("span", { class: "units" }, port.units) : null));
+    }
+    this.rows.set(port.symbol, row);
+    this.showValue(row, value);
+    return h("div", { class: `param${row.knob ? "" : " compact"}`, "data-symbol": port.symbol },
+      h("span", { class: "param-name", title: port.name }, port.name),
+      widget,
+      !row.knob && port.units ? h("span", { class: "units" }, port.units) : null);
+  }
+
+  showValue(row, value) {
+    const { port, knob, input } = row;
+    if (knob) knob.set(value);
+    if (document.activeElement === input) return;
+    if (input.type === "checkbox") input.checked = value > ((port.minimum ?? 0) + (port.maximum ?? 1)) / 2;
+    else if (input.tagName === "SELECT") {
+      const match = port.scale_points.reduce((best, sp) =>
+        (best === null || Math.abs(sp.value - value) < Math.abs(best.value - value) ? sp : best), null);
+      input.value = match ? String(match.value) : "";
+    } else input.value = formatValue(value, port.integer);
+  }
+
+  updateValues(inst) {
+    for (const [symbol, row] of this.rows) {
+      const v = inst.parameters?.[symbol];
+      if (v !== undefined) this.showValue(row, v);
+    }
+    const bypassed = inst.enabled === false;
+    this.bypassButton.textContent = bypassed ? "Bypassed" : "On";
+    this.bypassButton.classList.toggle("off", bypassed);
+    this.bypassButton.setAttribute("aria-pressed", String(bypassed));
+    if (this.presetSelect && inst.preset) this.presetSelect.value = inst.preset;
+    this.updateMeters(inst);
+  }
+
+  meterRow(inst, port) {
+    const bar = h("div", { class: "meter-bar" });
+    const text = h("span", { class: "meter-value" });
+    this.meters.set(port.symbol, { bar, text, port });
+    const row = h("div", { class: "meter", "data-testid": "output", "data-symbol": port.symbol },
+      h("span", { class: "param-name" }, port.name), h("div", { class: "meter-track" }, bar), text,
+      port.units ? h("span", { class: "units" }, port.units) : null);
+    this.showMeter(this.meters.get(port.symbol), inst.outputs?.[port.symbol]);
+    return row;
+  }
+
+  showMeter(meter, value) {
+    if (value === undefined) {
+      meter.text.textContent = "–";
+      meter.bar.style.width = "0%";
+      return;
+    }
+    meter.text.textContent = formatValue(value, meter.port.integer);
+    const n = meter.port.minimum != null && meter.port.maximum != null ? toNorm(meter.port, value) : 0;
+    meter.bar.style.width = `${Math.round(n * 100)}%`;
+  }
+
+  updateMeters(inst) {
+    for (const [symbol, meter] of this.meters) this.showMeter(meter, inst.outputs?.[symbol]);
+  }
+}

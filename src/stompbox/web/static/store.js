@@ -1,0 +1,177 @@
+// The client's copy of the session state: set from a `state` message, then patched by events in seq order.
+
+/** Events after which we ask the server for a fresh state instead of patching. */
+const RELOAD_EVENTS = new Set(["pedalboard_loaded", "pedalboard_changed"]);
+
+/**
+ * Holds {pedalboard, seq, engine_connected, audio, saved}. `apply(msg)` returns "applied", "stale"
+ * (seq already seen), or "resync" (a gap in seq, or an event that needs a full reload): the caller
+ * then sends {"type": "resync"} and events are ignored until the next `state` arrives.
+ * Listeners get a `change` event with detail {kind, id?, symbol?}; kind is one of
+ * "state" | "board" | "param" | "output" | "audio" | "engine" | "moved".
+ */
+export class Store extends EventTarget {
+  constructor() {
+    super();
+    this.state = null;
+    this.seq = 0;
+    this.waiting = true; // until a state arrives
+  }
+
+  get board() {
+    return this.state?.pedalboard ?? { id: "", name: "", plugins: [], connections: [] };
+  }
+
+  plugin(id) {
+    return this.board.plugins.find((p) => p.instance_id === id);
+  }
+
+  emit(kind, extra = {}) {
+    this.dispatchEvent(new CustomEvent("change", { detail: { kind, ...extra } }));
+  }
+
+  setState(state) {
+    const pb = state.pedalboard || {};
+    pb.plugins ||= [];
+    pb.connections ||= [];
+    state.pedalboard = pb;
+    state.audio ||= {};
+    this.state = state;
+    this.seq = state.seq ?? 0;
+    this.waiting = false;
+    this.emit("state");
+  }
+
+  /** Apply one `{type: "event", event, seq, data}` message. */
+  apply(msg) {
+    if (this.waiting || !this.state) return "stale";
+    if (typeof msg.seq === "number") {
+      if (msg.seq <= this.seq) return "stale";
+      if (msg.seq !== this.seq + 1) return this.needResync();
+      this.seq = msg.seq;
+    }
+    if (RELOAD_EVENTS.has(msg.event)) return this.needResync();
+    const handler = HANDLERS[msg.event];
+    if (handler && handler(this, msg.data || {}) === false) return this.needResync();
+    return "applied";
+  }
+
+  needResync() {
+    this.waiting = true;
+    return "resync";
+  }
+
+  // local (optimistic) updates, confirmed later by the matching event
+
+  setParameter(id, symbol, value) {
+    const p = this.plugin(id);
+    if (!p) return;
+    p.parameters[symbol] = value;
+    this.emit("param", { id, symbol });
+  }
+
+  movePlugin(id, x, y) {
+    const p = this.plugin(id);
+    if (!p) return;
+    p.x = x;
+    p.y = y;
+    this.emit("moved", { id });
+  }
+}
+
+function sameConnection(a, b) {
+  return a.source === b.source && a.target === b.target;
+}
+
+/** One function per event name: patch the state; return false when the data is not understood. */
+const HANDLERS = {
+  plugin_loaded(store, data) {
+    const inst = data.plugin ?? data.instance ?? data;
+    if (!inst.instance_id || !inst.ports) return false;
+    inst.parameters ||= {};
+    inst.outputs ||= {};
+    inst.available_parameters ||= {};
+    const plugins = store.board.plugins;
+    const i = plugins.findIndex((p) => p.instance_id === inst.instance_id);
+    if (i >= 0) plugins[i] = inst;
+    else plugins.push(inst);
+    store.emit("board");
+  },
+  plugin_unloaded(store, data) {
+    const pb = store.board;
+    const id = data.instance_id;
+    pb.plugins = pb.plugins.filter((p) => p.instance_id !== id);
+    const prefix = `${id}:`;
+    pb.connections = pb.connections.filter((c) => !c.source.startsWith(prefix) && !c.target.startsWith(prefix));
+    store.emit("board");
+  },
+  parameter_changed(store, data) {
+    const p = store.plugin(data.instance_id);
+    if (!p) return;
+    p.parameters[data.symbol] = data.value;
+    store.emit("param", { id: data.instance_id, symbol: data.symbol });
+  },
+  output_changed(store, data) {
+    const p = store.plugin(data.instance_id);
+    if (!p) return;
+    p.outputs ||= {};
+    p.outputs[data.symbol] = data.value;
+    store.emit("output", { id: data.instance_id, symbol: data.symbol });
+  },
+  connection_created(store, data) {
+    const conn = { source: data.source, target: data.target };
+    if (!conn.source || !conn.target) return false;
+    const list = store.board.connections;
+    if (!list.some((c) => sameConnection(c, conn))) list.push(conn);
+    store.emit("board");
+  },
+  connection_removed(store, data) {
+    const pb = store.board;
+    pb.connections = pb.connections.filter((c) => !sameConnection(c, data));
+    store.emit("board");
+  },
+  plugin_bypassed(store, data) {
+    const p = store.plugin(data.instance_id);
+    if (!p) return;
+    p.enabled = "bypassed" in data ? !data.bypassed : Boolean(data.enabled);
+    store.emit("board", { id: data.instance_id });
+  },
+  plugin_moved(store, data) {
+    const p = store.plugin(data.instance_id);
+    if (!p) return;
+    p.x = data.x;
+    p.y = data.y;
+    store.emit("moved", { id: data.instance_id });
+  },
+  preset_loaded(store, data) {
+    const p = store.plugin(data.instance_id);
+    if (!p) return;
+    if (!data.parameters) return false;
+    Object.assign(p.parameters, data.parameters);
+    p.preset = data.uri ?? data.preset ?? p.preset;
+    store.emit("param", { id: data.instance_id });
+  },
+  audio_status(store, data) {
+    Object.assign(store.state.audio, data);
+    store.emit("audio");
+  },
+  cpu_load(store, data) {
+    const audio = store.state.audio;
+    if (data.avg !== undefined) audio.dsp_load = data.avg;
+    if (data.xruns !== undefined) audio.xruns = data.xruns;
+    store.emit("audio");
+  },
+  engine_status(store, data) {
+    const connected = data.connected ?? data.engine_connected;
+    if (connected !== undefined) store.state.engine_connected = Boolean(connected);
+    store.emit("engine");
+  },
+  engine_connected(store) {
+    store.state.engine_connected = true;
+    store.emit("engine");
+  },
+  engine_disconnected(store) {
+    store.state.engine_connected = false;
+    store.emit("engine");
+  },
+};

@@ -1,0 +1,56 @@
+// The top bar: pedalboard name and file actions, DSP load / xruns, engine and connection status.
+
+import { h } from "./dom.js";
+
+const STATUS_TEXT = { open: "live", connecting: "connecting…", closed: "offline" };
+
+/** actions: {rename(), create(), open(), save(), saveAs(), toggleBrowser()}. */
+export class TopBar {
+  constructor(root, store, actions) {
+    this.store = store;
+    const button = (testid, label, onclick, title) =>
+      h("button", { "data-testid": testid, onclick, title: title || label }, label);
+    this.name = h("button", { class: "board-name", "data-testid": "board-name", title: "Rename pedalboard",
+      onclick: actions.rename }, "…");
+    this.load = h("span", { "data-testid": "dsp-load" }, "–");
+    this.xruns = h("span", { "data-testid": "xruns" }, "0");
+    this.engine = h("span", { class: "engine", "data-testid": "engine-status" }, "engine");
+    this.conn = h("span", { class: "conn", "data-testid": "connection-status", "data-state": "connecting" },
+      STATUS_TEXT.connecting);
+    root.append(
+      h("button", { class: "drawer-toggle", "data-testid": "toggle-browser", title: "Plugins",
+        onclick: actions.toggleBrowser }, "☰"),
+      h("span", { class: "logo" }, "stompbox"),
+      this.name,
+      h("nav", { class: "file-actions" },
+        button("new-board", "New", actions.create, "New pedalboard"),
+        button("open-board", "Open", actions.open, "Open a saved pedalboard"),
+        button("save", "Save", actions.save, "Save (Ctrl+S)"),
+        button("save-as", "Save as", actions.saveAs, "Save under a new name")),
+      h("div", { class: "status" },
+        h("span", { class: "stat", title: "DSP load" }, "DSP ", this.load),
+        h("span", { class: "stat xruns-stat", title: "xruns" }, "xruns ", this.xruns),
+        this.engine,
+        this.conn));
+  }
+
+  update() {
+    const state = this.store.state;
+    if (!state) return;
+    const board = state.pedalboard;
+    this.name.textContent = board.name || "untitled";
+    document.title = `${board.name || "untitled"} — stompbox`;
+    const audio = state.audio || {};
+    const load = audio.dsp_load ?? audio.load;
+    this.load.textContent = typeof load === "number" ? `${load.toFixed(1)}%` : "–";
+    this.xruns.textContent = String(audio.xruns ?? 0);
+    const on = Boolean(state.engine_connected);
+    this.engine.textContent = on ? "engine ok" : "engine down";
+    this.engine.dataset.state = on ? "ok" : "down";
+  }
+
+  setConnection(status) {
+    this.conn.dataset.state = status;
+    this.conn.textContent = STATUS_TEXT[status] || status;
+  }
+}
