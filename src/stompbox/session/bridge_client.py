@@ -11,6 +11,8 @@ from typing import Any, Protocol, TypeVar
 
 import msgspec
 
+from stompbox.contract.bridge import BridgeState, PortEntry
+from stompbox.contract.bridge import Loaded as LoadedPlugin
 from stompbox.contract.errors import ValidationError
 from stompbox.contract.plugin import PluginInfo, PluginSummary, PresetInfo
 from stompbox.zmqservice import RpcClient
@@ -61,24 +63,6 @@ def _convert(value: Any, type_: type[T], what: str) -> T:
         return msgspec.convert(value, type_)
     except msgspec.ValidationError as exc:
         raise ValidationError(f"bridge {what}: unexpected result: {exc}") from exc
-
-
-class LoadedPlugin(msgspec.Struct, frozen=True):
-    instance_id: str
-    number: int
-    plugin: PluginInfo
-
-
-class PortEntry(msgspec.Struct, frozen=True):
-    name: str
-    type: str
-    direction: str
-    system: bool = False
-
-
-class BridgeState(msgspec.Struct, frozen=True):
-    instances: dict[str, dict[str, Any]]
-    engine_connected: bool
 
 
 class BridgeApi:

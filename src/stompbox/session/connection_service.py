@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 
+from stompbox.contract.bridge import PortEntry
 from stompbox.contract.errors import NotFoundError, ValidationError
 from stompbox.contract.events import EventName
 from stompbox.contract.model import Connection
 from stompbox.contract.plugin import PortType
 from stompbox.contract.session import ConnectionData
 
-from .bridge_client import PortEntry
 from .state import SessionState
 
 log = logging.getLogger(__name__)

@@ -188,7 +188,7 @@ async def adopt_engine(state: SessionState) -> None:
     bridge_state = await state.bridge.state()
     state.engine.clear()
     for iid, info in bridge_state.instances.items():
-        state.engine.instances[iid] = EngineInstance(str(info.get("uri", "")), {}, None)
+        state.engine.instances[iid] = EngineInstance(info.uri, {}, None)
     ours = set(state.engine.instances) | {"system"}
     for source, target in await state.bridge.list_connections():
         if source.split(":", 1)[0] in ours and target.split(":", 1)[0] in ours:
