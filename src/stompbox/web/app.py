@@ -189,5 +189,5 @@ def main(settings: Settings) -> int:
     """`stompbox web`: serve until SIGINT/SIGTERM (uvicorn's handlers stop it cleanly)."""
     server = build_server(settings)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(server.serve())
+        server.run()  # uvloop when installed (loop="auto")
     return 0 if server.started else 1
