@@ -95,6 +95,7 @@ class SessionManager:
                     await adopt_engine(st)
                 with contextlib.suppress(StompboxError):
                     await self.connections.refresh_system_ports()
+                    await self.control.audio_status()
                 report = await self.pedalboards.replay()
                 if report.missing:
                     st.changed()
