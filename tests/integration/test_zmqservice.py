@@ -69,6 +69,13 @@ def build_server(endpoint: str, **kwargs: Any) -> RpcServer:
     async def bad_result(params: dict[str, Any]) -> Unencodable:
         return Unencodable()
 
+    async def odd_data(params: dict[str, Any]) -> None:
+        raise ConflictError("taken", {"thing": Unencodable()})
+
+    async def expire(params: dict[str, Any]) -> None:
+        async with asyncio.timeout(0):
+            await asyncio.sleep(1)
+
     async def sleep(params: dict[str, Any]) -> dict[str, Any]:
         await asyncio.sleep(params.get("seconds", 3600))
         return {}
@@ -81,6 +88,8 @@ def build_server(endpoint: str, **kwargs: Any) -> RpcServer:
     server.register("boom", boom)
     server.register("bad_result", bad_result)
     server.register("sleep", sleep)
+    server.register("odd_data", odd_data)
+    server.register("expire", expire)
     return server
 
 
@@ -159,6 +168,13 @@ async def test_errors_are_typed(client: RpcClient) -> None:
         await client.call("set_gain", {"instance_id": "fx1", "value": "loud"})
     with pytest.raises(ValidationError, match="unexpected result"):
         await client.call_typed("echo", {"x": 1}, Gain)
+    with pytest.raises(ConflictError) as odd:
+        await client.call("odd_data")  # its data cannot be encoded: sent without it
+    assert odd.value.data is None
+    with pytest.raises(StompboxTimeoutError):
+        await client.call("expire")  # a handler's own timeout
+    with pytest.raises(ValidationError, match="not encodable"):
+        await client.call("echo", {"x": Unencodable()})
 
 
 async def test_handler_exception_is_internal_and_server_keeps_serving(
@@ -227,6 +243,33 @@ async def test_closing_the_client_fails_pending_calls(server: RpcServer) -> None
         await pending
     with pytest.raises(StompboxConnectionError, match="not open"):
         await cli.call("echo")
+
+
+async def test_endpoint_taken_by_a_live_server_is_a_conflict(server: RpcServer) -> None:
+    with pytest.raises(ConflictError):
+        async with build_server(server.endpoint):
+            pass
+    async with serving(build_server("tcp://127.0.0.1:*")) as tcp:
+        with pytest.raises(ConflictError):
+            async with build_server(tcp.endpoint):
+                pass
+
+
+async def test_stale_ipc_file_is_replaced(tmp_path: Path) -> None:
+    path = tmp_path / "stale.rpc"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as stale:
+        stale.bind(str(path))
+    async with serving(build_server(f"ipc://{path}")), RpcClient(f"ipc://{path}") as cli:
+        assert await cli.call("echo", {"fresh": True}) == {"fresh": True}
+
+
+async def test_bind_failure_is_a_stompbox_error(tmp_path: Path) -> None:
+    with pytest.raises(StompboxConnectionError):
+        async with build_server(f"ipc://{tmp_path}/no/such/dir/x.rpc"):
+            pass
+    with pytest.raises(StompboxConnectionError):
+        async with Publisher(f"ipc://{tmp_path}/no/such/dir/x.pub"):
+            pass
 
 
 async def test_tcp_endpoint(tmp_path: Path) -> None:

@@ -165,13 +165,17 @@ class RpcClient:
         `timeout` (default: the client's) bounds each attempt. `retries` (default: the client's)
         bounds retries of undelivered requests, and of timed-out ones when `idempotent`.
         """
-        payload_params = {} if params is None else msgspec.to_builtins(params)
+        try:
+            payload_params = {} if params is None else msgspec.to_builtins(params)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(f"params of {method} not encodable: {exc}") from exc
         if not isinstance(payload_params, dict):
             raise ValidationError(f"params of {method} must be a mapping or a Struct")
         attempts = 1 + max(0, self.retries if retries is None else retries)
         for attempt in range(attempts):
             try:
-                return await self._call_once(method, payload_params, timeout or self.timeout)
+                limit = self.timeout if timeout is None else timeout
+                return await self._call_once(method, payload_params, limit)
             except (StompboxTimeoutError, StompboxConnectionError) as exc:
                 retry_safe = idempotent or not _was_delivered(exc)
                 if attempt + 1 >= attempts or not retry_safe:

@@ -31,6 +31,7 @@ from stompbox.contract.errors import (
 from stompbox.contract.rpc import Event, decode_event, encode, now_iso
 
 from .endpoints import check_endpoint
+from .sockets import refuse_live_ipc
 from .translate import zmq_errors
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ class Publisher:
 
     def open(self) -> None:
         context = self._context or zmq.asyncio.Context.instance()
+        refuse_live_ipc(self.endpoint)
         with zmq_errors(f"bind {self.endpoint}"):
             # A plain (synchronous) socket: PUB sends never block, so publish() needs no await.
             sock: zmq.Socket[bytes] = zmq.Socket(context, zmq.PUB)

@@ -9,14 +9,26 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, Self
 
+import msgspec
 import zmq
 import zmq.asyncio
 
-from stompbox.contract.errors import InternalError, NotFoundError, StompboxError
-from stompbox.contract.rpc import MAX_MESSAGE_BYTES, convert_params, decode_request
+from stompbox.contract.errors import (
+    InternalError,
+    NotFoundError,
+    StompboxError,
+    StompboxTimeoutError,
+)
+from stompbox.contract.rpc import (
+    MAX_MESSAGE_BYTES,
+    Response,
+    convert_params,
+    decode_request,
+    encode,
+)
 
 from .endpoints import check_endpoint
-from .sockets import drain, sync_view
+from .sockets import drain, refuse_live_ipc, sync_view
 from .translate import zmq_errors
 from .wire import DELIMITER, error_reply, result_reply, salvage_id, split_request
 
@@ -29,6 +41,14 @@ MAX_CONCURRENT_HANDLERS = 256
 ZMQ_MAX_FRAME = 4 * MAX_MESSAGE_BYTES
 """libzmq drops a peer sending a larger frame; up to this size we answer with a validation error."""
 SEND_TIMEOUT = 5.0
+
+
+def _error_reply(request_id: int | str | None, error: StompboxError) -> bytes:
+    try:
+        return error_reply(request_id, error)
+    except (TypeError, ValueError, msgspec.EncodeError):  # `data` was not encodable: drop it
+        body = msgspec.structs.replace(error.to_body(), data=None)
+        return encode(Response(id=request_id, error=body))
 
 
 class _Method:
@@ -85,6 +105,7 @@ class RpcServer:
 
     async def __aenter__(self) -> Self:
         context = self._context or zmq.asyncio.Context.instance()
+        refuse_live_ipc(self.endpoint)
         with zmq_errors(f"{self.name}: bind {self.endpoint}"):
             sock = context.socket(zmq.ROUTER)
             try:
@@ -144,11 +165,15 @@ class RpcServer:
         try:
             reply = await self._dispatch(payload)
             await self._send(identity, reply)
+        except Exception:  # never let one request take the TaskGroup (the server) down
+            log.exception("%s: failed to answer a request", self.name)
+            self._stats["answer_failed"] += 1
         finally:
             self._in_flight -= 1
             self._slots.release()
 
     async def _dispatch(self, payload: bytes) -> bytes:
+        """Run one request to its reply bytes; every failure becomes an error reply."""
         request_id: int | str | None = None
         method = "?"
         try:
@@ -163,21 +188,28 @@ class RpcServer:
             result = await entry.handler(params)
             try:
                 reply = result_reply(request_id, result)
-            except (TypeError, ValueError) as exc:
+            except (TypeError, ValueError, msgspec.EncodeError) as exc:
                 raise InternalError(f"{method}: result not encodable: {exc}") from exc
             self._stats["ok"] += 1
             return reply
         except StompboxError as exc:
-            if request_id is None:
-                request_id = salvage_id(payload)
-                self._stats["malformed"] += 1
-            self._stats[f"error.{exc.type.value}"] += 1
-            return error_reply(request_id, exc)
+            error: StompboxError = exc
+        except TimeoutError as exc:  # a handler's own asyncio.timeout() expired
+            error = StompboxTimeoutError(f"{method} timed out {exc}".strip())
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # the server is shutting down
+            log.warning("%s: handler for %r was cancelled", self.name, method)
+            error = InternalError(f"{method} was cancelled")
         except Exception as exc:
             log.exception("%s: handler for %r raised", self.name, method)
-            self._stats["error.internal"] += 1
             error = InternalError(f"{method} failed: {type(exc).__name__}: {exc}")
-            return error_reply(request_id, error)
+        if request_id is None:
+            request_id = salvage_id(payload)
+            self._stats["malformed"] += 1
+        self._stats[f"error.{error.type.value}"] += 1
+        return _error_reply(request_id, error)
 
     async def _send(self, identity: bytes, reply: bytes) -> None:
         sock = self._socket

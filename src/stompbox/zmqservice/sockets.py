@@ -2,8 +2,32 @@
 
 from __future__ import annotations
 
+import socket
+
 import zmq
 import zmq.asyncio
+
+from stompbox.contract.errors import ConflictError
+
+from .endpoints import ipc_path
+
+
+def refuse_live_ipc(endpoint: str) -> None:
+    """Raise ConflictError if a process already listens on `endpoint`'s ipc socket file.
+
+    libzmq would silently unlink the file and take the endpoint over; a stale file (nobody
+    listening, e.g. after a crash) is fine and gets replaced by the bind.
+    """
+    path = ipc_path(endpoint)
+    if path is None or not path.exists():
+        return
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1.0)
+        try:
+            probe.connect(str(path))
+        except OSError:
+            return  # refused or not a socket: nobody serves it
+    raise ConflictError(f"another process already serves {endpoint}", {"endpoint": endpoint})
 
 
 def sync_view(sock: zmq.asyncio.Socket) -> zmq.Socket[bytes]:

@@ -7,11 +7,22 @@ from contextlib import contextmanager
 
 import zmq
 
-from stompbox.contract.errors import StompboxConnectionError, ValidationError
+from stompbox.contract.errors import (
+    ConflictError,
+    StompboxConnectionError,
+    StompboxError,
+    ValidationError,
+)
 
 
-def translate(exc: zmq.ZMQError, what: str) -> StompboxConnectionError | ValidationError:
-    """The stompbox error for a zmq failure while doing `what` (e.g. "bind ipc://...")."""
+def translate(exc: zmq.ZMQError, what: str) -> StompboxError:
+    """The stompbox error for a zmq failure while doing `what` (e.g. "bind ipc://...").
+
+    Address in use → ConflictError; a malformed endpoint → ValidationError; anything else →
+    StompboxConnectionError.
+    """
+    if exc.errno == zmq.EADDRINUSE:
+        return ConflictError(f"{what}: {exc.strerror}", {"errno": exc.errno})
     if exc.errno in (zmq.EINVAL, zmq.EPROTONOSUPPORT, zmq.ENOCOMPATPROTO):
         return ValidationError(f"{what}: {exc.strerror}", {"errno": exc.errno})
     return StompboxConnectionError(f"{what}: {exc.strerror}", {"errno": exc.errno})
