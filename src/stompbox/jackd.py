@@ -18,11 +18,16 @@ class JackError(RuntimeError):
 
 
 def server_running(name: str) -> bool:
-    """True when a JACK server of this name answers a client."""
+    """True when a JACK server of this name answers a client (quietly: no libjack noise)."""
+    jack.set_error_function(lambda _msg: None)
+    jack.set_info_function(lambda _msg: None)
     try:
         client = jack.Client("stompbox-probe", servername=name, no_start_server=True)
     except jack.JackError:
         return False
+    finally:
+        jack.set_error_function(None)
+        jack.set_info_function(None)
     client.close()
     return True
 
