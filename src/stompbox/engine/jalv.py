@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import signal
 from collections.abc import Callable, Collection
 
 log = logging.getLogger(__name__)
@@ -173,21 +174,23 @@ class JalvProcess:
         return dict(self.outputs)
 
     async def close(self, within: float) -> int:
-        """Close stdin (jalv exits cleanly and removes its JACK client); kill after `within` s."""
+        """Close stdin (jalv exits cleanly and removes its JACK client); after half of `within`
+        seconds send SIGTERM, after `within` SIGKILL."""
         self.closing = True
         proc = self._proc
         if proc is None:
             return 0
         if proc.stdin is not None and not proc.stdin.is_closing():
             proc.stdin.close()
-        try:
-            async with asyncio.timeout(within):
-                return await proc.wait()
-        except TimeoutError:
-            log.warning("%s did not exit after %.1f s; killing it", self.name, within)
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            return await proc.wait()
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                async with asyncio.timeout(within / 2):
+                    return await proc.wait()
+            except TimeoutError:
+                log.warning("%s did not exit; sending %s", self.name, sig.name)
+                with contextlib.suppress(ProcessLookupError):
+                    proc.send_signal(sig)
+        return await proc.wait()
 
     def kill(self) -> None:
         if self._proc is not None and self.returncode is None:
