@@ -33,9 +33,10 @@ def effect_number(client: str) -> int | None:
 def to_jack(address: str, numbers: Mapping[str, int]) -> tuple[str, int | None, str]:
     """Resolve an address to `(jack_name, engine_number | None, symbol)`.
 
-    `numbers` maps instance_id → engine number. `system:*` passes through (number None);
-    a full JACK name `effect_<N>:<symbol>` is accepted when N is one of ours. Raises
-    NotFoundError for an unknown instance, ValidationError for a malformed address.
+    `numbers` maps instance_id → engine number. `system:*` and other JACK clients' ports pass
+    through (number None; the engine refuses a port that does not exist); a full JACK name
+    `effect_<N>:<symbol>` is accepted when N is one of ours, NotFoundError when it is not.
+    ValidationError for a malformed address.
     """
     client, port = split_address(address)
     if client == SYSTEM:
@@ -43,7 +44,10 @@ def to_jack(address: str, numbers: Mapping[str, int]) -> tuple[str, int | None, 
     number = numbers.get(client)
     if number is None:
         number = effect_number(client)
-        if number is None or number not in numbers.values():
+        if number is None:
+            # another JACK client's port (a test probe, a DAW): the engine checks it exists
+            return address, None, port
+        if number not in numbers.values():
             raise NotFoundError(f"no plugin instance {client!r}", {"instance_id": client})
     return f"{effect_client(number)}:{port}", number, port
 

@@ -26,7 +26,7 @@ from stompbox.contract.bridge import (
     SetParameter,
     Value,
 )
-from stompbox.contract.errors import ConflictError, NotFoundError, StompboxError, ValidationError
+from stompbox.contract.errors import ConflictError, EngineError, NotFoundError, ValidationError
 from stompbox.contract.plugin import Direction, PluginInfo, PluginSummary, PortType, PresetInfo
 from stompbox.lv2.catalog import Catalog
 from stompbox.modhost import commands as mh
@@ -199,9 +199,11 @@ class PluginMethods:
         except OSError as exc:
             raise ValidationError(f"cannot create preset bundle {bundle}: {exc}") from exc
         await self.engine.request(mh.PresetSave(inst.number, label, str(bundle), filename))
-        with contextlib.suppress(StompboxError):
-            await self.engine.request(mh.BundleRemove(str(bundle), ""))
-        await self.engine.request(mh.BundleAdd(str(bundle)))
+        # a real mod-host needs the bundle (re)loaded into its lilv world to find the preset
+        # later; engines that resolve file:// preset URIs by themselves may refuse these
+        for cmd in (mh.BundleRemove(str(bundle), ""), mh.BundleAdd(str(bundle))):
+            with contextlib.suppress(EngineError):
+                await self.engine.request(cmd)
         uri = (bundle / filename).as_uri()
         self.user_presets.setdefault(inst.plugin.uri, {})[uri] = label
         return PresetSaved(uri)
