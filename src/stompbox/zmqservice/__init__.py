@@ -1,7 +1,27 @@
 """The seed's ZMQ Service: RPC server/client, PUB/SUB events and endpoint naming over ZeroMQ.
 
+Serving (one per process)::
+
+    service = ZmqService("bridge", settings)
+    service.register("plugin", handle_plugin, PluginEnvelope)   # async def handle_plugin(p)
+    async with service, asyncio.TaskGroup() as tg:
+        tg.create_task(service.run())
+        service.publish("engine_connected", {})                 # sync, never blocks
+
+Calling and following another service::
+
+    async with service.client("bridge") as bridge, service.subscribe("bridge") as events:
+        state = await bridge.call("state", idempotent=True)     # retried on timeout
+        await bridge.call("plugin", {"method": "load", "params": {...}})  # never retried once sent
+        async for event in events:                               # contract.rpc.Event
+            ...
+
+Joining late (PUB/SUB "slow joiner"): open the Subscriber first, then call `state` and apply only
+events whose seq is greater than the state's seq; a gap in seq means call `state` again.
+
 Imports only stompbox.contract and stompbox.settings. No zmq.ZMQError leaves this package: zmq
-failures surface as StompboxConnectionError (or ValidationError for a bad endpoint).
+failures surface as StompboxConnectionError, ConflictError (endpoint taken) or ValidationError
+(bad endpoint).
 """
 
 from __future__ import annotations

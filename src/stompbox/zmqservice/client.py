@@ -105,6 +105,8 @@ class RpcClient:
     # -- lifecycle ------------------------------------------------------------------------
 
     async def __aenter__(self) -> Self:
+        if self._socket is not None:
+            raise RuntimeError("RpcClient is already open")
         context = self._context or zmq.asyncio.Context.instance()
         with zmq_errors(f"connect {self.endpoint}"):
             sock = context.socket(zmq.DEALER)

@@ -74,6 +74,8 @@ class Publisher:
         self.close()
 
     def open(self) -> None:
+        if self._socket is not None:
+            raise RuntimeError("Publisher is already open")
         context = self._context or zmq.asyncio.Context.instance()
         refuse_live_ipc(self.endpoint)
         with zmq_errors(f"bind {self.endpoint}"):
@@ -147,6 +149,8 @@ class Subscriber:
         return self._last_seq
 
     async def __aenter__(self) -> Self:
+        if self._socket is not None:
+            raise RuntimeError("Subscriber is already open")
         context = self._context or zmq.asyncio.Context.instance()
         with zmq_errors(f"connect {self.endpoint}"):
             sock = context.socket(zmq.SUB)

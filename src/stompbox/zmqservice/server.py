@@ -104,6 +104,8 @@ class RpcServer:
     # -- lifecycle ------------------------------------------------------------------------
 
     async def __aenter__(self) -> Self:
+        if self._socket is not None:
+            raise RuntimeError("RpcServer is already open")
         context = self._context or zmq.asyncio.Context.instance()
         refuse_live_ipc(self.endpoint)
         with zmq_errors(f"{self.name}: bind {self.endpoint}"):
