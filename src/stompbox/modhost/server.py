@@ -34,7 +34,7 @@ import math
 import re
 import types
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeAlias
 
 from .errors import CommandError, ErrorCode
@@ -82,24 +82,21 @@ class Group:
 
 @dataclass(frozen=True, slots=True)
 class CommandSpec:
-    """One command of the table: its name and its signature items."""
+    """One command of the table: its name and its signature items.
+
+    `variadic` and `fixed_count` (arguments that must be present: everything before the first
+    group) are derived once at construction, since every parsed line needs them.
+    """
 
     name: str
     items: tuple[ArgType | Group, ...]
+    variadic: bool = field(init=False)
+    fixed_count: int = field(init=False)
 
-    @property
-    def variadic(self) -> bool:
-        return any(isinstance(item, Group) for item in self.items)
-
-    @property
-    def fixed_count(self) -> int:
-        """Arguments that must be present: everything before the first group."""
-        n = 0
-        for item in self.items:
-            if isinstance(item, Group):
-                break
-            n += 1
-        return n
+    def __post_init__(self) -> None:
+        groups = [i for i, item in enumerate(self.items) if isinstance(item, Group)]
+        object.__setattr__(self, "variadic", bool(groups))
+        object.__setattr__(self, "fixed_count", groups[0] if groups else len(self.items))
 
     @property
     def signature(self) -> str:
@@ -229,6 +226,8 @@ def tokenize(line: str) -> list[str]:
     line = line.split("\0", 1)[0].rstrip(_TRAILING)
     if not line:
         return []
+    if '"' not in line:  # the common case: no quoting, so `\` is an ordinary character too
+        return line.split(" ")
     buf = list(line)
     n = len(buf)
     cuts: list[int] = []  # indexes that became a C string terminator
