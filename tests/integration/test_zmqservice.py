@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import random
 import socket
+import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -231,6 +232,49 @@ async def test_server_going_away_fails_pending_calls(endpoint: str) -> None:
         # a restarted server on the same endpoint is reached again
         async with serving(build_server(endpoint)):
             assert await cli.call("echo", {"again": 1}, idempotent=True) == {"again": 1}
+
+
+CRASHING_SERVER = """
+import asyncio, sys
+from stompbox.zmqservice import RpcServer
+
+async def main():
+    server = RpcServer(sys.argv[1], name="doomed")
+
+    async def sleep(params):
+        await asyncio.sleep(3600)
+
+    async def echo(params):
+        return params
+
+    server.register("sleep", sleep)
+    server.register("echo", echo)
+    async with server:
+        await server.run()
+
+asyncio.run(main())
+"""
+
+
+async def test_killed_server_fails_calls_fast(endpoint: str) -> None:
+    process = await asyncio.create_subprocess_exec(sys.executable, "-c", CRASHING_SERVER, endpoint)
+    try:
+        async with RpcClient(endpoint, timeout=60.0, retries=100, retry_delay=0.1) as cli:
+            assert await cli.call("echo", {"up": 1}) == {"up": 1}  # retried until it listens
+            pending = asyncio.ensure_future(cli.call("sleep"))
+            while cli.statistics()["pending"] == 0:
+                await asyncio.sleep(0.01)
+            process.kill()
+            await process.wait()
+            with pytest.raises(StompboxConnectionError, match="lost"):
+                await pending  # not after the 60 s timeout: the connection drop is noticed
+            assert Path(endpoint.removeprefix("ipc://")).exists()  # SIGKILL leaves the file
+            with pytest.raises(StompboxConnectionError, match="cannot connect"):
+                await cli.call("echo", retries=0)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
 
 
 async def test_closing_the_client_fails_pending_calls(server: RpcServer) -> None:

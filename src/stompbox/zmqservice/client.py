@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+MAX_RETRY_DELAY = 2.0
+"""Cap of the exponential backoff between retries, in seconds."""
+
 _LOST = zmq.EVENT_DISCONNECTED | zmq.EVENT_CONNECT_RETRIED
 _MONITORED = _LOST | zmq.EVENT_HANDSHAKE_SUCCEEDED
 
@@ -75,9 +78,10 @@ class RpcClient:
     for the timeout where libzmq reports it.
 
     Retries: a request that was never handed to a connected server (`data["delivered"] is
-    False`) is retried up to `retries` times with exponential backoff from `retry_delay`; a
-    request that may have reached the server is retried after a timeout or a lost connection
-    only when the caller passes `idempotent=True`, so a set is never applied twice.
+    False`) is retried up to `retries` times, backing off exponentially from `retry_delay` (at
+    most MAX_RETRY_DELAY); a request that may have reached the server is retried after a timeout
+    or a lost connection only when the caller passes `idempotent=True`, so a set is never
+    applied twice. `timeout` bounds each attempt, not the whole call.
     """
 
     def __init__(
@@ -183,7 +187,7 @@ class RpcClient:
                 if attempt + 1 >= attempts or not retry_safe:
                     raise
                 self._stats["retries"] += 1
-                await asyncio.sleep(self.retry_delay * (2**attempt))
+                await asyncio.sleep(min(self.retry_delay * (2**attempt), MAX_RETRY_DELAY))
         raise AssertionError("unreachable")
 
     async def call_typed(
