@@ -197,6 +197,25 @@ async def test_timeout_is_typed_and_late_reply_is_ignored(client: RpcClient) -> 
     assert await client.call("echo", {"k": 1}) == {"k": 1}
 
 
+async def test_only_idempotent_calls_are_retried_after_a_timeout(endpoint: str) -> None:
+    server = RpcServer(endpoint, name="flaky")
+    calls: list[str] = []
+
+    async def first_hangs(params: dict[str, Any]) -> dict[str, Any]:
+        calls.append(params["tag"])
+        if calls.count(params["tag"]) == 1:
+            await asyncio.sleep(3600)
+        return {"attempt": calls.count(params["tag"])}
+
+    server.register("first_hangs", first_hangs)
+    async with serving(server), RpcClient(endpoint, timeout=5.0, retries=2) as cli:
+        with pytest.raises(StompboxTimeoutError):
+            await cli.call("first_hangs", {"tag": "set"})
+        assert calls.count("set") == 1  # a set is never applied twice
+        assert await cli.call("first_hangs", {"tag": "get"}, idempotent=True) == {"attempt": 2}
+        assert cli.statistics()["retries"] == 1
+
+
 async def test_oversized_request_is_refused_by_client(client: RpcClient) -> None:
     with pytest.raises(ValidationError, match="exceeds"):
         await client.call("echo", {"blob": "x" * MAX_MESSAGE_BYTES})
