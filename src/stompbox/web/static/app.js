@@ -83,9 +83,13 @@ class App {
   }
 
   onChange(detail) {
-    if (detail.kind === "state") this.loadSystemPorts();
+    if (detail.kind === "state") {
+      this.loadSystemPorts();
+      if (this.store.board.id !== this.boardId) this.canvas.fitted = false; // another board: show it whole
+      this.boardId = this.store.board.id;
+    }
     if (["state", "board", "moved"].includes(detail.kind)) this.canvas.schedule();
-    if (["state", "audio", "engine", "board"].includes(detail.kind)) this.topbar.update();
+    if (["state", "audio", "engine", "meta"].includes(detail.kind)) this.topbar.update();
     this.panel.update(detail);
   }
 
@@ -166,7 +170,6 @@ class App {
     if (!name) return;
     this.panel.close();
     if (await this.call(api.post("/api/pedalboards", { name })) !== undefined) this.resync();
-    this.canvas.fitted = false;
   }
 
   async openBoards() {
@@ -183,7 +186,6 @@ class App {
     const result = await this.call(api.post(`/api/pedalboards/${encodeURIComponent(id)}/load`));
     if (result === undefined) return;
     if (result?.missing?.length) toast(`Missing plugins: ${result.missing.join(", ")}`);
-    this.canvas.fitted = false;
     this.resync();
   }
 

@@ -224,7 +224,11 @@ export class Canvas {
     const portEl = target.closest("[data-testid=port]");
     const blockEl = target.closest("[data-testid=block]");
     const cableEl = target.closest("[data-testid=cable]");
-    this.svg.setPointerCapture(ev.pointerId);
+    try {
+      this.svg.setPointerCapture(ev.pointerId);
+    } catch {
+      // a synthetic or already released pointer: the gesture still works while over the board
+    }
     if (portEl) {
       const address = portEl.dataset.address;
       const port = this.ports.get(address);

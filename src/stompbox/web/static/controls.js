@@ -125,7 +125,7 @@ export class ControlPanel {
       row.input = h("input", { ...common, type: "checkbox", class: "switch",
         onchange: (ev) => send(ev.target.checked ? port.maximum ?? 1 : port.minimum ?? 0) });
       widget = row.input;
-    } else if (port.enumeration || (port.scale_points?.length && port.integer)) {
+    } else if (port.scale_points?.length && (port.enumeration || port.integer)) {
       row.input = h("select", { ...common, onchange: (ev) => send(Number(ev.target.value)) },
         port.scale_points.map((sp) => h("option", { value: sp.value }, sp.label)));
       widget = row.input;
@@ -161,7 +161,7 @@ export class ControlPanel {
     if (document.activeElement === input) return;
     if (input.type === "checkbox") input.checked = value > ((port.minimum ?? 0) + (port.maximum ?? 1)) / 2;
     else if (input.tagName === "SELECT") {
-      const match = port.scale_points.reduce((best, sp) =>
+      const match = (port.scale_points || []).reduce((best, sp) =>
         (best === null || Math.abs(sp.value - value) < Math.abs(best.value - value) ? sp : best), null);
       input.value = match ? String(match.value) : "";
     } else input.value = formatValue(value, port.integer);

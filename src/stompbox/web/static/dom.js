@@ -42,8 +42,6 @@ export function formatValue(value, integer = false) {
   if (value === undefined || value === null || Number.isNaN(value)) return "–";
   if (integer) return String(Math.round(value));
   const abs = Math.abs(value);
-  if (abs >= 1000) return value.toFixed(0);
-  if (abs >= 100) return value.toFixed(1);
-  if (abs >= 10) return value.toFixed(2);
-  return value.toFixed(3).replace(/\.?0+$/, "") || "0";
+  const digits = abs >= 1000 ? 0 : abs >= 100 ? 1 : abs >= 10 ? 2 : 3;
+  return String(Number(value.toFixed(digits)));
 }

@@ -1,14 +1,17 @@
 // The client's copy of the session state: set from a `state` message, then patched by events in seq order.
 
-/** Events after which we ask the server for a fresh state instead of patching. */
-const RELOAD_EVENTS = new Set(["pedalboard_loaded", "pedalboard_changed"]);
+/** Events that change the board against its saved file (the top bar marks it unsaved). */
+const MODIFYING = new Set([
+  "plugin_loaded", "plugin_unloaded", "parameter_changed", "connection_created", "connection_removed",
+  "plugin_bypassed", "plugin_moved", "preset_loaded",
+]);
 
 /**
  * Holds {pedalboard, seq, engine_connected, audio, saved}. `apply(msg)` returns "applied", "stale"
  * (seq already seen), or "resync" (a gap in seq, or an event that needs a full reload): the caller
  * then sends {"type": "resync"} and events are ignored until the next `state` arrives.
  * Listeners get a `change` event with detail {kind, id?, symbol?}; kind is one of
- * "state" | "board" | "param" | "output" | "audio" | "engine" | "moved".
+ * "state" | "board" | "param" | "output" | "audio" | "engine" | "moved" | "meta" (name, saved flag).
  */
 export class Store extends EventTarget {
   constructor() {
@@ -50,9 +53,12 @@ export class Store extends EventTarget {
       if (msg.seq !== this.seq + 1) return this.needResync();
       this.seq = msg.seq;
     }
-    if (RELOAD_EVENTS.has(msg.event)) return this.needResync();
     const handler = HANDLERS[msg.event];
     if (handler && handler(this, msg.data || {}) === false) return this.needResync();
+    if (MODIFYING.has(msg.event) && !this.state.modified) {
+      this.state.modified = true;
+      this.emit("meta");
+    }
     return "applied";
   }
 
@@ -152,8 +158,29 @@ const HANDLERS = {
     store.emit("param", { id: data.instance_id });
   },
   audio_status(store, data) {
-    Object.assign(store.state.audio, data);
+    const audio = store.state.audio;
+    Object.assign(audio, data);
+    if (data.avg !== undefined) audio.dsp_load = data.avg;
+    if (data.max !== undefined) audio.dsp_load_max = data.max;
     store.emit("audio");
+  },
+  pedalboard_loaded(store, data) {
+    if (!data.pedalboard) return false;
+    store.setState({ ...store.state, pedalboard: data.pedalboard, seq: store.seq,
+      modified: Boolean(data.missing?.length) });
+  },
+  pedalboard_changed(store, data) {
+    const pb = store.board;
+    if (data.action === "saved_as" || data.id === pb.id) {
+      if (data.action !== "deleted") {
+        pb.id = data.id;
+        pb.name = data.name ?? pb.name;
+      }
+      if (data.modified !== undefined) store.state.modified = data.modified;
+      store.emit("meta");
+    } else if (!["created", "deleted", "renamed", "saved"].includes(data.action)) {
+      return false;
+    }
   },
   cpu_load(store, data) {
     const audio = store.state.audio;

@@ -38,7 +38,9 @@ export class TopBar {
     const state = this.store.state;
     if (!state) return;
     const board = state.pedalboard;
-    this.name.textContent = board.name || "untitled";
+    this.name.textContent = `${board.name || "untitled"}${state.modified ? " •" : ""}`;
+    this.name.title = state.modified ? "Unsaved changes — click to rename" : "Rename pedalboard";
+    this.name.dataset.name = board.name || "";
     document.title = `${board.name || "untitled"} — stompbox`;
     const audio = state.audio || {};
     const load = audio.dsp_load ?? audio.load;

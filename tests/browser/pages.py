@@ -1,0 +1,176 @@
+"""Drive the web client in Debian's Chromium with Playwright: launch options and a page object."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from playwright.sync_api import Browser, Page, Playwright
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+TIMEOUT_MS = 20_000  # a busy 2-core machine: generous waits, never fixed sleeps
+
+AMP = "http://plugin.org.uk/swh-plugins/amp"
+DC_REMOVER = "http://plugin.org.uk/swh-plugins/dcRemove"
+
+
+def launch(pw: Playwright) -> Browser:
+    return pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def wait_until(predicate: Callable[[], object], timeout: float = 20.0, what: str = "condition") -> object:
+    """Poll `predicate` until it returns something truthy (then return that) or fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def api(base_url: str, method: str, path: str, **kwargs: Any) -> Any:
+    """One HTTP API call; raises on an error status; the decoded JSON (or None)."""
+    r = httpx.request(method, base_url + path, timeout=30.0, **kwargs)
+    r.raise_for_status()
+    return r.json() if r.content else None
+
+
+class Board:
+    """The stompbox page: find, add and wire things the way a user does (pointer gestures)."""
+
+    def __init__(self, page: Page, base_url: str) -> None:
+        self.page = page
+        self.base_url = base_url
+        page.set_default_timeout(TIMEOUT_MS)
+
+    def open(self) -> Board:
+        self.page.goto(self.base_url + "/")
+        self.wait_live()
+        return self
+
+    def wait_live(self) -> None:
+        self.page.wait_for_selector("[data-testid=connection-status][data-state=open]")
+
+    def state(self) -> dict[str, Any]:
+        return api(self.base_url, "GET", "/api/state")  # type: ignore[no-any-return]
+
+    # plugin browser
+
+    def search(self, text: str) -> None:
+        self.page.fill("[data-testid=plugin-search]", text)
+
+    def item(self, uri: str):  # type: ignore[no-untyped-def]
+        return self.page.locator(f"[data-testid=plugin-item][data-uri='{uri}']")
+
+    def block_ids(self) -> list[str]:
+        return self.page.eval_on_selector_all(
+            "[data-testid=block]", "els => els.map(e => e.dataset.instanceId)"
+        )
+
+    def add_by_click(self, uri: str, search: str) -> str:
+        """Click a catalog entry; returns the new block's instance id."""
+        before = set(self.block_ids())
+        self.search(search)
+        self.item(uri).click()
+        return self._new_block(before)
+
+    def add_by_drag(self, uri: str, search: str, to: tuple[float, float]) -> str:
+        """Drag a catalog entry onto the board, dropping it at page point `to`."""
+        before = set(self.block_ids())
+        self.search(search)
+        item = self.item(uri)
+        item.scroll_into_view_if_needed()
+        box = item.bounding_box()
+        assert box is not None
+        mouse = self.page.mouse
+        mouse.move(box["x"] + 30, box["y"] + box["height"] / 2)
+        mouse.down()
+        mouse.move(to[0], to[1], steps=12)
+        mouse.up()
+        return self._new_block(before)
+
+    def _new_block(self, before: set[str]) -> str:
+        new = wait_until(lambda: set(self.block_ids()) - before, what="a new block")
+        assert isinstance(new, set) and len(new) == 1
+        return new.pop()
+
+    # canvas
+
+    def center(self, selector: str) -> tuple[float, float]:
+        """Page coordinates of the centre of the element (retries across re-renders)."""
+
+        def box() -> dict | None:  # type: ignore[type-arg]
+            loc = self.page.locator(selector)
+            return loc.bounding_box() if loc.count() == 1 else None
+
+        b = wait_until(box, what=selector)
+        assert isinstance(b, dict)
+        return b["x"] + b["width"] / 2, b["y"] + b["height"] / 2
+
+    def port(self, address: str) -> str:
+        return f"[data-testid=port][data-address='{address}']"
+
+    def cable(self, source: str, target: str) -> str:
+        return f"[data-testid=cable][data-source='{source}'][data-target='{target}']"
+
+    def cable_middle(self, selector: str) -> tuple[float, float]:
+        """Page coordinates of the middle of a cable's curve."""
+        point = self.page.eval_on_selector(
+            f"{selector} .cable-line",
+            """path => {
+                const p = path.getPointAtLength(path.getTotalLength() / 2);
+                const m = path.getScreenCTM();
+                return [p.x * m.a + p.y * m.c + m.e, p.x * m.b + p.y * m.d + m.f];
+            }""",
+        )
+        return float(point[0]), float(point[1])
+
+    def drag(self, start: tuple[float, float], end: tuple[float, float], steps: int = 12) -> None:
+        mouse = self.page.mouse
+        mouse.move(*start)
+        mouse.down()
+        mouse.move(*end, steps=steps)
+        mouse.up()
+
+    def connect(self, source: str, target: str) -> None:
+        """Draw a cable by dragging from one port to another, then wait for it to appear."""
+        self.drag(self.center(self.port(source)), self.center(self.port(target)))
+        self.page.wait_for_selector(self.cable(source, target), state="attached")
+
+    def block(self, instance_id: str) -> str:
+        return f"[data-testid=block][data-instance-id='{instance_id}']"
+
+    def open_controls(self, instance_id: str) -> None:
+        """Double click a block's title to open its control panel."""
+        self.page.locator(f"{self.block(instance_id)} .block-name").dblclick(force=True)
+        self.page.wait_for_selector(f"[data-testid=control-panel][data-instance-id='{instance_id}']:not([hidden])")
+
+    def param_input(self, symbol: str):  # type: ignore[no-untyped-def]
+        return self.page.locator(f"[data-testid=control-panel] [data-testid=param-input][data-symbol='{symbol}']")
+
+    def set_param(self, symbol: str, value: float) -> None:
+        field = self.param_input(symbol)
+        field.fill(str(value))
+        field.press("Enter")
+
+    def board_name(self) -> str:
+        return self.page.get_attribute("[data-testid=board-name]", "data-name") or ""
+
+    def wait_board_name(self, name: str) -> None:
+        self.page.wait_for_selector(f"[data-testid=board-name][data-name='{name}']")
+
+    def answer_dialog(self, text: str) -> None:
+        self.page.fill("[data-testid=dialog-input]", text)
+        self.page.click("[data-testid=dialog-ok]")
