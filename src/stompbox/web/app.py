@@ -139,6 +139,12 @@ def create_app(settings: Settings) -> FastAPI:
         link: SessionLink = app.state.link
         return {"hub": hub.statistics(), "rpc": link.rpc.statistics()}
 
+    @app.delete("/api/stats", include_in_schema=False)
+    async def reset_delivery_samples() -> dict[str, Any]:
+        hub: Hub = app.state.hub
+        hub.delivery.clear()
+        return {}
+
     @app.websocket("/ws")
     async def websocket(ws: WebSocket) -> None:
         hub: Hub = app.state.hub

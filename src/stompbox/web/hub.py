@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-from collections import Counter
+from collections import Counter, deque
 from typing import Any
 
 from stompbox.zmqservice.pubsub import Subscriber
@@ -22,6 +22,7 @@ from .relay import SessionLink
 log = logging.getLogger(__name__)
 
 QUEUE_SIZE = 1024
+DELIVERY_SAMPLES = 8192
 STATE_TIMEOUT = 10.0
 
 
@@ -33,12 +34,13 @@ class Kind(enum.Enum):
 
 
 class Outgoing:
-    __slots__ = ("kind", "seq", "text")
+    __slots__ = ("born", "kind", "seq", "text")
 
-    def __init__(self, kind: Kind, seq: int = 0, text: str = "") -> None:
+    def __init__(self, kind: Kind, seq: int = 0, text: str = "", born: float = 0.0) -> None:
         self.kind = kind
         self.seq = seq
         self.text = text
+        self.born = born  # loop time the hub received the event
 
 
 _FETCH = Outgoing(Kind.FETCH_STATE)
@@ -92,6 +94,8 @@ class Hub:
         self.subscriber = subscriber
         self.clients: set[Client] = set()
         self.last_seq = 0
+        self.delivery: deque[float] = deque(maxlen=DELIVERY_SAMPLES)
+        """seconds from the hub receiving an event to its text written to a socket"""
         self._stats: Counter[str] = Counter()
 
     def register(self, client: Client) -> None:
@@ -114,7 +118,8 @@ class Hub:
             self._stats["events"] += 1
             if not self.clients:
                 continue
-            item = Outgoing(Kind.EVENT, event.seq, encode_event(event))
+            born = asyncio.get_running_loop().time()
+            item = Outgoing(Kind.EVENT, event.seq, encode_event(event), born)
             for client in self.clients:
                 client.offer(item)
 
@@ -129,9 +134,15 @@ class Hub:
         totals = Counter(self._stats)
         for client in self.clients:
             totals.update(client.stats)
+        samples = sorted(self.delivery)
+
+        def ms(q: float) -> float | None:
+            return round(samples[int(q * (len(samples) - 1))] * 1000, 3) if samples else None
+
         return {
             "clients": len(self.clients),
             "last_seq": self.last_seq,
+            "delivery_ms": {"n": len(samples), "p50": ms(0.5), "p99": ms(0.99)},
             **dict(totals),
             "subscriber": self.subscriber.statistics(),
         }

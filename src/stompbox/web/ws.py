@@ -34,6 +34,7 @@ STATE_RETRY_DELAY = 1.0
 ERROR_RATE = 50.0
 ERROR_BURST = 100.0
 MAX_KEYS_IN_FLIGHT = 64
+YIELD_EVERY = 32
 
 Key = tuple[str, str]
 
@@ -102,6 +103,8 @@ class SocketSession:
                 text = item.text
             await self._send(text)
             client.stats["sent"] += 1
+            if item.kind is Kind.EVENT:
+                self.hub.delivery.append(self._clock() - item.born)
 
     def _error(self, error: StompboxError, request: object) -> None:
         if self._errors.allow(self._clock()):
@@ -112,7 +115,12 @@ class SocketSession:
     # -- incoming -------------------------------------------------------------------------
 
     async def _receive_loop(self) -> None:
+        received = 0
         while True:
+            received += 1
+            if received % YIELD_EVERY == 0:
+                # buffered frames are received without suspending: let the calls and the sender run
+                await asyncio.sleep(0)
             frame = await self.ws.receive()
             if frame["type"] == "websocket.disconnect":
                 return
