@@ -23,7 +23,8 @@ from stompbox.jackd import JackServer
 from stompbox.zmqservice import RpcClient, Subscriber
 from tests.support.engine import free_port_pair
 
-pytestmark = pytest.mark.integration
+# the first bridge of a test run may have to scan the LV2 catalog cold (a minute on a busy box)
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 AMP = "http://plugin.org.uk/swh-plugins/amp"
 LESLIE = "http://drobilla.net/plugins/mda/Leslie"
@@ -104,7 +105,7 @@ class BridgeStack:
     def start(self) -> BridgeStack:
         self.engine.start()
         self.bridge.start()
-        self.bridge.wait_for("bridge ready", timeout=110)
+        self.bridge.wait_for("bridge ready", timeout=250)
         return self
 
     def stop(self) -> None:
@@ -144,6 +145,15 @@ async def plugin(c: RpcClient, method: str, **params: Any) -> Any:
 
 async def audio(c: RpcClient, method: str, **params: Any) -> Any:
     return await c.call("audio", {"method": method, "params": params})
+
+
+async def error_type(call: Any) -> str | None:
+    """Await `call`; the `type` of the StompboxError it raised, or None when it succeeded."""
+    try:
+        await call
+    except Exception as exc:
+        return str(getattr(exc, "type", type(exc).__name__))
+    return None
 
 
 async def next_event(sub: Subscriber, name: str, timeout: float = 10.0) -> Event:
@@ -411,3 +421,43 @@ async def test_engine_restart_is_reported_and_recovered(stack: BridgeStack) -> N
         again = await plugin(c, "load", uri=AMP, instance_id="before-crash")
         assert again["instance_id"] == "before-crash"
         await plugin(c, "reset")
+
+
+async def test_without_engine_and_jack_the_rest_still_serves(
+    tmp_path: Path, catalog_cache_dir: Path, jack_server: JackServer
+) -> None:
+    """No engine, no JACK server: catalog and ping answer, engine/audio methods say
+    `connection`; once a JACK server of that name starts, audio methods work; when it stops,
+    they fail again."""
+    missing_jack = JackServer(f"stompbox-bridge-late-{os.getpid()}", log_path=tmp_path / "j.log")
+    s = BridgeStack(tmp_path, missing_jack, catalog_cache_dir)
+    s.bridge.start()  # no engine
+    try:
+        await asyncio.to_thread(s.bridge.wait_for, "bridge ready", 250)
+        async with RpcClient(s.rpc, timeout=30) as c:
+            assert await c.call("ping") == {"ok": True}
+            assert (await c.call("state"))["engine_connected"] is False
+            assert AMP in {p["uri"] for p in await plugin(c, "list", query="amplifier")}
+            assert await error_type(plugin(c, "load", uri=AMP)) == "connection"
+            assert await error_type(audio(c, "status")) == "connection"
+            assert await error_type(c.call("list_connections")) == "connection"
+            await asyncio.to_thread(missing_jack.start)
+            try:
+                deadline = time.monotonic() + 30
+                while (failure := await error_type(audio(c, "status"))) is not None:
+                    assert failure == "connection"
+                    assert time.monotonic() < deadline, "bridge never reopened JACK"
+                    await asyncio.sleep(0.2)
+                status = await audio(c, "status")
+                assert status["running"] is True
+                assert status["sample_rate"] == 48000
+            finally:
+                await asyncio.to_thread(missing_jack.stop)
+            deadline = time.monotonic() + 30
+            while (failure := await error_type(audio(c, "status"))) is None:
+                assert time.monotonic() < deadline, "bridge did not notice JACK going away"
+                await asyncio.sleep(0.2)
+            assert failure == "connection"
+            assert await c.call("ping") == {"ok": True}
+    finally:
+        s.stop()
