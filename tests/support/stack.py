@@ -76,7 +76,7 @@ class Child:
         data = self.log.read_bytes() if self.log.exists() else b""
         return data[self._log_offset if since_start else 0 :].decode(errors="replace")
 
-    def wait_ready(self, timeout: float = 60.0) -> None:
+    def wait_ready(self, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
         marker = f"{self.name} ready"
         while time.monotonic() < deadline:
@@ -216,8 +216,16 @@ class Stack:
 
 @pytest.fixture(scope="session")
 def catalog_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One LV2 catalog cache per test run: the first bridge scans cold, the rest start warm."""
-    return tmp_path_factory.mktemp("catalog-cache")
+    """One LV2 catalog cache per test run, scanned cold once here so every process starts warm.
+
+    It is also exported as STOMPBOX_CACHE_DIR, so engines and bridges the tests start find it.
+    """
+    from stompbox.lv2.catalog import Catalog
+
+    cache = tmp_path_factory.mktemp("catalog-cache")
+    Catalog.load(cache)
+    os.environ["STOMPBOX_CACHE_DIR"] = str(cache)
+    return cache
 
 
 @pytest.fixture(scope="session")
