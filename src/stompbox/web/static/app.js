@@ -46,6 +46,7 @@ class App {
       loadPreset: (id, uri) => this.call(api.post(`${pluginPath(id)}/preset`, { uri })),
       remove: (id) => this.removePlugin(id),
       presets: (uri) => api.get(`/api/plugins/presets${query({ uri })}`),
+      info: (uri) => api.get(`/api/plugins/info${query({ uri })}`),
     });
     this.browser = new PluginBrowser($("browser"), { add: (uri, at) => this.addPlugin(uri, at) },
       () => this.canvas.svg);

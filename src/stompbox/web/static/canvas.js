@@ -92,7 +92,8 @@ export class Canvas {
     for (const p of this.store.board.plugins) bottom = Math.max(bottom, (p.y || 0) + 200);
     let top = 0;
     for (const p of this.store.board.plugins) top = Math.min(top, (p.y || 0) - 20);
-    this.view.fit({ x: cols.left - 10, y: top, w: cols.right + SYS_W + 20 - cols.left, h: bottom - top });
+    this.view.fit({ x: cols.left - 10, y: top, w: cols.right + SYS_W + 20 - cols.left, h: bottom - top },
+      { minScale: this.svg.clientWidth < 600 ? 0.6 : 0.25 });
   }
 
   // rendering
@@ -152,7 +153,7 @@ export class Canvas {
       "data-testid": "block",
       "data-instance-id": id,
     });
-    const name = inst.name.length > 19 ? `${inst.name.slice(0, 18)}…` : inst.name;
+    const name = inst.name.length > 16 ? `${inst.name.slice(0, 15)}…` : inst.name;
     g.append(
       s("rect", { class: "block-body", width: BLOCK_W, height, rx: 10 }),
       s("text", { class: "block-name", x: 12, y: 20 }, s("title", {}, inst.name), name),

@@ -7,7 +7,7 @@ const HIDDEN_DESIGNATIONS = new Set(["freewheeling", "enabled", "sampleRate", "l
 
 /**
  * actions: {setParameter(id, symbol, value), bypass(id, bypassed), loadPreset(id, uri), remove(id),
- * presets(uri) → Promise<[{uri, label}]>, close()}.
+ * presets(uri) → Promise<[{uri, label}]>, info(uri) → Promise<PluginInfo>, close()}.
  */
 export class ControlPanel {
   constructor(root, store, actions) {
@@ -62,8 +62,8 @@ export class ControlPanel {
     const meta = inst.available_parameters || {};
     const symbols = new Set(Object.keys(inst.outputs || {}));
     for (const p of Object.values(meta)) if (p.direction === "output") symbols.add(p.symbol);
-    return [...symbols].map((sym) => meta[sym] || { symbol: sym, name: sym, index: 999 })
-      .sort((a, b) => a.index - b.index);
+    return [...symbols].map((sym) => meta[sym] || { symbol: sym, name: sym })
+      .sort((a, b) => (a.index ?? 999) - (b.index ?? 999));
   }
 
   render(inst) {
@@ -87,7 +87,7 @@ export class ControlPanel {
     const monitors = h("div", { class: "monitors" });
     for (const port of outputs) monitors.append(this.meterRow(inst, port));
 
-    this.root.append(
+    const parts = [
       h("header", { class: "panel-head" },
         h("div", { class: "panel-title" }, h("strong", {}, inst.name), h("small", {}, inst.brand || inst.uri)),
         h("button", { class: "icon", "data-testid": "panel-close", title: "Close (Esc)", onclick: () => this.close() }, "✕")),
@@ -98,7 +98,29 @@ export class ControlPanel {
           onclick: () => this.actions.remove(inst.instance_id) }, "Remove")),
       params.childElementCount ? params : h("p", { class: "muted" }, "No controls."),
       outputs.length ? h("h3", {}, "Monitors") : null,
-      outputs.length ? monitors : null);
+      outputs.length ? monitors : null,
+    ];
+    this.root.append(...parts.filter(Boolean));
+    if (outputs.some((p) => p.index === undefined)) this.loadOutputInfo(inst);
+  }
+
+  /** Monitored outputs the instance carries no metadata for: take names and ranges from the catalog. */
+  async loadOutputInfo(inst) {
+    let info;
+    try {
+      info = await this.actions.info(inst.uri);
+    } catch {
+      return;
+    }
+    if (this.id !== inst.instance_id) return;
+    for (const port of info.ports || []) {
+      const meter = this.meters.get(port.symbol);
+      if (!meter || port.type !== "control" || port.direction !== "output") continue;
+      meter.port = port;
+      meter.name.textContent = port.name;
+      if (port.units) meter.units.textContent = port.units;
+    }
+    this.updateMeters(this.store.plugin(inst.instance_id) || inst);
   }
 
   async loadPresets(inst) {
@@ -183,10 +205,11 @@ export class ControlPanel {
   meterRow(inst, port) {
     const bar = h("div", { class: "meter-bar" });
     const text = h("span", { class: "meter-value" });
-    this.meters.set(port.symbol, { bar, text, port });
+    const name = h("span", { class: "param-name" }, port.name);
+    const units = h("span", { class: "units" }, port.units || "");
+    this.meters.set(port.symbol, { bar, text, port, name, units });
     const row = h("div", { class: "meter", "data-testid": "output", "data-symbol": port.symbol },
-      h("span", { class: "param-name" }, port.name), h("div", { class: "meter-track" }, bar), text,
-      port.units ? h("span", { class: "units" }, port.units) : null);
+      name, h("div", { class: "meter-track" }, bar), text, units);
     this.showMeter(this.meters.get(port.symbol), inst.outputs?.[port.symbol]);
     return row;
   }

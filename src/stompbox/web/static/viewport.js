@@ -43,13 +43,17 @@ export class Viewport {
     this.apply();
   }
 
-  /** Show the box {x, y, w, h} (board coordinates) whole, centred, never zoomed in past 1. */
-  fit(box, margin = 24) {
+  /**
+   * Show the box {x, y, w, h} (board coordinates) whole and centred, never zoomed in past 1. When
+   * that would need a scale below `minScale` (a phone), keep minScale and show the box's left part.
+   */
+  fit(box, { margin = 24, minScale = MIN_K } = {}) {
     const r = this.svg.getBoundingClientRect();
     if (!r.width || !r.height || !box.w || !box.h) return;
     const k = Math.min(1, (r.width - 2 * margin) / box.w, (r.height - 2 * margin) / box.h);
-    this.k = Math.max(MIN_K, k);
-    this.x = (r.width - box.w * this.k) / 2 - box.x * this.k;
+    this.k = Math.max(minScale, k);
+    const tooWide = box.w * this.k > r.width - 2 * margin;
+    this.x = tooWide ? margin - box.x * this.k : (r.width - box.w * this.k) / 2 - box.x * this.k;
     this.y = (r.height - box.h * this.k) / 2 - box.y * this.k;
     this.apply();
   }
