@@ -26,7 +26,7 @@ from stompbox.contract.errors import (
 from stompbox.contract.rpc import MAX_MESSAGE_BYTES, Request, decode_response, encode
 
 from .endpoints import check_endpoint, ipc_path
-from .sockets import drain, sync_view
+from .sockets import drain, open_monitor, sync_view
 from .translate import zmq_errors
 from .wire import DELIMITER, split_reply
 
@@ -121,14 +121,14 @@ class RpcClient:
                 sock.setsockopt(zmq.RECONNECT_IVL_MAX, 1000)
                 sock.setsockopt(zmq.SNDHWM, 10_000)
                 sock.setsockopt(zmq.RCVHWM, 10_000)
-                monitor = sock.get_monitor_socket(_MONITORED)
+                events = open_monitor(sock, _MONITORED)
                 sock.connect(self.endpoint)
             except BaseException:
                 sock.close(linger=0)
                 raise
-        self._socket, self._monitor = sock, monitor
+        self._socket, self._monitor = sock, events
         self._reader = asyncio.create_task(
-            self._read(sock, monitor), name=f"rpc-client {self.endpoint}"
+            self._read(sock, events), name=f"rpc-client {self.endpoint}"
         )
         return self
 

@@ -31,7 +31,7 @@ from stompbox.contract.errors import (
 from stompbox.contract.rpc import Event, decode_event, encode, now_iso
 
 from .endpoints import check_endpoint
-from .sockets import refuse_live_ipc
+from .sockets import open_monitor, refuse_live_ipc
 from .translate import zmq_errors
 
 log = logging.getLogger(__name__)
@@ -161,7 +161,7 @@ class Subscriber:
                 sock.setsockopt(zmq.RECONNECT_IVL_MAX, 1000)
                 for topic in self.topics or {""}:
                     sock.setsockopt(zmq.SUBSCRIBE, topic.encode())
-                self._monitor = sock.get_monitor_socket(zmq.EVENT_HANDSHAKE_SUCCEEDED)
+                self._monitor = open_monitor(sock, zmq.EVENT_HANDSHAKE_SUCCEEDED)
                 sock.connect(self.endpoint)
             except BaseException:
                 sock.close(linger=0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import uuid
 
 import zmq
 import zmq.asyncio
@@ -49,3 +50,15 @@ def drain(sock: zmq.Socket[bytes], limit: int = 256) -> list[list[bytes]]:
         except zmq.Again:
             break
     return messages
+
+
+def open_monitor(sock: zmq.asyncio.Socket, events: int) -> zmq.asyncio.Socket:
+    """A PAIR socket receiving `sock`'s monitor `events`, on a unique inproc address.
+
+    pyzmq's default address derives from the socket's fd; a new socket reusing the fd of one
+    closed a moment ago would collide with the old monitor endpoint and see no events.
+    """
+    address = f"inproc://stompbox.monitor.{uuid.uuid4().hex}"
+    pair: zmq.asyncio.Socket = sock.get_monitor_socket(events, address)
+    pair.setsockopt(zmq.LINGER, 0)
+    return pair
