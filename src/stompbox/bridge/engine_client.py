@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from stompbox.contract.errors import (
+    ResourceError,
     StompboxConnectionError,
     StompboxError,
     StompboxTimeoutError,
@@ -37,6 +38,8 @@ log = logging.getLogger(__name__)
 Waiter = asyncio.Future[Reply] | None
 SLOW_COMMANDS = (Add, PresetLoad)
 SLOW_TIMEOUT_FACTOR = 3.0
+MAX_PENDING = 10_000
+"""Requests queued or in flight at most; more is refused with ResourceError (bounded queue)."""
 BACKOFF_MIN = 0.1
 BACKOFF_MAX = 2.0
 
@@ -121,6 +124,9 @@ class EngineClient:
             raise StompboxConnectionError(
                 f"engine not connected ({self.host}:{self.port})", {"engine_connected": False}
             )
+        if len(self._queue) >= MAX_PENDING:
+            self._stats["refused"] += 1
+            raise ResourceError(f"{MAX_PENDING} engine requests pending; try again later")
         fut: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         self._queue.submit(cmd, fut)
         self._stats["requests"] += 1
