@@ -78,3 +78,12 @@ def test_only_param_set_coalesces() -> None:
     assert coalesce_key(ParamSet(3, "g", 1.0)) == (3, "g")
     assert coalesce_key(ParamGet(3, "g")) is None
     assert coalesce_key(Bypass(3, True)) is None
+
+
+def test_merged_request_writes_the_newest_bytes() -> None:
+    q: RequestQueue[str] = RequestQueue()
+    q.submit(ParamSet(0, "gain", 1.0), "a", b"param_set 0 gain 1.0\0")
+    q.submit(ParamSet(0, "gain", 2.0), "b", b"param_set 0 gain 2.0\0")
+    (p,) = q.take()
+    assert p.data == b"param_set 0 gain 2.0\0"
+    assert p.waiters == ["a", "b"]

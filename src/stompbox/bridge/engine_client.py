@@ -117,7 +117,7 @@ class EngineClient:
     async def request(self, cmd: Command, timeout: float | None = None) -> Reply:  # noqa: ASYNC109
         """Send `cmd` and return its reply; contract errors for refusals, timeouts, no engine."""
         try:
-            encode(cmd)
+            data = encode(cmd)
         except (ValueError, TypeError) as exc:
             raise ValidationError(f"{cmd.command}: {exc}") from exc
         if not self._connected:
@@ -128,7 +128,7 @@ class EngineClient:
             self._stats["refused"] += 1
             raise ResourceError(f"{MAX_PENDING} engine requests pending; try again later")
         fut: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
-        self._queue.submit(cmd, fut)
+        self._queue.submit(cmd, fut, data)
         self._stats["requests"] += 1
         self._schedule_flush()
         if timeout is None:
@@ -148,7 +148,7 @@ class EngineClient:
 
     def _send_nowait(self, cmd: Command) -> None:
         """Queue a command whose reply nobody awaits (output_data_ready)."""
-        self._queue.submit(cmd, None)
+        self._queue.submit(cmd, None, encode(cmd))
         self._schedule_flush()
 
     def _schedule_flush(self) -> None:
@@ -163,7 +163,7 @@ class EngineClient:
             return
         batch = self._queue.take()
         if batch:
-            link.command.write(b"".join(encode(p.command) for p in batch))
+            link.command.write(b"".join([p.data for p in batch]))
             self._stats["writes"] += 1
             self._stats["written"] += len(batch)
 
@@ -192,7 +192,7 @@ class EngineClient:
         except (ProtocolError, LookupError) as exc:
             self._lose(link, f"protocol error on the command port: {exc}")
             return
-        if messages:
+        if messages and self._queue.queued:
             self._schedule_flush()
 
     def _on_feedback_data(self, link: _Link, data: bytes) -> None:

@@ -20,12 +20,13 @@ W = TypeVar("W")
 
 
 class Pending(Generic[W]):
-    """One request on its way: the command to write and everyone waiting for its reply."""
+    """One request on its way: the command, its wire bytes, everyone waiting for its reply."""
 
-    __slots__ = ("command", "waiters")
+    __slots__ = ("command", "data", "waiters")
 
-    def __init__(self, command: Command, waiter: W) -> None:
+    def __init__(self, command: Command, data: bytes, waiter: W) -> None:
         self.command: Command = command
+        self.data = data
         self.waiters: list[W] = [waiter]
 
 
@@ -61,21 +62,23 @@ class RequestQueue(Generic[W]):
     def in_flight(self) -> int:
         return len(self._in_flight)
 
-    def submit(self, command: Command, waiter: W) -> Pending[W]:
-        """Queue `command` for `waiter`, merging it into a queued request with the same key."""
+    def submit(self, command: Command, waiter: W, data: bytes = b"") -> Pending[W]:
+        """Queue `command` (wire form `data`) for `waiter`, merging it into a queued request
+        with the same key."""
         key = coalesce_key(command)
         if key is not None:
             slot = self._slot_of.get(key)
             if slot is not None:
                 pending = self._queued.pop(slot)
                 pending.command = command
+                pending.data = data
                 pending.waiters.append(waiter)
                 self.coalesced += 1
                 new_slot = next(self._seq)
                 self._queued[new_slot] = pending
                 self._slot_of[key] = new_slot
                 return pending
-        pending = Pending(command, waiter)
+        pending = Pending(command, data, waiter)
         slot = next(self._seq)
         self._queued[slot] = pending
         if key is not None:
