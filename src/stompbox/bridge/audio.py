@@ -8,6 +8,7 @@ StompboxConnectionError and `run()` keeps trying to (re)open the client.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -21,7 +22,12 @@ from stompbox.contract.bridge import (
     PortDirection,
     PortEntry,
 )
-from stompbox.contract.errors import ResourceError, StompboxConnectionError, ValidationError
+from stompbox.contract.errors import (
+    ResourceError,
+    StompboxConnectionError,
+    StompboxTimeoutError,
+    ValidationError,
+)
 
 from .addresses import SYSTEM, from_jack
 
@@ -29,6 +35,8 @@ log = logging.getLogger(__name__)
 
 MIN_BUFFER, MAX_BUFFER = 16, 8192
 RETRY_MIN, RETRY_MAX = 0.5, 2.0
+JACK_TIMEOUT = 10.0
+"""Longest wait for a JACK call made in a worker thread (open, set buffer size)."""
 
 
 def check_buffer_size(size: int) -> int:
@@ -93,8 +101,9 @@ class AudioSystem:
         try:
             while True:
                 try:
-                    client = await asyncio.to_thread(self._open, loop)
-                except jack.JackError as exc:
+                    async with asyncio.timeout(JACK_TIMEOUT):
+                        client = await asyncio.to_thread(self._open, loop)
+                except (jack.JackError, TimeoutError) as exc:
                     failures += 1
                     if failures == 1 or failures % 60 == 0:
                         log.info("JACK server %r not available (%s)", self.server_name, exc)
@@ -109,7 +118,9 @@ class AudioSystem:
                 await self._lost.wait()
                 self._client = None
                 self._opened.clear()
-                await asyncio.to_thread(_close_quietly, client)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(JACK_TIMEOUT):
+                        await asyncio.to_thread(_close_quietly, client)
         finally:
             client, self._client = self._client, None
             if client is not None:
@@ -153,9 +164,12 @@ class AudioSystem:
             return int(client.blocksize)
 
         try:
-            return await asyncio.to_thread(apply)
+            async with asyncio.timeout(JACK_TIMEOUT):
+                return await asyncio.to_thread(apply)
         except jack.JackError as exc:
             raise ResourceError(f"JACK refused buffer size {size}: {exc}", {"size": size}) from exc
+        except TimeoutError:
+            raise StompboxTimeoutError(f"JACK did not change the buffer size to {size}") from None
 
     def list_ports(
         self,
