@@ -24,8 +24,13 @@ from typing import Any
 from tests.support.engine import start_engine
 
 from stompbox.bridge.engine_client import EngineClient
+from stompbox.bridge.instances import InstanceTable
+from stompbox.bridge.validation import control_port, shape_value
+from stompbox.bridge.writequeue import RequestQueue
+from stompbox.contract.plugin import Direction, PluginInfo, PortInfo, PortType
 from stompbox.jackd import JackServer
 from stompbox.modhost import commands as mh
+from stompbox.modhost.replies import parse_reply
 from stompbox.zmqservice import RpcClient
 
 AMP = "http://plugin.org.uk/swh-plugins/amp"
@@ -187,7 +192,38 @@ async def measure(c: RpcClient, iid: str, pids: dict[str, int]) -> None:
     )
 
 
+def logic_cost() -> None:
+    """CPU per set_parameter of the bridge's own logic, without sockets: look-up, validation,
+    encode, queue, reply parsing (what the bridge adds on top of ZeroMQ and TCP)."""
+    plugin = PluginInfo(
+        uri=AMP,
+        name="Simple amplifier",
+        ports=[
+            PortInfo(
+                index=0, symbol="gain", name="gain", type=PortType.CONTROL,
+                direction=Direction.INPUT, minimum=-70.0, maximum=70.0, default=0.0,
+            )
+        ],
+    )  # fmt: skip
+    table = InstanceTable()
+    table.reserve("amp")
+    table.commit("amp", plugin)
+    queue: RequestQueue[None] = RequestQueue()
+    n = 50_000
+    t0 = time.process_time()
+    for i in range(n):
+        inst = table.get("amp")
+        port = control_port(inst.plugin, "gain", Direction.INPUT)
+        cmd = mh.ParamSet(inst.number, "gain", shape_value(port, float(i % 40 - 20)))
+        queue.submit(cmd, None, mh.encode(cmd))
+        queue.take()
+        parse_reply(queue.answered().command, "resp 0")
+    dt = time.process_time() - t0
+    print(f"bridge logic per set_parameter (no I/O): {dt / n * 1e6:.1f} µs CPU")
+
+
 async def main() -> None:
+    logic_cost()
     jack = JackServer(f"stompbox-bench-bridge-{os.getpid()}")
     await jack.async_start()
     try:
