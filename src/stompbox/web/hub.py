@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+import time
 from collections import Counter, deque
 from typing import Any
 
@@ -40,7 +41,7 @@ class Outgoing:
         self.kind = kind
         self.seq = seq
         self.text = text
-        self.born = born  # loop time the hub received the event
+        self.born = born  # time.perf_counter() when the hub received the event
 
 
 _FETCH = Outgoing(Kind.FETCH_STATE)
@@ -118,7 +119,7 @@ class Hub:
             self._stats["events"] += 1
             if not self.clients:
                 continue
-            born = asyncio.get_running_loop().time()
+            born = time.perf_counter()
             item = Outgoing(Kind.EVENT, event.seq, encode_event(event), born)
             for client in self.clients:
                 client.offer(item)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from starlette.websockets import WebSocket
 
@@ -104,7 +105,7 @@ class SocketSession:
             await self._send(text)
             client.stats["sent"] += 1
             if item.kind is Kind.EVENT:
-                self.hub.delivery.append(self._clock() - item.born)
+                self.hub.delivery.append(time.perf_counter() - item.born)
 
     def _error(self, error: StompboxError, request: object) -> None:
         if self._errors.allow(self._clock()):
