@@ -209,7 +209,7 @@ class App {
   // keyboard
 
   onKey(ev) {
-    const editing = ev.target.closest?.("input, select, textarea, dialog");
+    const editing = ev.target.closest?.("input, select, textarea, dialog, .panel");
     if ((ev.ctrlKey || ev.metaKey) && ev.key === "s") {
       ev.preventDefault();
       this.save();
