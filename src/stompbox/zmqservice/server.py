@@ -148,8 +148,10 @@ class RpcServer:
         async with asyncio.TaskGroup() as tg:
             while True:
                 with zmq_errors(f"{self.name}: receive"):
-                    await sock.poll(zmq.POLLIN)
-                    batch = drain(view)
+                    # Await one message, then take whatever else is ready. (An awaited
+                    # `sock.poll()` here woke ~500 times a second on an idle socket once it
+                    # had received anything: 14% CPU per idle server with pyzmq 27.)
+                    batch = [await sock.recv_multipart(), *drain(view)]
                 for frames in batch:
                     self._stats["received"] += 1
                     identity, payload = split_request(frames)
