@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from playwright.sync_api import Browser, Page, Playwright
+from playwright.sync_api import Browser, FloatRect, Locator, Page, Playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -28,8 +28,10 @@ def launch(pw: Playwright) -> Browser:
     return pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
-def wait_until(predicate: Callable[[], object], timeout: float = 20.0, what: str = "condition") -> object:
-    """Poll `predicate` until it returns something truthy (then return that) or fail after `timeout`."""
+def wait_until(
+    predicate: Callable[[], object], timeout: float = 20.0, what: str = "condition"
+) -> object:
+    """Poll `predicate` until it returns something truthy (and return it); fail after `timeout`."""
     deadline = time.monotonic() + timeout
     while True:
         result = predicate()
@@ -71,13 +73,14 @@ class Board:
     def search(self, text: str) -> None:
         self.page.fill("[data-testid=plugin-search]", text)
 
-    def item(self, uri: str):  # type: ignore[no-untyped-def]
+    def item(self, uri: str) -> Locator:
         return self.page.locator(f"[data-testid=plugin-item][data-uri='{uri}']")
 
     def block_ids(self) -> list[str]:
-        return self.page.eval_on_selector_all(
+        ids = self.page.eval_on_selector_all(
             "[data-testid=block]", "els => els.map(e => e.dataset.instanceId)"
         )
+        return [str(i) for i in ids]
 
     def add_by_click(self, uri: str, search: str) -> str:
         """Click a catalog entry; returns the new block's instance id."""
@@ -103,15 +106,16 @@ class Board:
 
     def _new_block(self, before: set[str]) -> str:
         new = wait_until(lambda: set(self.block_ids()) - before, what="a new block")
-        assert isinstance(new, set) and len(new) == 1
-        return new.pop()
+        assert isinstance(new, set)
+        assert len(new) == 1
+        return str(new.pop())
 
     # canvas
 
     def center(self, selector: str) -> tuple[float, float]:
         """Page coordinates of the centre of the element (retries across re-renders)."""
 
-        def box() -> dict | None:  # type: ignore[type-arg]
+        def box() -> FloatRect | None:
             loc = self.page.locator(selector)
             return loc.bounding_box() if loc.count() == 1 else None
 
@@ -155,10 +159,14 @@ class Board:
     def open_controls(self, instance_id: str) -> None:
         """Double click a block's title to open its control panel."""
         self.page.locator(f"{self.block(instance_id)} .block-name").dblclick(force=True)
-        self.page.wait_for_selector(f"[data-testid=control-panel][data-instance-id='{instance_id}']:not([hidden])")
+        self.page.wait_for_selector(
+            f"[data-testid=control-panel][data-instance-id='{instance_id}']:not([hidden])"
+        )
 
-    def param_input(self, symbol: str):  # type: ignore[no-untyped-def]
-        return self.page.locator(f"[data-testid=control-panel] [data-testid=param-input][data-symbol='{symbol}']")
+    def param_input(self, symbol: str) -> Locator:
+        return self.page.locator(
+            f"[data-testid=control-panel] [data-testid=param-input][data-symbol='{symbol}']"
+        )
 
     def set_param(self, symbol: str, value: float) -> None:
         field = self.param_input(symbol)

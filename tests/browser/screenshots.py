@@ -43,8 +43,14 @@ def build_board(url: str) -> dict[str, str]:
     """A fresh board: capture → amp → compressor → gverb → playback 1/2."""
     api(url, "POST", "/api/pedalboards", json={"name": f"Demo board {uuid.uuid4().hex[:4]}"})
     ids = {}
-    for key, uri, x, y in (("amp", AMP, 0, 40), ("comp", COMPRESSOR, 290, 150), ("verb", GVERB, 580, 40)):
-        ids[key] = api(url, "POST", "/api/pedalboard/plugins", json={"uri": uri, "x": x, "y": y})["instance_id"]
+    for key, uri, x, y in (
+        ("amp", AMP, 0, 40),
+        ("comp", COMPRESSOR, 290, 150),
+        ("verb", GVERB, 580, 40),
+    ):
+        ids[key] = api(url, "POST", "/api/pedalboard/plugins", json={"uri": uri, "x": x, "y": y})[
+            "instance_id"
+        ]
     amp, comp, verb = ids["amp"], ids["comp"], ids["verb"]
     for source, target in (
         ("system:capture_1", f"{amp}:input"),
@@ -54,7 +60,12 @@ def build_board(url: str) -> dict[str, str]:
         (f"{verb}:outr", "system:playback_2"),
     ):
         with contextlib.suppress(Exception):  # port symbols differ between plugin versions
-            api(url, "POST", "/api/pedalboard/connections", json={"source": source, "target": target})
+            api(
+                url,
+                "POST",
+                "/api/pedalboard/connections",
+                json={"source": source, "target": target},
+            )
     api(url, "PUT", f"/api/pedalboard/plugins/{amp}/parameters/gain", json={"value": -6})
     return ids
 
@@ -86,7 +97,10 @@ def main() -> None:
         shoot(desktop, "plugin-browser.png")
 
         phone = browser.new_page(
-            viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True
+            viewport={"width": 390, "height": 844},
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
         )
         phone_board = Board(phone, url).open()
         phone.wait_for_selector("[data-testid=cable]", state="attached")

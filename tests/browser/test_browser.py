@@ -1,4 +1,4 @@
-"""The web client in real Chromium against the real stack: build a chain, turn a knob, hear it, save, sync."""
+"""The web client in real Chromium on the real stack: wire, turn a knob, hear it, save, sync."""
 
 from __future__ import annotations
 
@@ -59,7 +59,10 @@ def bridge_parameter(stack: Stack, instance_id: str, symbol: str) -> float:
         async with RpcClient(stack.bridge_rpc, timeout=20.0) as client:
             result = await client.call(
                 "plugin",
-                {"method": "get_parameter", "params": {"instance_id": instance_id, "symbol": symbol}},
+                {
+                    "method": "get_parameter",
+                    "params": {"instance_id": instance_id, "symbol": symbol},
+                },
             )
         return float(result["value"])
 
@@ -79,7 +82,9 @@ def test_build_chain_turn_knob_hear_it_save_and_reload(
     amp = board.add_by_click(AMP, "Simple amplifier")
     canvas = page.locator("[data-testid=canvas]").bounding_box()
     assert canvas is not None
-    dc = board.add_by_drag(DC_REMOVER, "DC Offset", (canvas["x"] + canvas["width"] * 0.7, canvas["y"] + 150))
+    dc = board.add_by_drag(
+        DC_REMOVER, "DC Offset", (canvas["x"] + canvas["width"] * 0.7, canvas["y"] + 150)
+    )
     assert plugin(board.state(), dc)["uri"] == DC_REMOVER
 
     # capture → amp → dc remover → playback, drawn by dragging port to port
@@ -101,24 +106,35 @@ def test_build_chain_turn_knob_hear_it_save_and_reload(
         probe.feed(amp_in[0].name)  # type: ignore[index]
         wait_until(lambda: probe.record_playback(), what="a playback source")
         unity = probe.input_rms
-        wait_until(lambda: abs(probe.measure_rms()[0] / unity - 1) < 0.1, what="the sine through 0 dB")
+        wait_until(
+            lambda: abs(probe.measure_rms()[0] / unity - 1) < 0.1, what="the sine through 0 dB"
+        )
 
         # turn the knob by dragging it down: the value reaches the session and the engine
         board.open_controls(amp)
         knob = board.center("[data-testid=knob][data-symbol=gain]")
         board.drag(knob, (knob[0], knob[1] + 40), steps=8)
-        shown = float(page.get_attribute("[data-testid=knob][data-symbol=gain]", "aria-valuenow") or "nan")
+        shown = float(
+            page.get_attribute("[data-testid=knob][data-symbol=gain]", "aria-valuenow") or "nan"
+        )
         assert shown < 0
         wait_until(
-            lambda: math.isclose(plugin(board.state(), amp)["parameters"]["gain"], shown, abs_tol=1e-3),
+            lambda: math.isclose(
+                plugin(board.state(), amp)["parameters"]["gain"], shown, abs_tol=1e-3
+            ),
             what="the knob's value in the session",
         )
 
         # numeric entry: -20 dB is a tenth of the amplitude, in the engine and in the audio
         board.set_param("gain", -20)
-        wait_until(lambda: plugin(board.state(), amp)["parameters"]["gain"] == -20, what="gain -20 in session")
+        wait_until(
+            lambda: plugin(board.state(), amp)["parameters"]["gain"] == -20,
+            what="gain -20 in session",
+        )
         assert bridge_parameter(stack, amp, "gain") == pytest.approx(-20, abs=1e-3)
-        wait_until(lambda: abs(probe.measure_rms()[0] / unity - 0.1) < 0.02, what="the sine at -20 dB")
+        wait_until(
+            lambda: abs(probe.measure_rms()[0] / unity - 0.1) < 0.02, what="the sine at -20 dB"
+        )
 
     # save under a name, reload the page: the board is back
     name = f"{fresh_board}-saved"
@@ -146,7 +162,9 @@ def test_build_chain_turn_knob_hear_it_save_and_reload(
     assert page.js_errors == []  # type: ignore[attr-defined]
 
 
-def test_two_browsers_see_each_others_changes(browser: Browser, stack: Stack, fresh_board: str) -> None:
+def test_two_browsers_see_each_others_changes(
+    browser: Browser, stack: Stack, fresh_board: str
+) -> None:
     one = Board(new_page(browser), stack.web_url).open()
     two = Board(new_page(browser), stack.web_url).open()
     for b in (one, two):
@@ -165,7 +183,9 @@ def test_two_browsers_see_each_others_changes(browser: Browser, stack: Stack, fr
     two.open_controls(amp)
     one.set_param("gain", -12)
     two.page.wait_for_selector("[data-testid=knob][data-symbol=gain][aria-valuenow='-12']")
-    wait_until(lambda: float(two.param_input("gain").input_value()) == -12, what="-12 in the other panel")
+    wait_until(
+        lambda: float(two.param_input("gain").input_value()) == -12, what="-12 in the other panel"
+    )
 
     # bypass in two shows in one
     two.page.click("[data-testid=bypass]")
@@ -202,6 +222,67 @@ def test_two_browsers_see_each_others_changes(browser: Browser, stack: Stack, fr
     one.page.wait_for_selector(one.block(amp), state="detached")
     for b in (one, two):
         assert b.page.js_errors == []  # type: ignore[attr-defined]
+
+
+def touch_drag(
+    page: Page, start: tuple[float, float], end: tuple[float, float], steps: int = 10
+) -> None:
+    """One finger from `start` to `end` (real touch events through the DevTools protocol)."""
+    cdp = page.context.new_cdp_session(page)
+    send = cdp.send
+    send(
+        "Input.dispatchTouchEvent",
+        {"type": "touchStart", "touchPoints": [{"x": start[0], "y": start[1]}]},
+    )
+    for i in range(1, steps + 1):
+        x = start[0] + (end[0] - start[0]) * i / steps
+        y = start[1] + (end[1] - start[1]) * i / steps
+        send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+    send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+
+
+def test_phone_portrait_drawer_touch_wiring_and_bottom_sheet(
+    browser: Browser, stack: Stack, fresh_board: str
+) -> None:
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+    )
+    page = context.new_page()
+    board = Board(page, stack.web_url).open()
+    board.wait_board_name(fresh_board)
+
+    def drawer_x() -> float:
+        box = page.locator("[data-testid=plugin-browser]").bounding_box()
+        assert box is not None
+        return float(box["x"] + box["width"])
+
+    assert drawer_x() <= 0  # the catalog is a closed drawer on a phone
+    page.tap("[data-testid=toggle-browser]")
+    wait_until(lambda: drawer_x() > 200, what="the drawer to open")
+    board.search("Simple amplifier")
+    before = set(board.block_ids())
+    board.item(AMP).tap()
+    amp = wait_until(lambda: set(board.block_ids()) - before, what="the tapped plugin").pop()  # type: ignore[attr-defined]
+    wait_until(lambda: drawer_x() <= 0, what="the drawer to close after adding")
+
+    # a cable drawn with a finger
+    touch_drag(
+        page, board.center(board.port("system:capture_1")), board.center(board.port(f"{amp}:input"))
+    )
+    page.wait_for_selector(board.cable("system:capture_1", f"{amp}:input"), state="attached")
+
+    # the controls open as a bottom sheet, full width
+    page.locator(f"{board.block(amp)} [data-testid=block-open]").tap()
+    page.wait_for_selector("[data-testid=control-panel]:not([hidden])")
+    sheet = page.locator("[data-testid=control-panel]").bounding_box()
+    assert sheet is not None
+    assert sheet["width"] == 390
+    assert sheet["y"] > 844 / 3
+    context.close()
 
 
 def session_call(stack: Stack, method: str, params: dict[str, Any]) -> Any:
@@ -243,21 +324,25 @@ STORE_SCRIPT = """async () => {
   const out = [];
   out.push(store.apply(ev(1, "plugin_unloaded", { instance_id: "a" })));
   const plugin = { instance_id: "a", uri: "u", name: "A", ports: {}, parameters: { g: 0 } };
-  store.setState({ pedalboard: { id: "b", name: "B", plugins: [plugin], connections: [] }, seq: 10 });
+  const empty = { id: "b", name: "B", plugins: [plugin], connections: [] };
+  store.setState({ pedalboard: empty, seq: 10 });
   out.push(store.apply(ev(10, "parameter_changed", { instance_id: "a", symbol: "g", value: 1 })));
   out.push(store.apply(ev(11, "parameter_changed", { instance_id: "a", symbol: "g", value: 2 })));
   out.push(store.plugin("a").parameters.g);
-  out.push(store.apply(ev(13, "connection_created", { source: "a:out", target: "system:playback_1" })));
+  const cable = { source: "a:out", target: "system:playback_1" };
+  out.push(store.apply(ev(13, "connection_created", cable)));
   out.push(store.apply(ev(14, "plugin_unloaded", { instance_id: "a" })));
-  store.setState({ pedalboard: { id: "b", name: "B", plugins: [plugin],
-    connections: [{ source: "a:out", target: "system:playback_1" }] }, seq: 13 });
+  const wired = { id: "b", name: "B", plugins: [plugin], connections: [cable] };
+  store.setState({ pedalboard: wired, seq: 13 });
   out.push(store.apply(ev(14, "plugin_unloaded", { instance_id: "a" })));
   out.push(store.board.plugins.length, store.board.connections.length);
   return out;
 }"""
 
 
-def test_store_applies_events_in_seq_order_and_resyncs_on_a_gap(browser: Browser, stack: Stack) -> None:
+def test_store_applies_events_in_seq_order_and_resyncs_on_a_gap(
+    browser: Browser, stack: Stack
+) -> None:
     page = new_page(browser)
     page.goto(stack.web_url + "/")
     assert page.evaluate(STORE_SCRIPT) == [
