@@ -494,11 +494,6 @@ def test_no_half_written_files_after_faults(up: Up, board: str) -> None:
 # -- jackd ------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="jackd restart: the engine's jalvs die with the server; recovery depends on the "
-    "engine/bridge noticing JACK came back (see report)",
-)
 async def test_jackd_restart_rebuilds_board(up: Up, board: str) -> None:
     await converge(up)
     jackd = up.pid_of("jackd")
