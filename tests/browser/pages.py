@@ -22,6 +22,7 @@ TIMEOUT_MS = 20_000  # a busy 2-core machine: generous waits, never fixed sleeps
 
 AMP = "http://plugin.org.uk/swh-plugins/amp"
 DC_REMOVER = "http://plugin.org.uk/swh-plugins/dcRemove"
+COMPRESSOR = "http://calf.sourceforge.net/plugins/MonoCompressor"  # has factory presets
 
 
 def launch(pw: Playwright) -> Browser:

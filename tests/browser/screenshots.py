@@ -18,10 +18,9 @@ from playwright.sync_api import Page, sync_playwright
 
 from tests.support.stack import Stack
 
-from .pages import AMP, Board, api, launch
+from .pages import AMP, COMPRESSOR, Board, api, launch
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-COMPRESSOR = "http://calf.sourceforge.net/plugins/MonoCompressor"
 GVERB = "http://plugin.org.uk/swh-plugins/gverb"
 
 

@@ -16,7 +16,7 @@ from stompbox.zmqservice.client import RpcClient
 from tests.support.audio import AudioProbe
 from tests.support.stack import Stack
 
-from .pages import AMP, DC_REMOVER, Board, api, launch, wait_until
+from .pages import AMP, COMPRESSOR, DC_REMOVER, Board, api, launch, wait_until
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -159,6 +159,20 @@ def test_build_chain_turn_knob_hear_it_save_and_reload(
     wait_until(lambda: page.locator("[data-testid=cable]").count() == 3, what="three cables again")
     board.open_controls(amp)
     assert float(board.param_input("gain").input_value()) == -20
+
+    # the empty board is deleted from the list (two clicks: delete, confirm)
+    page.click("[data-testid=open-board]")
+    delete = page.locator(
+        f"[data-testid=board-item][data-name='{fresh_board}-empty'] button.danger"
+    )
+    delete.click()
+    delete.click()
+    page.wait_for_selector(
+        f"[data-testid=board-item][data-name='{fresh_board}-empty']", state="detached"
+    )
+    names = {b["name"] for b in api(stack.web_url, "GET", "/api/pedalboards")}
+    assert f"{fresh_board}-empty" not in names
+    assert name in names
     assert page.js_errors == []  # type: ignore[attr-defined]
 
 
@@ -222,6 +236,38 @@ def test_two_browsers_see_each_others_changes(
     one.page.wait_for_selector(one.block(amp), state="detached")
     for b in (one, two):
         assert b.page.js_errors == []  # type: ignore[attr-defined]
+
+
+def test_preset_menu_bypass_and_remove(browser: Browser, stack: Stack, fresh_board: str) -> None:
+    page = new_page(browser)
+    board = Board(page, stack.web_url).open()
+    board.wait_board_name(fresh_board)
+    comp = board.add_by_click(COMPRESSOR, "Calf Mono Compressor")
+    board.open_controls(comp)
+    presets = api(stack.web_url, "GET", "/api/plugins/presets", params={"uri": COMPRESSOR})
+    preset = presets[0]
+    select = page.locator("[data-testid=preset-select]")
+    wait_until(lambda: select.locator("option").count() == len(presets) + 1, what="the preset list")
+    select.select_option(preset["uri"])
+    wait_until(lambda: plugin(board.state(), comp).get("preset") == preset["uri"], what="preset")
+    for symbol, value in plugin(board.state(), comp)["parameters"].items():
+        knob = page.locator(f"[data-testid=knob][data-symbol='{symbol}']")
+        if knob.count():
+            wait_until(
+                lambda k=knob, v=value: math.isclose(
+                    float(k.get_attribute("aria-valuenow") or "nan"), v, rel_tol=1e-4, abs_tol=1e-6
+                ),
+                what=f"{symbol} = {value} on its knob",
+            )
+
+    page.click("[data-testid=bypass]")
+    wait_until(lambda: plugin(board.state(), comp)["enabled"] is False, what="bypassed in session")
+    page.wait_for_selector(f"{board.block(comp)}.bypassed")
+    page.click("[data-testid=remove-plugin]")
+    page.wait_for_selector(board.block(comp), state="detached")
+    page.wait_for_selector("[data-testid=control-panel]", state="hidden")
+    assert not [p for p in board.state()["pedalboard"]["plugins"] if p["instance_id"] == comp]
+    assert page.js_errors == []  # type: ignore[attr-defined]
 
 
 def touch_drag(
