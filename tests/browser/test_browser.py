@@ -319,7 +319,14 @@ def test_phone_portrait_drawer_touch_wiring_and_bottom_sheet(
     touch_drag(
         page, board.center(board.port("system:capture_1")), board.center(board.port(f"{amp}:input"))
     )
-    page.wait_for_selector(board.cable("system:capture_1", f"{amp}:input"), state="attached")
+    cable = board.cable("system:capture_1", f"{amp}:input")
+    page.wait_for_selector(cable, state="attached")
+    # tap the cable to select it, tap its × to remove it
+    page.touchscreen.tap(*board.cable_middle(cable))
+    page.wait_for_selector(f"{cable}.selected", state="attached")
+    page.touchscreen.tap(*board.center(f"{cable} [data-testid=cable-remove]"))
+    page.wait_for_selector(cable, state="detached")
+    wait_until(lambda: not board.state()["pedalboard"]["connections"], what="no cable in session")
 
     # the controls open as a bottom sheet, full width
     page.locator(f"{board.block(amp)} [data-testid=block-open]").tap()

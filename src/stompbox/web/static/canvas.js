@@ -221,7 +221,8 @@ export class Canvas {
     }
     if (ev.button !== undefined && ev.button > 0) return;
     const target = ev.target;
-    if (target.closest("[data-action]")) return; // buttons act on click
+    this.pressed = this.actionKey(target);
+    if (this.pressed) return; // buttons act on click
     const portEl = target.closest("[data-testid=port]");
     const blockEl = target.closest("[data-testid=block]");
     const cableEl = target.closest("[data-testid=cable]");
@@ -314,9 +315,18 @@ export class Canvas {
     this.render();
   }
 
+  /** "action instance" of the button under `target` (survives a re-render between press and click). */
+  actionKey(target) {
+    const button = target.closest("[data-action]");
+    if (!button) return null;
+    return `${button.dataset.action} ${button.closest("[data-testid=block]")?.dataset.instanceId ?? ""}`;
+  }
+
   onClick(ev) {
     const button = ev.target.closest("[data-action]");
-    if (!button) return;
+    // a touch tap that selected a cable puts its × under the finger: only a press on the button counts
+    if (!button || this.actionKey(ev.target) !== this.pressed) return;
+    this.pressed = null;
     const id = button.closest("[data-testid=block]")?.dataset.instanceId;
     const action = button.dataset.action;
     if (action === "bypass" && id) {
