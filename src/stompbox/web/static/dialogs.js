@@ -66,6 +66,7 @@ export function toast(message, kind = "error") {
     box = h("div", { class: "toasts", "aria-live": "polite" });
     document.body.append(box);
   }
+  for (const shown of box.children) if (shown.textContent === message) return; // no repeats of one problem
   const item = h("div", { class: `toast ${kind}`, "data-testid": "toast", role: "status" }, message);
   box.append(item);
   setTimeout(() => item.remove(), kind === "error" ? 6000 : 2500);
