@@ -1,4 +1,4 @@
-"""Test configuration shared by unit, integration and browser tests; fixtures live in tests/support/."""
+"""Test configuration for unit, integration and browser tests; fixtures live in tests/support/."""
 
 pytest_plugins = [
     "tests.support.jack",

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from stompbox.contract.errors import NotFoundError, ValidationError
+from stompbox.contract.errors import ConflictError, NotFoundError, ValidationError
 from stompbox.zmqservice import RpcClient, Subscriber
 from tests.support.audio import AudioProbe
 from tests.support.stack import Stack
@@ -109,7 +109,6 @@ async def test_connection_management(stack: Stack) -> None:
         bad = [
             (f"{a1}:output", f"{a2}:output", "output→output"),
             (f"{a1}:input", f"{a2}:input", "input→input"),
-            (f"{a1}:output", f"{a2}:input", "already connected"),
             (f"{a1}:gain", f"{a2}:input", "control port"),
             (f"{a1}:nope", f"{a2}:input", "unknown port"),
             ("system:nope", f"{a2}:input", "unknown system port"),
@@ -117,6 +116,8 @@ async def test_connection_management(stack: Stack) -> None:
         for source, target, message in bad:
             with pytest.raises(ValidationError, match=message):
                 await c.call("connect", {"source": source, "target": target})
+        with pytest.raises(ConflictError, match="already connected"):
+            await c.call("connect", {"source": f"{a1}:output", "target": f"{a2}:input"})
         with pytest.raises(NotFoundError):
             await c.call("connect", {"source": "ghost:output", "target": f"{a2}:input"})
         await c.call("disconnect", {"source": f"{a1}:output", "target": f"{a2}:input"})

@@ -28,7 +28,7 @@ async def test_connections_are_validated(tmp_path: Path) -> None:
         ("amp:in", "system:playback_2", ValidationError, "input→input"),
         ("system:playback_1", "amp:out", ValidationError, "swap them"),
         ("synth:out", "synth:midi_in", ValidationError, "type mismatch"),
-        ("system:capture_1", "amp:in", ValidationError, "already connected"),
+        ("system:capture_1", "amp:in", ConflictError, "already connected"),
         ("ghost:out", "amp:in", NotFoundError, "no plugin instance 'ghost'"),
         ("amp:nope", "system:playback_1", ValidationError, "unknown port 'nope'"),
         ("amp:gain", "system:playback_1", ValidationError, "control port"),

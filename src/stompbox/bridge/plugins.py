@@ -27,6 +27,7 @@ from stompbox.contract.bridge import (
     Value,
 )
 from stompbox.contract.errors import ConflictError, EngineError, NotFoundError, ValidationError
+from stompbox.contract.names import check_name
 from stompbox.contract.plugin import Direction, PluginInfo, PluginSummary, PortType, PresetInfo
 from stompbox.lv2.catalog import Catalog
 from stompbox.modhost import commands as mh
@@ -189,9 +190,7 @@ class PluginMethods:
         """Save the instance's state as an LV2 preset bundle in the data dir and make it known
         to the engine (`bundle_add`); returns the preset URI (the saved file's URI)."""
         inst = self.instances.get(p.instance_id)
-        label = p.label.strip()
-        if not label or len(label) > 200:
-            raise ValidationError("preset label must be 1-200 characters", {"label": p.label})
+        label = check_name(p.label, "preset label")
         bundle = self.preset_dir / f"{slug(inst.plugin.name)}-{slug(label, 'preset')}.lv2"
         filename = f"{slug(label, 'preset')}.ttl"
         try:

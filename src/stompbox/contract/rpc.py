@@ -1,6 +1,6 @@
 """The RPC envelope and event envelope, and their decoding into typed values.
 
-Request  `{"id", "method", "params"}`  →  Response `{"id", "result"}` or `{"id", "error": ErrorBody}`.
+Request `{"id", "method", "params"}` → Response `{"id", "result"}` or `{"id", "error": ErrorBody}`.
 Event    `{"event", "seq", "timestamp", "data"}`, published with topic = event name.
 """
 

@@ -37,6 +37,8 @@ class SessionApp:
     async def run(self) -> None:
         """Serve until `stop` is set, then drain, save and close."""
         self.storage.ensure()
+        if swept := self.storage.sweep_temp():
+            log.info("removed %d temp file(s) left by an interrupted save", swept)
         svc = self.service
         async with svc, svc.client("bridge") as client, svc.subscribe("bridge") as events:
             manager = SessionManager(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from stompbox.contract.bridge import PortEntry
-from stompbox.contract.errors import NotFoundError, ValidationError
+from stompbox.contract.errors import ConflictError, NotFoundError, ValidationError
 from stompbox.contract.events import EventName
 from stompbox.contract.model import Connection
 from stompbox.contract.plugin import PortType
@@ -120,7 +120,7 @@ class ConnectionService:
         await self.validate(source, target)
         conn = Connection(source, target)
         if conn in board.connections:
-            raise ValidationError(
+            raise ConflictError(
                 f"{source} is already connected to {target}", {"source": source, "target": target}
             )
         await st.bridge.connect(source, target)

@@ -18,6 +18,7 @@ from stompbox.contract.errors import (
 )
 from stompbox.contract.events import EventName
 from stompbox.contract.model import PluginInstance
+from stompbox.contract.names import check_name
 from stompbox.contract.plugin import Direction, PluginInfo, PortInfo, PortType
 from stompbox.contract.rpc import now_iso
 from stompbox.contract.session import (
@@ -258,7 +259,5 @@ class PluginManager:
     async def save_preset(self, instance_id: str, label: str) -> str:
         st = self.state
         st.instance(instance_id)
-        label = label.strip()
-        if not label or len(label) > 100 or any(ord(ch) < 32 for ch in label):
-            raise ValidationError("preset label must be 1–100 printable characters")
+        label = check_name(label, "preset label")
         return await st.bridge.save_preset(instance_id, label)

@@ -19,8 +19,8 @@ from stompbox.contract.errors import (
     ValidationError,
 )
 from stompbox.contract.model import SCHEMA_VERSION, Pedalboard
+from stompbox.contract.names import check_name
 
-MAX_NAME = 100
 MAX_ID = 64
 ID_RE = re.compile(r"[a-z0-9-]{1,64}")
 CURRENT_FILE = "current.json"
@@ -35,16 +35,8 @@ class CurrentState(msgspec.Struct, kw_only=True):
 
 
 def validate_name(name: str) -> str:
-    """Return the stripped name, or raise ValidationError (empty, > 100 chars, control chars)."""
-    stripped = name.strip()
-    if not stripped:
-        raise ValidationError("pedalboard name must not be empty")
-    if len(stripped) > MAX_NAME:
-        raise ValidationError(f"pedalboard name longer than {MAX_NAME} characters")
-    for ch in stripped:
-        if ch == "\0" or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
-            raise ValidationError(f"pedalboard name contains a control character {ch!r}")
-    return stripped
+    """Return the stripped pedalboard name, or raise ValidationError (see `check_name`)."""
+    return check_name(name, "pedalboard name")
 
 
 def validate_id(board_id: str) -> str:
@@ -102,6 +94,19 @@ class Storage:
             self.boards_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ResourceError(f"cannot create data dir {self.data_dir}: {exc}") from exc
+
+    def sweep_temp(self) -> int:
+        """Remove temp files that a crash between write and rename left behind; return how many.
+
+        Called once at start-up, before anything writes: every temp file then is an orphan.
+        """
+        removed = 0
+        for folder in (self.data_dir, self.boards_dir):
+            for tmp in folder.glob(".*.tmp") if folder.is_dir() else ():
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
+                    removed += 1
+        return removed
 
     def _inside(self, path: Path) -> Path:
         resolved = path.resolve()
