@@ -339,3 +339,12 @@ def test_corrupt_cache_falls_back_to_a_cold_scan(private_path: Path, tmp_path: P
     assert again.stats.mode is ScanMode.COLD
     assert again.plugins() == first.plugins()
     assert Catalog.load(cache, lv2_path=[private_path]).stats.mode is ScanMode.WARM
+
+
+def test_a_preset_uri_lilv_cannot_parse_is_an_unknown_preset() -> None:
+    from stompbox.contract.errors import NotFoundError
+    from stompbox.lv2.presets import preset_values
+    from stompbox.lv2.world import World
+
+    with World(bundles=[]) as world, pytest.raises(NotFoundError):
+        preset_values(world, "0000000")

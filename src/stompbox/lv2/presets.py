@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import math
 
-from stompbox.contract.errors import NotFoundError
+from stompbox.contract.errors import NotFoundError, ResourceError
 from stompbox.lv2.world import LV2, PSET, RDF, RDFS, World
 
 
 def _load(world: World, preset_uri: str) -> int:
-    node = world.uri(preset_uri)
+    try:
+        node = world.uri(preset_uri)
+    except ResourceError:  # not even a URI lilv accepts: no such preset
+        raise NotFoundError(f"unknown preset {preset_uri}", {"uri": preset_uri}) from None
     if not world.lib.flag(
         "lilv_world_ask", world.ptr, node, world.uri(RDF + "type"), world.uri(PSET + "Preset")
     ):
