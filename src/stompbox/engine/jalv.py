@@ -174,22 +174,24 @@ class JalvProcess:
         return dict(self.outputs)
 
     async def close(self, within: float) -> int:
-        """Close stdin (jalv exits cleanly and removes its JACK client); after half of `within`
-        seconds send SIGTERM, after `within` SIGKILL."""
+        """End jalv: close its stdin and send SIGTERM at once (jalv exits cleanly on either and
+        removes its JACK client; some plugins' jalv ignore a closed stdin for seconds), then
+        SIGKILL if it is still there after `within` seconds."""
         self.closing = True
         proc = self._proc
         if proc is None:
             return 0
         if proc.stdin is not None and not proc.stdin.is_closing():
             proc.stdin.close()
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                async with asyncio.timeout(within / 2):
-                    return await proc.wait()
-            except TimeoutError:
-                log.warning("%s did not exit; sending %s", self.name, sig.name)
-                with contextlib.suppress(ProcessLookupError):
-                    proc.send_signal(sig)
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGTERM)
+        try:
+            async with asyncio.timeout(within):
+                return await proc.wait()
+        except TimeoutError:
+            log.warning("%s did not exit after SIGTERM; sending SIGKILL", self.name)
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
         return await proc.wait()
 
     def kill(self) -> None:
