@@ -7,7 +7,7 @@ import contextlib
 import itertools
 import logging
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -254,22 +254,29 @@ class RpcClient:
     # -- the reader task ------------------------------------------------------------------
 
     async def _read(self, sock: zmq.asyncio.Socket, monitor: zmq.asyncio.Socket) -> None:
-        poller = zmq.asyncio.Poller()
-        poller.register(sock, zmq.POLLIN)
-        poller.register(monitor, zmq.POLLIN)
-        # synchronous views of the same sockets, to drain everything ready after one poll
-        replies, events = sync_view(sock), sync_view(monitor)
+        """Dispatch replies and connection events until the socket fails or we are cancelled.
+
+        Each socket is read by awaiting one message and then draining what else is ready: a
+        zmq.asyncio Poller over both sockets cost ~0.3 ms per reply and woke up when idle.
+        """
+        try:
+            await asyncio.gather(
+                self._read_loop(monitor, self._on_monitor_frames),
+                self._read_loop(sock, self._on_reply),
+            )
+        except zmq.ZMQError as exc:
+            log.warning("rpc client of %s: socket failed: %s", self.endpoint, exc)
+            self._fail_pending(f"{self.endpoint}: {exc}", sent=True, unsent=True)
+
+    @staticmethod
+    async def _read_loop(sock: zmq.asyncio.Socket, handle: Callable[[list[bytes]], None]) -> None:
+        view = sync_view(sock)
         while True:
-            try:
-                await poller.poll()
-                for frames in drain(events):
-                    self._on_monitor(parse_monitor_message(frames))
-                for frames in drain(replies):
-                    self._on_reply(frames)
-            except zmq.ZMQError as exc:
-                log.warning("rpc client of %s: socket failed: %s", self.endpoint, exc)
-                self._fail_pending(f"{self.endpoint}: {exc}", sent=True, unsent=True)
-                return
+            for frames in [await sock.recv_multipart(), *drain(view)]:
+                handle(frames)
+
+    def _on_monitor_frames(self, frames: list[bytes]) -> None:
+        self._on_monitor(parse_monitor_message(frames))
 
     def _on_monitor(self, event: Mapping[str, Any]) -> None:
         kind = event["event"]
