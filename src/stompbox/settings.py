@@ -1,4 +1,4 @@
-"""Typed configuration of every stompbox process, read once from `STOMPBOX_*` environment variables."""
+"""Typed configuration of every stompbox process, read once from `STOMPBOX_*` variables."""
 
 from __future__ import annotations
 
