@@ -205,7 +205,8 @@ class PluginManager:
         plugin = st.instance(instance_id)
         value = validate_value(plugin, symbol, value)
         value = await st.bridge.set_parameter(instance_id, symbol, value)
-        self.apply_parameter(plugin, symbol, value, source)
+        if st.find(instance_id) is plugin:  # not unloaded or replaced while the ack was on its way
+            self.apply_parameter(plugin, symbol, value, source)
         return value
 
     def apply_parameter(

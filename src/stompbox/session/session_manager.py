@@ -3,6 +3,7 @@ and session-control services, reacts to the bridge's events, replays the board i
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -51,6 +52,7 @@ class SessionManager:
         self.autosaver = Autosaver(self.state, storage)
         self.state.on_change = self.autosaver.request
         self.closing = False
+        self._sets_in_flight: set[asyncio.Future[float]] = set()
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -77,6 +79,7 @@ class SessionManager:
         """Stop taking changes and wait for the one in flight (shutdown)."""
         self.closing = True
         async with self.state.lock:
+            await asyncio.gather(*self._sets_in_flight, return_exceptions=True)
             self.autosaver.flush()
 
     async def connect_engine(self, *, reset: bool = False) -> None:
@@ -161,8 +164,18 @@ class SessionManager:
             await self.plugins.unload(instance_id)
 
     async def set_parameter(self, instance_id: str, symbol: str, value: float) -> float:
+        """Validate and send under the session lock, await the engine's ack outside it.
+
+        The request leaves for the bridge before the lock is released (the task's first step,
+        up to the socket send, runs before any waiter of the lock), so a parameter change stays
+        ordered with every structural change; but knob changes do not queue behind each other's
+        round trips: many are in flight at once and the bridge pipelines them in order.
+        """
         async with self.mutation():
-            return await self.plugins.set_parameter(instance_id, symbol, value)
+            sent = asyncio.ensure_future(self.plugins.set_parameter(instance_id, symbol, value))
+            self._sets_in_flight.add(sent)
+            sent.add_done_callback(self._sets_in_flight.discard)
+        return await sent
 
     async def set_parameters(self, changes: list[SetParameter]) -> list[float]:
         """Validate every change first (all or nothing), then send them all at once."""
