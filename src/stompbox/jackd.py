@@ -17,6 +17,39 @@ class JackError(RuntimeError):
     """jackd could not be started, or did not become ready in time."""
 
 
+SHM = Path("/dev/shm")
+
+
+def stale_servers() -> list[str]:
+    """Names of JACK servers that left their registration behind when they died.
+
+    jackd2 has 8 registry slots; a jackd killed with SIGKILL keeps its slot until a server of the
+    same name starts again, so crashed servers with unique names (tests) can exhaust them ("Too
+    many servers already active"). A server's `jack_sem.<uid>_<name>_system` semaphore marks it.
+    """
+    names = []
+    for sem in SHM.glob("jack_sem.*_system"):
+        rest = sem.name.split(".", 1)[1]  # "<uid>_<name>_system"
+        name = rest.split("_", 1)[1].removesuffix("_system") if "_" in rest else ""
+        if name and not server_running(name):
+            names.append(name)
+    return sorted(set(names))
+
+
+def reclaim_stale_servers() -> list[str]:
+    """Free the registry slots of dead servers by starting and cleanly stopping one of each name."""
+    reclaimed = []
+    for name in stale_servers():
+        server = JackServer(name)
+        try:
+            server.start(timeout=10.0, reclaim=False)
+        except JackError:
+            continue
+        server.stop()
+        reclaimed.append(name)
+    return reclaimed
+
+
 def server_running(name: str) -> bool:
     """True when a JACK server of this name answers a client (quietly: no libjack noise)."""
     jack.set_error_function(lambda _msg: None)
@@ -66,7 +99,17 @@ class JackServer:
             cmd += ["-d", self.device]
         return cmd
 
-    def start(self, timeout: float = 20.0) -> None:
+    def start(self, timeout: float = 20.0, *, reclaim: bool = True) -> None:
+        """Start jackd (or adopt a running server of this name). If jackd exits at once, the
+        registry may be full of dead servers' slots: reclaim them and try once more."""
+        try:
+            self._start(timeout)
+        except JackError:
+            if not reclaim or not reclaim_stale_servers():
+                raise
+            self._start(timeout)
+
+    def _start(self, timeout: float) -> None:
         if server_running(self.name):
             return
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
