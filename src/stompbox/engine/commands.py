@@ -246,7 +246,8 @@ class Dispatcher:
             self.cpu_load_feature = value != 0
             self.core.feedback.rearm()
             return resp(0)
-        if name == "processing" and value in (1, 2):
+        if name == "processing" and -2 <= value <= 3:
+            self.core.set_processing(value > 0)
             if value == 2:
                 self.core.feedback.rearm()
             return resp(0)

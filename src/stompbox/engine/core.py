@@ -202,11 +202,17 @@ class EngineCore:
         if inst.layout.enabled is not None:
             inst.proc.set(inst.layout.enabled, 0.0 if bypassed else 1.0)
 
+    def set_processing(self, enabled: bool) -> None:
+        """Global processing on/off: off cuts every physical edge leaving a plugin (silence)."""
+        self.graph.processing = enabled
+        self.apply_graph()
+
     def statistics(self) -> dict[str, int]:
         return {
             "instances": len(self.instances),
             "pending": len(self._pending),
             "logical_edges": len(self.graph.edges),
             "physical_edges": len(self.physical),
+            "processing": int(self.graph.processing),
             "pid": os.getpid(),
         }

@@ -2,7 +2,9 @@
 
 Clients connect ports logically; a bypassed instance is contracted out of the physical graph: what
 feeds its audio input i is wired straight to whatever its audio output i feeds (outputs beyond the
-last input take the last input), so the signal passes unprocessed.
+last input take the last input), so the signal passes unprocessed. While global processing is off
+(`feature_enable processing 0`), plugins output silence: no physical edge leaves a plugin's port and
+nothing is contracted, so only connections made from non-plugin ports (system, other clients) stay.
 """
 
 from __future__ import annotations
@@ -11,9 +13,15 @@ from collections.abc import Iterable, Sequence
 
 Edge = tuple[str, str]  # (output port, input port), full JACK names
 
+PLUGIN_CLIENT_PREFIX = "effect_"
+
 
 def client_of(port: str) -> str:
     return port.split(":", 1)[0]
+
+
+def is_plugin_port(port: str) -> bool:
+    return client_of(port).startswith(PLUGIN_CLIENT_PREFIX)
 
 
 def bypass_pairs(audio_inputs: Sequence[str], audio_outputs: Sequence[str]) -> list[Edge]:
@@ -33,6 +41,7 @@ class Graph:
         self._through: dict[str, list[str]] = {}  # contracted input port -> output ports
         self._contracted_outputs: set[str] = set()
         self._bypassed: dict[str, list[Edge]] = {}  # client -> pairs
+        self.processing = True  # global processing flag; off = plugins output silence
 
     # logical edits -----------------------------------------------------------------------
     def connect(self, source: str, target: str) -> None:
@@ -80,6 +89,8 @@ class Graph:
     # derivation --------------------------------------------------------------------------
     def physical(self) -> set[Edge]:
         """The JACK connections realising the logical graph, bypassed instances contracted."""
+        if not self.processing:
+            return {e for e in self.edges if not is_plugin_port(e[0])}
         result: set[Edge] = set()
         for source, target in self.edges:
             if source in self._contracted_outputs:
