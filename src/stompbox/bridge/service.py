@@ -7,6 +7,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
+
 from stompbox.contract.bridge import (
     Action,
     AudioStatus,
@@ -22,6 +24,8 @@ from stompbox.contract.bridge import (
     Pong,
     PortEntry,
     Ports,
+    Processing,
+    ProcessingState,
 )
 from stompbox.contract.errors import NotFoundError, StompboxTimeoutError
 from stompbox.contract.events import EventName
@@ -66,6 +70,7 @@ class Bridge:
             on_disconnected=self._on_engine_disconnected,
         )
         self._catalog: Catalog | None = None
+        self._processing = True  # last `feature_enable processing` sent; on after a (re)connect
         self._catalog_ready = asyncio.Event()
         self.plugins = PluginMethods(
             self.engine, self.instances, self.catalog, settings.data_dir / "presets"
@@ -103,6 +108,7 @@ class Bridge:
             "set_buffer_size": (self.set_buffer_size, BufferSize),
             "list_ports": (self.list_ports, ListPorts),
             "cpu_load": (self.cpu_load, Empty),
+            "processing": (self.set_processing, Processing),
         }
 
     # -- catalog --------------------------------------------------------------------------
@@ -134,6 +140,8 @@ class Bridge:
         await self.engine.request(mh.Remove(-1))
         self.instances.clear()
         await self.engine.request(mh.FeatureEnable("cpu-load", 1))
+        await self.engine.request(mh.FeatureEnable("processing", 1))
+        self._processing = True
         self.service.publish(EventName.ENGINE_CONNECTED.value, {})
 
     def _on_engine_disconnected(self, reason: str) -> None:
@@ -177,11 +185,17 @@ class Bridge:
     # -- audio ----------------------------------------------------------------------------
 
     async def audio_status(self, _: Empty) -> AudioStatus:
-        return self.audio.status()
+        return msgspec.structs.replace(self.audio.status(), processing=self._processing)
 
     async def set_buffer_size(self, p: BufferSize) -> AudioStatus:
         await self.audio.set_buffer_size(p.size)
-        return self.audio.status()
+        return msgspec.structs.replace(self.audio.status(), processing=self._processing)
+
+    async def set_processing(self, p: Processing) -> ProcessingState:
+        """`feature_enable processing 1|0`: off makes every plugin output silence."""
+        await self.engine.request(mh.FeatureEnable("processing", 1 if p.enabled else 0))
+        self._processing = p.enabled
+        return ProcessingState(self._processing)
 
     async def list_ports(self, p: ListPorts) -> list[PortEntry]:
         return self.audio.list_ports(self.instances.ids(), p.type, p.direction)

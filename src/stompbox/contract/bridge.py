@@ -157,6 +157,19 @@ class AudioStatus(msgspec.Struct, frozen=True):
     dsp_load: float
     xruns: int
     running: bool
+    processing: bool = True  # what the bridge last set with audio.processing
+
+
+class Processing(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """audio.processing params: global plugin processing on (true) or off (silence)."""
+
+    enabled: bool
+
+
+class ProcessingState(msgspec.Struct, frozen=True):
+    """audio.processing result."""
+
+    processing: bool
 
 
 class PortEntry(msgspec.Struct, frozen=True):
