@@ -89,6 +89,12 @@ class BufferSize(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     size: int
 
 
+class Processing(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """engine.processing params: plugins process (true) or output silence (false)."""
+
+    enabled: bool
+
+
 class ListPorts(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
     type: str | None = None
     direction: str | None = None
@@ -123,6 +129,7 @@ class EngineStatus(msgspec.Struct, frozen=True):
     instances: int
     replays: int = 0
     reason: str = ""
+    processing: bool = True  # global plugin processing (off = plugins output silence)
 
 
 class SessionState(msgspec.Struct, frozen=True):

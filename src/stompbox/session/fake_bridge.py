@@ -278,6 +278,10 @@ class FakeBridge:
     def _audio_set_buffer_size(self, params: dict[str, Any]) -> Any:
         return {}
 
+    def _audio_processing(self, params: dict[str, Any]) -> Any:
+        self._engine()
+        return {"processing": bool(params.get("enabled"))}
+
     def _audio_list_ports(self, params: dict[str, Any]) -> Any:
         return [
             p

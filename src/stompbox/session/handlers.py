@@ -64,6 +64,7 @@ class Handlers:
             ("audio.set_buffer_size", self.audio_set_buffer_size, p.BufferSize),
             ("audio.list_ports", self.audio_list_ports, p.ListPorts),
             ("engine.status", self.engine_status, p.Empty),
+            ("engine.processing", self.engine_processing, p.Processing),
         ]
         for method, handler, params_type in table:
             server.register(method, handler, params_type)
@@ -172,3 +173,6 @@ class Handlers:
 
     async def engine_status(self, _: p.Empty) -> EngineStatus:
         return self.m.control.engine_status()
+
+    async def engine_processing(self, q: p.Processing) -> EngineStatus:
+        return await self.m.set_processing(q.enabled)

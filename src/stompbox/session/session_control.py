@@ -55,6 +55,21 @@ class SessionControl:
         params = {k: v for k, v in (("type", type_), ("direction", direction)) if v is not None}
         return await self.state.bridge.audio("list_ports", params)
 
+    @property
+    def processing(self) -> bool:
+        return bool(self.audio.get("processing", True))
+
+    async def set_processing(self, enabled: bool) -> EngineStatus:
+        """Turn global processing on/off in the engine (via the bridge); publish engine_status.
+
+        The caller holds the session lock. Engine reconnects turn it back on (the bridge does);
+        `audio_status` then reads it back.
+        """
+        await self.state.bridge.audio("processing", {"enabled": enabled})
+        self.audio["processing"] = enabled
+        self.publish_engine_status()
+        return self.engine_status()
+
     def engine_status(self) -> EngineStatus:
         st = self.state
         return EngineStatus(
@@ -63,6 +78,7 @@ class SessionControl:
             instances=len(st.engine.instances),
             replays=self.replays,
             reason=self.reason,
+            processing=self.processing,
         )
 
     def publish_engine_status(self) -> None:

@@ -15,6 +15,7 @@ from stompbox.contract.model import Connection, Pedalboard, PluginInstance
 from stompbox.contract.session import (
     BoardSummary,
     ChangeSource,
+    EngineStatus,
     LoadBoardResult,
     OutputChangedData,
     SetParameter,
@@ -202,6 +203,10 @@ class SessionManager:
             if error is not None:
                 raise error
             return values
+
+    async def set_processing(self, enabled: bool) -> EngineStatus:
+        async with self.mutation():
+            return await self.control.set_processing(enabled)
 
     async def bypass_plugin(self, instance_id: str, bypassed: bool) -> None:
         async with self.mutation():
