@@ -23,6 +23,7 @@ from .schemas import (
     Position,
     PresetLoad,
     PresetSave,
+    Processing,
     ok,
 )
 
@@ -191,6 +192,11 @@ def _audio_routes(r: APIRouter) -> None:
     @r.put("/audio/buffer-size", responses=ok("Object"), tags=["audio"])
     async def buffer_size(link: Link, body: BufferSize) -> Response:
         return await link.respond("audio.set_buffer_size", _body(body))
+
+    @r.put("/audio/processing", responses=ok("Object"), tags=["audio"])
+    async def processing(link: Link, body: Processing) -> Response:
+        """Global plugin processing on/off (off: every plugin outputs silence)."""
+        return await link.respond("engine.processing", _body(body))
 
     @r.get("/audio/ports", responses=ok("AnyList"), tags=["audio"])
     async def audio_ports(

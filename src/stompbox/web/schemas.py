@@ -66,6 +66,10 @@ class BufferSize(Body):
     size: Annotated[int, Field(ge=1, le=1 << 20)]
 
 
+class Processing(Body):
+    enabled: bool
+
+
 PortKind = Literal["audio", "midi"]
 PortDirection = Literal["input", "output"]
 
