@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     runtime_dir: Path = Field(default_factory=_runtime_dir)
     data_dir: Path = Field(default_factory=_data_dir)
     cache_dir: Path = Field(default_factory=_cache_dir)
+    # CURVE keys for tcp endpoints (server/client keypairs, authorized/ client public keys)
+    keys_dir: Path = Field(default_factory=lambda data: Path(data["data_dir"]) / "keys")
 
     # engine (embedded, or a real mod-host at this address)
     engine_host: str = "127.0.0.1"

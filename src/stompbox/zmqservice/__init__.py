@@ -19,6 +19,9 @@ Calling and following another service::
 Joining late (PUB/SUB "slow joiner"): open the Subscriber first, then call `state` and apply only
 events whose seq is greater than the state's seq; a gap in seq means call `state` again.
 
+tcp endpoints require CURVE with keys from `settings.keys_dir` (see curve.py); ipc endpoints
+live in the private (0700) runtime dir and use none.
+
 Imports only stompbox.contract and stompbox.settings. No zmq.ZMQError leaves this package: zmq
 failures surface as StompboxConnectionError, ConflictError (endpoint taken) or ValidationError
 (bad endpoint).
@@ -26,18 +29,21 @@ failures surface as StompboxConnectionError, ConflictError (endpoint taken) or V
 
 from __future__ import annotations
 
+from .curve import CurveKeys, load_or_create
 from .endpoints import pub_endpoint, rpc_endpoint
 from .pubsub import Publisher, Subscriber
 from .rpc import Handler, RpcClient, RpcServer
 from .service import ZmqService
 
 __all__ = [
+    "CurveKeys",
     "Handler",
     "Publisher",
     "RpcClient",
     "RpcServer",
     "Subscriber",
     "ZmqService",
+    "load_or_create",
     "pub_endpoint",
     "rpc_endpoint",
 ]

@@ -25,6 +25,7 @@ from stompbox.contract.errors import (
 )
 from stompbox.contract.rpc import MAX_MESSAGE_BYTES, Request, decode_response, encode
 
+from .curve import CurveKeys, secure_client, uses_curve
 from .endpoints import check_endpoint, ipc_path
 from .sockets import drain, open_monitor, sync_view
 from .translate import zmq_errors
@@ -82,6 +83,10 @@ class RpcClient:
     most MAX_RETRY_DELAY); a request that may have reached the server is retried after a timeout
     or a lost connection only when the caller passes `idempotent=True`, so a set is never
     applied twice. `timeout` bounds each attempt, not the whole call.
+
+    With `curve` keys and a tcp endpoint the client connects as a CURVE client of the stack's
+    server key; a server refusing it (unauthorized key, no CURVE) simply never answers, which
+    surfaces as StompboxConnectionError (undelivered) or StompboxTimeoutError. ipc ignores it.
     """
 
     def __init__(
@@ -92,8 +97,10 @@ class RpcClient:
         retries: int = 3,
         retry_delay: float = 0.2,
         context: zmq.asyncio.Context | None = None,
+        curve: CurveKeys | None = None,
     ) -> None:
         self.endpoint = check_endpoint(endpoint)
+        self.curve = uses_curve(self.endpoint, curve)
         self.timeout = timeout
         self.retries = retries
         self.retry_delay = retry_delay
@@ -121,6 +128,8 @@ class RpcClient:
                 sock.setsockopt(zmq.RECONNECT_IVL_MAX, 1000)
                 sock.setsockopt(zmq.SNDHWM, 10_000)
                 sock.setsockopt(zmq.RCVHWM, 10_000)
+                if self.curve is not None:
+                    secure_client(sock, self.curve)
                 events = open_monitor(sock, _MONITORED)
                 sock.connect(self.endpoint)
             except BaseException:

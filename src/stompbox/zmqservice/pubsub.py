@@ -30,6 +30,7 @@ from stompbox.contract.errors import (
 )
 from stompbox.contract.rpc import Event, decode_event, encode, now_iso
 
+from .curve import CurveGate, CurveKeys, secure_client, secure_server, uses_curve
 from .endpoints import check_endpoint
 from .sockets import open_monitor, refuse_live_ipc
 from .translate import zmq_errors
@@ -45,12 +46,22 @@ class Publisher:
     `publish` is synchronous and never blocks: libzmq drops messages for a subscriber that is
     `PUB_HWM` messages behind (the subscriber sees the gap in `seq`); send failures are counted
     as `dropped` in statistics().
+
+    With `curve` keys and a tcp endpoint only authorized CURVE clients may subscribe (the
+    socket then lives in its own ZAP-handling context, see curve.py); ipc ignores `curve`.
     """
 
     def __init__(
-        self, endpoint: str, *, seq: int = 0, context: zmq.asyncio.Context | None = None
+        self,
+        endpoint: str,
+        *,
+        seq: int = 0,
+        context: zmq.asyncio.Context | None = None,
+        curve: CurveKeys | None = None,
     ) -> None:
         self.endpoint = check_endpoint(endpoint)
+        self.curve = uses_curve(self.endpoint, curve)
+        self._gate: CurveGate | None = None
         self._seq = seq
         self._context = context
         self._socket: zmq.Socket[bytes] | None = None
@@ -78,23 +89,33 @@ class Publisher:
             raise RuntimeError("Publisher is already open")
         context = self._context or zmq.asyncio.Context.instance()
         refuse_live_ipc(self.endpoint)
+        gate = None if self.curve is None else CurveGate(self.curve)
         with zmq_errors(f"bind {self.endpoint}"):
+            if gate is not None:
+                context = gate.open()
             # A plain (synchronous) socket: PUB sends never block, so publish() needs no await.
             sock: zmq.Socket[bytes] = zmq.Socket(context, zmq.PUB)
             try:
+                if self.curve is not None:
+                    secure_server(sock, self.curve)
                 sock.setsockopt(zmq.LINGER, 0)
                 sock.setsockopt(zmq.SNDHWM, PUB_HWM)
                 sock.bind(self.endpoint)
                 self.endpoint = sock.getsockopt_string(zmq.LAST_ENDPOINT)
             except BaseException:
                 sock.close(linger=0)
+                if gate is not None:
+                    gate.close()
                 raise
-        self._socket = sock
+        self._socket, self._gate = sock, gate
 
     def close(self) -> None:
         if self._socket is not None:
             self._socket.close(linger=0)
             self._socket = None
+        gate, self._gate = self._gate, None
+        if gate is not None:
+            gate.close()
 
     def publish(self, event: str, data: dict[str, Any] | msgspec.Struct | None = None) -> Event:
         """Number, timestamp and send one event; return it. Never blocks."""
@@ -126,6 +147,7 @@ class Subscriber:
 
     `async with sub:` connects; `async for event in sub:` yields `contract.rpc.Event`s in order,
     skipping malformed messages (counted). See the module docstring for joining correctly.
+    With `curve` keys and a tcp endpoint it connects as a CURVE client (ipc ignores `curve`).
     """
 
     def __init__(
@@ -134,8 +156,10 @@ class Subscriber:
         topics: Iterable[str] = (),
         *,
         context: zmq.asyncio.Context | None = None,
+        curve: CurveKeys | None = None,
     ) -> None:
         self.endpoint = check_endpoint(endpoint)
+        self.curve = uses_curve(self.endpoint, curve)
         self.topics = frozenset(topics)
         self._context = context
         self._socket: zmq.asyncio.Socket | None = None
@@ -159,6 +183,8 @@ class Subscriber:
                 sock.setsockopt(zmq.RCVHWM, PUB_HWM)
                 sock.setsockopt(zmq.RECONNECT_IVL, 100)
                 sock.setsockopt(zmq.RECONNECT_IVL_MAX, 1000)
+                if self.curve is not None:
+                    secure_client(sock, self.curve)
                 for topic in self.topics or {""}:
                     sock.setsockopt(zmq.SUBSCRIBE, topic.encode())
                 self._monitor = open_monitor(sock, zmq.EVENT_HANDSHAKE_SUCCEEDED)

@@ -27,6 +27,7 @@ from stompbox.contract.rpc import (
     encode,
 )
 
+from .curve import CurveGate, CurveKeys, secure_server, uses_curve
 from .endpoints import check_endpoint
 from .sockets import drain, refuse_live_ipc, sync_view
 from .translate import zmq_errors
@@ -68,6 +69,10 @@ class RpcServer:
     A request that cannot be parsed gets a validation error (with its id when one can be read),
     an unknown method gets not_found, a handler's StompboxError its own body and any other
     exception an internal error (logged with its traceback); the server keeps serving.
+
+    With `curve` keys and a tcp endpoint the socket is a CURVE server admitting only clients
+    whose public key is authorized (see curve.py); it then runs in its own context (the ZAP
+    handler's), not `context`. ipc endpoints ignore `curve`.
     """
 
     def __init__(
@@ -77,9 +82,12 @@ class RpcServer:
         name: str,
         max_concurrency: int = MAX_CONCURRENT_HANDLERS,
         context: zmq.asyncio.Context | None = None,
+        curve: CurveKeys | None = None,
     ) -> None:
         self.endpoint = check_endpoint(endpoint)
         self.name = name
+        self.curve = uses_curve(self.endpoint, curve)
+        self._gate: CurveGate | None = None
         self._methods: dict[str, _Method] = {}
         self._context = context
         self._socket: zmq.asyncio.Socket | None = None
@@ -108,9 +116,14 @@ class RpcServer:
             raise RuntimeError("RpcServer is already open")
         context = self._context or zmq.asyncio.Context.instance()
         refuse_live_ipc(self.endpoint)
+        gate = None if self.curve is None else CurveGate(self.curve)
         with zmq_errors(f"{self.name}: bind {self.endpoint}"):
+            if gate is not None:
+                context = gate.open()
             sock = context.socket(zmq.ROUTER)
             try:
+                if self.curve is not None:
+                    secure_server(sock, self.curve)
                 sock.setsockopt(zmq.LINGER, 0)
                 sock.setsockopt(zmq.MAXMSGSIZE, ZMQ_MAX_FRAME)
                 sock.setsockopt(zmq.RCVHWM, 10_000)
@@ -120,8 +133,10 @@ class RpcServer:
                 self.endpoint = sock.getsockopt_string(zmq.LAST_ENDPOINT)
             except BaseException:
                 sock.close(linger=0)
+                if gate is not None:
+                    gate.close()
                 raise
-        self._socket = sock
+        self._socket, self._gate = sock, gate
         return self
 
     async def __aexit__(
@@ -136,6 +151,9 @@ class RpcServer:
         if self._socket is not None:
             self._socket.close(linger=0)
             self._socket = None
+        gate, self._gate = self._gate, None
+        if gate is not None:
+            gate.close()
 
     # -- serving --------------------------------------------------------------------------
 

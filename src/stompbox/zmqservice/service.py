@@ -14,7 +14,8 @@ from stompbox.contract.rpc import Event
 from stompbox.settings import Settings
 
 from .client import RpcClient
-from .endpoints import pub_endpoint, rpc_endpoint
+from .curve import CurveKeys, load_or_create
+from .endpoints import TCP_PREFIX, pub_endpoint, rpc_endpoint
 from .pubsub import Publisher, Subscriber
 from .server import Handler, RpcServer
 
@@ -25,6 +26,9 @@ class ZmqService:
     `register` handlers, then `async with service:` (binds both sockets) and `await service.run()`
     (serves until cancelled). `client(other)` and `subscribe(other, topics)` build (unopened)
     peers for another service, configured from the same settings; open them with `async with`.
+
+    Any tcp endpoint (own or peer) requires CURVE: the keys come from `settings.keys_dir`
+    (created on first use, see curve.py) and are passed to the sockets on tcp endpoints only.
     """
 
     def __init__(
@@ -33,9 +37,19 @@ class ZmqService:
         self.name = name
         self.settings = settings
         self._context = context
-        self.server = RpcServer(rpc_endpoint(name, settings), name=name, context=context)
-        self.publisher = Publisher(pub_endpoint(name, settings), context=context)
+        self._curve: CurveKeys | None = None
+        rpc, pub = rpc_endpoint(name, settings), pub_endpoint(name, settings)
+        self.server = RpcServer(rpc, name=name, context=context, curve=self._curve_for(rpc))
+        self.publisher = Publisher(pub, context=context, curve=self._curve_for(pub))
         self._stack: AsyncExitStack | None = None
+
+    def _curve_for(self, endpoint: str) -> CurveKeys | None:
+        """The stack's CURVE keys (loaded or created once) for a tcp endpoint, else None."""
+        if not endpoint.startswith(TCP_PREFIX):
+            return None
+        if self._curve is None:
+            self._curve = load_or_create(self.settings.keys_dir)
+        return self._curve
 
     def register(self, method: str, handler: Handler, params_type: type[Any] | None = None) -> None:
         """Serve `method` (see RpcServer.register)."""
@@ -52,17 +66,20 @@ class ZmqService:
 
     def client(self, other: str) -> RpcClient:
         """An RpcClient for service `other`, with the settings' timeout and retries."""
+        endpoint = rpc_endpoint(other, self.settings)
         return RpcClient(
-            rpc_endpoint(other, self.settings),
+            endpoint,
             timeout=self.settings.rpc_timeout,
             retries=self.settings.rpc_retries,
             retry_delay=self.settings.rpc_retry_delay,
             context=self._context,
+            curve=self._curve_for(endpoint),
         )
 
     def subscribe(self, other: str, topics: Iterable[str] = ()) -> Subscriber:
         """A Subscriber to service `other`'s events of `topics` (all when empty)."""
-        return Subscriber(pub_endpoint(other, self.settings), topics, context=self._context)
+        endpoint = pub_endpoint(other, self.settings)
+        return Subscriber(endpoint, topics, context=self._context, curve=self._curve_for(endpoint))
 
     async def __aenter__(self) -> Self:
         async with AsyncExitStack() as stack:
