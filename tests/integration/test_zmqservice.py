@@ -16,8 +16,7 @@ import msgspec
 import pytest
 import zmq
 import zmq.asyncio
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from stompbox.contract.errors import (
     ConflictError,

@@ -5,8 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from stompbox.bridge.validation import audio_port, control_port, shape_value
 from stompbox.contract.errors import ValidationError

@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from stompbox.contract import session as sc
 from stompbox.contract.errors import NotFoundError, ResourceError, ValidationError

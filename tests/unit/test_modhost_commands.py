@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import assume, given
-from hypothesis import strategies as st
+from hypothesis import assume, given, strategies as st
 
 from stompbox.modhost import commands as c
 from stompbox.modhost.commands import Command, ReplyKind, encode, quote

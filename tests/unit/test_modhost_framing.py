@@ -5,8 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from stompbox.modhost.errors import ProtocolError
 from stompbox.modhost.framing import MAX_MESSAGE, NulFramer

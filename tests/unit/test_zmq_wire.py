@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import msgspec
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from stompbox.contract.errors import NotFoundError, ValidationError
 from stompbox.contract.rpc import MAX_MESSAGE_BYTES, Response, decode_response

@@ -12,6 +12,18 @@ from typing import Any
 
 import msgspec
 
+from .params import (  # shared request shapes, re-exported
+    BufferSize as BufferSize,
+    Bypass as Bypass,
+    Empty as Empty,
+    InstanceRef as InstanceRef,
+    LoadPreset as LoadPreset,
+    PluginUri as PluginUri,
+    Ports as Ports,
+    Processing as Processing,
+    SavePreset as SavePreset,
+    SetParameter as SetParameter,
+)
 from .plugin import PluginInfo
 
 # -- envelope -------------------------------------------------------------------------------
@@ -24,10 +36,6 @@ class Action(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     params: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
-class Empty(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Params of a method that takes none."""
-
-
 # -- plugin.* params ------------------------------------------------------------------------
 
 
@@ -38,43 +46,14 @@ class PluginList(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_d
     audio_outputs: int | None = None
 
 
-class PluginUri(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    uri: str
-
-
 class PluginLoad(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
     uri: str
     instance_id: str | None = None
 
 
-class InstanceRef(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    instance_id: str
-
-
-class SetParameter(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    instance_id: str
-    symbol: str
-    value: float
-
-
 class GetParameter(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     instance_id: str
     symbol: str
-
-
-class Bypass(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    instance_id: str
-    bypassed: bool
-
-
-class LoadPreset(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    instance_id: str
-    uri: str
-
-
-class SavePreset(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    instance_id: str
-    label: str
 
 
 class MonitorOutput(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -84,17 +63,6 @@ class MonitorOutput(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 # -- connections and audio.* params ---------------------------------------------------------
-
-
-class Ports(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Params of `connect` / `disconnect`: two port addresses (either order works)."""
-
-    source: str
-    target: str
-
-
-class BufferSize(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    size: int
 
 
 class JackPortType(enum.StrEnum):
@@ -158,12 +126,6 @@ class AudioStatus(msgspec.Struct, frozen=True):
     xruns: int
     running: bool
     processing: bool = True  # what the bridge last set with audio.processing
-
-
-class Processing(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """audio.processing params: global plugin processing on (true) or off (silence)."""
-
-    enabled: bool
 
 
 class ProcessingState(msgspec.Struct, frozen=True):

@@ -8,12 +8,23 @@ from typing import Any
 import msgspec
 
 from .model import Connection, Pedalboard, PluginInstance
+from .params import (  # shared request shapes, re-exported
+    BufferSize as BufferSize,
+    Bypass,
+    Empty as Empty,
+    InstanceRef as InstanceRef,
+    LoadPreset as LoadPreset,
+    PluginUri as PluginUri,
+    Ports,
+    Processing as Processing,
+    SavePreset as SavePreset,
+    SetParameter as SetParameter,
+)
+
+BypassPlugin = Bypass  # session's name for the same shape
+ConnectPorts = Ports
 
 # -- params ---------------------------------------------------------------------------------
-
-
-class Empty(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Params of a method that takes none."""
 
 
 class LoadPlugin(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -23,23 +34,8 @@ class LoadPlugin(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     instance_id: str | None = None
 
 
-class InstanceRef(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    instance_id: str
-
-
-class SetParameter(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    instance_id: str
-    symbol: str
-    value: float
-
-
 class SetParameters(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     changes: list[SetParameter]
-
-
-class BypassPlugin(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    instance_id: str
-    bypassed: bool
 
 
 class MovePlugin(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -48,28 +44,9 @@ class MovePlugin(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     y: float
 
 
-class LoadPreset(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    instance_id: str
-    uri: str
-
-
-class SavePreset(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    instance_id: str
-    label: str
-
-
-class ConnectPorts(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    source: str
-    target: str
-
-
 class ListPlugins(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
     query: str | None = None
     category: str | None = None
-
-
-class PluginUri(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    uri: str
 
 
 class BoardName(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -83,16 +60,6 @@ class BoardId(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 class RenameBoard(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     id: str
     name: str
-
-
-class BufferSize(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    size: int
-
-
-class Processing(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """engine.processing params: plugins process (true) or output silence (false)."""
-
-    enabled: bool
 
 
 class ListPorts(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):

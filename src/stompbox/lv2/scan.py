@@ -8,8 +8,14 @@ from typing import Final
 
 import msgspec
 
-from stompbox.contract.plugin import Direction, PluginInfo, PortInfo, PortType, PresetInfo
-from stompbox.contract.plugin import ScalePoint as ScalePointInfo
+from stompbox.contract.plugin import (
+    Direction,
+    PluginInfo,
+    PortInfo,
+    PortType,
+    PresetInfo,
+    ScalePoint as ScalePointInfo,
+)
 from stompbox.lv2.world import (
     ATOM,
     DOAP,

@@ -11,8 +11,7 @@ from typing import Any, Protocol, TypeVar
 
 import msgspec
 
-from stompbox.contract.bridge import BridgeState, PortEntry
-from stompbox.contract.bridge import Loaded as LoadedPlugin
+from stompbox.contract.bridge import BridgeState, Loaded as LoadedPlugin, PortEntry
 from stompbox.contract.errors import ValidationError
 from stompbox.contract.plugin import PluginInfo, PluginSummary, PresetInfo
 from stompbox.zmqservice import RpcClient

@@ -8,8 +8,7 @@ from typing import Any
 
 from stompbox.contract.errors import ValidationError
 from stompbox.contract.events import EventName
-from stompbox.contract.session import AudioStatusData, EngineStatus
-from stompbox.contract.session import SessionState as StateDump
+from stompbox.contract.session import AudioStatusData, EngineStatus, SessionState as StateDump
 
 from .state import SessionState
 from .storage import Storage

@@ -18,10 +18,8 @@ from stompbox.contract.session import (
     EngineStatus,
     LoadBoardResult,
     OutputChangedData,
-    SetParameter,
-)
-from stompbox.contract.session import (
     SessionState as StateDump,
+    SetParameter,
 )
 
 from .autosave import Autosaver
