@@ -240,6 +240,15 @@ def test_warm_start_reads_the_cache_and_equals_cold(catalog: Catalog, cache_dir:
     warm = Catalog.load(cache_dir, 48000, lv2_path=lv2_path())
     assert warm.stats.mode is ScanMode.WARM
     assert warm.stats.rescanned == 0
+    # the warm catalog decodes each plugin lazily: listing and searching must not need it
+    assert warm.search() == catalog.search()
+    assert warm.search("reverb", audio_inputs=2) == catalog.search("reverb", audio_inputs=2)
+    assert warm.categories() == catalog.categories()
+    assert len(warm) == len(catalog)
+    assert warm.get("http://plugin.org.uk/swh-plugins/amp") == catalog.get(
+        "http://plugin.org.uk/swh-plugins/amp"
+    )
+    assert warm.get("urn:nosuch") is None
     assert warm.plugins() == catalog.plugins()
 
 

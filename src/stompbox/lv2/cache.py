@@ -12,9 +12,9 @@ from typing import Final
 
 import msgspec
 
-from stompbox.contract.plugin import PluginInfo
+from stompbox.contract.plugin import PluginInfo, PluginSummary
 
-CACHE_VERSION: Final = 1
+CACHE_VERSION: Final = 2  # 2: summaries stored beside the full infos, for the lazy warm path
 
 
 class BundleStamp(msgspec.Struct, frozen=True):
@@ -35,6 +35,23 @@ class CacheFile(msgspec.Struct, frozen=True, kw_only=True):
     lv2_path: list[str]
     bundles: dict[str, BundleStamp]
     plugins: list[CachedPlugin]
+    summaries: list[PluginSummary] = msgspec.field(default_factory=list)  # one per plugin
+
+
+class RawCachedPlugin(msgspec.Struct, frozen=True):
+    info: msgspec.Raw  # the PluginInfo's JSON, decoded only when somebody asks for it
+    bundles: list[str]
+
+
+class WarmCacheFile(msgspec.Struct, frozen=True, kw_only=True):
+    """The same file read the cheap way: summaries decoded, full plugin infos kept raw."""
+
+    version: int = CACHE_VERSION
+    sample_rate: int
+    lv2_path: list[str]
+    bundles: dict[str, BundleStamp]
+    plugins: list[RawCachedPlugin]
+    summaries: list[PluginSummary] = msgspec.field(default_factory=list)
 
 
 def bundle_dirs(lv2_path: Iterable[Path]) -> list[Path]:
@@ -124,6 +141,24 @@ def read_cache(path: Path) -> CacheFile | None:
     except (OSError, msgspec.DecodeError):
         return None
     return cached if cached.version == CACHE_VERSION else None
+
+
+def read_warm(
+    path: Path, lv2_path: Iterable[Path], stamps: dict[str, BundleStamp], sample_rate: int
+) -> WarmCacheFile | None:
+    """The cache read cheaply, if it is current for these bundles and settings; else None."""
+    try:
+        cached = msgspec.json.decode(path.read_bytes(), type=WarmCacheFile)
+    except (OSError, msgspec.DecodeError):
+        return None
+    current = (
+        cached.version == CACHE_VERSION
+        and cached.sample_rate == sample_rate
+        and cached.lv2_path == [str(p) for p in lv2_path]
+        and len(cached.summaries) == len(cached.plugins)
+        and not changed_bundles(cached.bundles, stamps)
+    )
+    return cached if current else None
 
 
 def write_cache(path: Path, cache: CacheFile) -> None:

@@ -9,7 +9,15 @@ from pathlib import Path
 import msgspec
 
 from stompbox.contract.plugin import PluginInfo, PluginSummary, summarize
-from stompbox.lv2.cache import CacheFile, cache_file, fingerprint, read_cache, write_cache
+from stompbox.lv2.cache import (
+    CacheFile,
+    WarmCacheFile,
+    cache_file,
+    fingerprint,
+    read_cache,
+    read_warm,
+    write_cache,
+)
 from stompbox.lv2.rescan import ScanMode, refresh
 from stompbox.lv2.scan import DEFAULT_SAMPLE_RATE
 from stompbox.lv2.world import lv2_path as default_lv2_path
@@ -34,14 +42,30 @@ def _matches(s: PluginSummary, words: list[str]) -> bool:
     return all(w in hay for w in words)
 
 
+def _order(s: PluginInfo | PluginSummary) -> tuple[str, str]:
+    return (s.name.casefold(), s.uri)
+
+
 class Catalog:
-    """Every installed LV2 plugin, by URI. Build it with `Catalog.load(cache_dir)`."""
+    """Every installed LV2 plugin, by URI. Build it with `Catalog.load(cache_dir)`.
+
+    A warm start keeps each plugin's full metadata as raw JSON and decodes it on first `get`:
+    listing and searching need only the summaries.
+    """
 
     def __init__(self, plugins: list[PluginInfo], stats: CatalogStats) -> None:
-        self._plugins = sorted(plugins, key=lambda p: (p.name.casefold(), p.uri))
-        self._by_uri = {p.uri: p for p in self._plugins}
-        self._summaries = [summarize(p) for p in self._plugins]
+        ordered = sorted(plugins, key=_order)
+        self._summaries = [summarize(p) for p in ordered]
+        self._by_uri: dict[str, PluginInfo] = {p.uri: p for p in ordered}
+        self._raw: dict[str, msgspec.Raw] = {}
         self.stats = stats
+
+    @classmethod
+    def _from_warm(cls, warm: WarmCacheFile, stats: CatalogStats) -> Catalog:
+        catalog = cls([], stats)
+        catalog._summaries = sorted(warm.summaries, key=_order)
+        catalog._raw = {s.uri: c.info for s, c in zip(warm.summaries, warm.plugins, strict=True)}
+        return catalog
 
     @classmethod
     def load(
@@ -57,6 +81,16 @@ class Catalog:
         path = default_lv2_path() if lv2_path is None else list(lv2_path)
         file = cache_file(cache_dir, path, sample_rate)
         stamps = fingerprint(path)
+        warm = read_warm(file, path, stamps, sample_rate)
+        if warm is not None:
+            stats = CatalogStats(
+                plugins=len(warm.plugins),
+                mode=ScanMode.WARM,
+                seconds=time.perf_counter() - started,
+                cache_file=str(file),
+            )
+            log.info("LV2 catalog: %d plugins (warm) in %.3f s", stats.plugins, stats.seconds)
+            return cls._from_warm(warm, stats)
         cached = read_cache(file)
         result = refresh(cached, path, stamps, sample_rate)
         if result.mode is not ScanMode.WARM:
@@ -65,6 +99,7 @@ class Catalog:
                 lv2_path=[str(p) for p in path],
                 bundles=stamps,
                 plugins=result.plugins,
+                summaries=[summarize(c.info) for c in result.plugins],
             )
             try:
                 write_cache(file, fresh)
@@ -87,13 +122,17 @@ class Catalog:
         return cls([c.info for c in result.plugins], stats)
 
     def plugins(self) -> list[PluginInfo]:
-        return list(self._plugins)
+        return [info for s in self._summaries if (info := self.get(s.uri)) is not None]
 
     def get(self, uri: str) -> PluginInfo | None:
-        return self._by_uri.get(uri)
+        info = self._by_uri.get(uri)
+        raw = self._raw.get(uri) if info is None else None
+        if raw is not None:  # thread-safe enough: two threads may both decode, both get equal data
+            info = self._by_uri[uri] = msgspec.json.decode(raw, type=PluginInfo)
+        return info
 
     def __len__(self) -> int:
-        return len(self._plugins)
+        return len(self._summaries)
 
     def search(
         self,
@@ -118,4 +157,4 @@ class Catalog:
 
     def categories(self) -> list[str]:
         """Every category used by at least one plugin, sorted."""
-        return sorted({c for p in self._plugins for c in p.category}, key=str.casefold)
+        return sorted({c for s in self._summaries for c in s.category}, key=str.casefold)
