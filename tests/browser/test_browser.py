@@ -409,3 +409,20 @@ def test_store_applies_events_in_seq_order_and_resyncs_on_a_gap(
         0,
         0,
     ]
+
+
+def test_mute_button_switches_processing_in_every_browser(browser: Browser, stack: Stack) -> None:
+    one = Board(new_page(browser), stack.web_url).open()
+    two = Board(new_page(browser), stack.web_url).open()
+    mute = "[data-testid=processing]"
+    try:
+        one.page.click(mute)
+        wait_until(lambda: one.state()["audio"].get("processing") is False, what="processing off")
+        two.page.wait_for_selector(f"{mute}[data-state=off]")
+        two.page.click(mute)
+        wait_until(lambda: one.state()["audio"].get("processing") is True, what="processing on")
+        one.page.wait_for_selector(f"{mute}[data-state=on]")
+    finally:
+        api(stack.web_url, "PUT", "/api/audio/processing", json={"enabled": True})
+        for b in (one, two):
+            b.page.close()

@@ -31,6 +31,7 @@ class App {
       save: () => this.save(),
       saveAs: () => this.saveAs(),
       toggleBrowser: () => document.body.classList.toggle("browser-open"),
+      processing: (enabled) => this.call(api.put("/api/audio/processing", { enabled })),
     });
     this.canvas = new Canvas($("board"), this.store, {
       connect: (source, target) => this.call(api.post("/api/pedalboard/connections", { source, target })),

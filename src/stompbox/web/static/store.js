@@ -191,6 +191,9 @@ const HANDLERS = {
   engine_status(store, data) {
     const connected = data.connected ?? data.engine_connected;
     if (connected !== undefined) store.state.engine_connected = Boolean(connected);
+    if (data.processing !== undefined) {
+      store.state.audio = { ...(store.state.audio || {}), processing: Boolean(data.processing) };
+    }
     store.emit("engine");
   },
   engine_connected(store) {

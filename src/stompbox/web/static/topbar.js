@@ -4,7 +4,7 @@ import { h } from "./dom.js";
 
 const STATUS_TEXT = { open: "live", connecting: "connecting…", closed: "offline" };
 
-/** actions: {rename(), create(), open(), save(), saveAs(), toggleBrowser()}. */
+/** actions: {rename(), create(), open(), save(), saveAs(), toggleBrowser(), processing(on)}. */
 export class TopBar {
   constructor(root, store, actions) {
     this.store = store;
@@ -15,6 +15,10 @@ export class TopBar {
     this.load = h("span", { "data-testid": "dsp-load" }, "–");
     this.xruns = h("span", { "data-testid": "xruns" }, "0");
     this.engine = h("span", { class: "engine", "data-testid": "engine-status" }, "engine");
+    // Mute: stops every plugin's output (the engine's processing switch), and back.
+    this.mute = h("button", { class: "mute", "data-testid": "processing", "data-state": "on",
+      title: "Mute all plugins (processing on/off)",
+      onclick: () => actions.processing(this.mute.dataset.state !== "on") }, "Mute");
     this.conn = h("span", { class: "conn", "data-testid": "connection-status", "data-state": "connecting" },
       STATUS_TEXT.connecting);
     root.append(
@@ -30,6 +34,7 @@ export class TopBar {
       h("div", { class: "status" },
         h("span", { class: "stat", title: "DSP load" }, "DSP ", this.load),
         h("span", { class: "stat xruns-stat", title: "xruns" }, "xruns ", this.xruns),
+        this.mute,
         this.engine,
         this.conn));
   }
@@ -49,6 +54,10 @@ export class TopBar {
     const on = Boolean(state.engine_connected);
     this.engine.textContent = on ? "engine ok" : "engine down";
     this.engine.dataset.state = on ? "ok" : "down";
+    const processing = audio.processing !== false;
+    this.mute.dataset.state = processing ? "on" : "off";
+    this.mute.textContent = processing ? "Mute" : "Muted";
+    this.mute.setAttribute("aria-pressed", String(!processing));
   }
 
   setConnection(status) {
