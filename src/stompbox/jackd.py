@@ -36,6 +36,38 @@ def stale_servers() -> list[str]:
     return sorted(set(names))
 
 
+def jackd_running() -> bool:
+    """True when any live (not zombie) jackd process exists on this machine."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text()
+        except OSError:
+            continue
+        name, _, rest = fields.partition(") ")
+        if name.endswith("(jackd") and not rest.startswith("Z"):
+            return True
+    return False
+
+
+def reset_idle_shm() -> int:
+    """With no jackd running at all, remove JACK's shared-memory registry, segments and
+    semaphores; return how many files went.
+
+    Servers and clients killed with SIGKILL never free their registry entries, and once enough
+    have leaked every new jackd exits with status 255 and no message (seen here after a day of
+    crash tests). With no jackd alive nothing can be using them, so a fresh start is safe.
+    """
+    if jackd_running():
+        return 0
+    removed = 0
+    for pattern in ("jack-shm-registry", "jack-[0-9]*", "jack_sem.*", "jack_db-*"):
+        for leftover in SHM.glob(pattern):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+                removed += 1
+    return removed
+
+
 def reclaim_stale_servers() -> list[str]:
     """Free the registry slots of dead servers by starting and cleanly stopping one of each name."""
     reclaimed = []
@@ -112,6 +144,7 @@ class JackServer:
     def _start(self, timeout: float) -> None:
         if server_running(self.name):
             return
+        reset_idle_shm()
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         try:
             self.proc = subprocess.Popen(
