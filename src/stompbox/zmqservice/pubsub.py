@@ -30,9 +30,9 @@ from stompbox.contract.errors import (
 )
 from stompbox.contract.rpc import Event, decode_event, encode, now_iso
 
-from .curve import CurveGate, CurveKeys, secure_client, secure_server, uses_curve
+from .curve import CurveGate, CurveKeys, secure_client, uses_curve
 from .endpoints import check_endpoint
-from .sockets import open_monitor, refuse_live_ipc
+from .sockets import bind_server, close_server, open_monitor
 from .translate import zmq_errors
 
 log = logging.getLogger(__name__)
@@ -87,35 +87,19 @@ class Publisher:
     def open(self) -> None:
         if self._socket is not None:
             raise RuntimeError("Publisher is already open")
-        context = self._context or zmq.asyncio.Context.instance()
-        refuse_live_ipc(self.endpoint)
-        gate = None if self.curve is None else CurveGate(self.curve)
-        with zmq_errors(f"bind {self.endpoint}"):
-            if gate is not None:
-                context = gate.open()
-            # A plain (synchronous) socket: PUB sends never block, so publish() needs no await.
-            sock: zmq.Socket[bytes] = zmq.Socket(context, zmq.PUB)
-            try:
-                if self.curve is not None:
-                    secure_server(sock, self.curve)
-                sock.setsockopt(zmq.LINGER, 0)
-                sock.setsockopt(zmq.SNDHWM, PUB_HWM)
-                sock.bind(self.endpoint)
-                self.endpoint = sock.getsockopt_string(zmq.LAST_ENDPOINT)
-            except BaseException:
-                sock.close(linger=0)
-                if gate is not None:
-                    gate.close()
-                raise
-        self._socket, self._gate = sock, gate
+        # A plain (synchronous) socket: PUB sends never block, so publish() needs no await.
+        self._socket, self._gate, self.endpoint = bind_server(
+            self.endpoint,
+            lambda context: zmq.Socket(context, zmq.PUB),
+            {zmq.SNDHWM: PUB_HWM},
+            context=self._context or zmq.asyncio.Context.instance(),
+            curve=self.curve,
+            what=f"bind {self.endpoint}",
+        )
 
     def close(self) -> None:
-        if self._socket is not None:
-            self._socket.close(linger=0)
-            self._socket = None
-        gate, self._gate = self._gate, None
-        if gate is not None:
-            gate.close()
+        close_server(self._socket, self._gate)
+        self._socket, self._gate = None, None
 
     def publish(self, event: str, data: dict[str, Any] | msgspec.Struct | None = None) -> Event:
         """Number, timestamp and send one event; return it. Never blocks."""

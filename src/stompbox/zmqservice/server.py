@@ -27,9 +27,9 @@ from stompbox.contract.rpc import (
     encode,
 )
 
-from .curve import CurveGate, CurveKeys, secure_server, uses_curve
+from .curve import CurveGate, CurveKeys, uses_curve
 from .endpoints import check_endpoint
-from .sockets import drain, refuse_live_ipc, sync_view
+from .sockets import bind_server, close_server, drain, sync_view
 from .translate import zmq_errors
 from .wire import DELIMITER, error_reply, result_reply, salvage_id, split_request
 
@@ -114,29 +114,14 @@ class RpcServer:
     async def __aenter__(self) -> Self:
         if self._socket is not None:
             raise RuntimeError("RpcServer is already open")
-        context = self._context or zmq.asyncio.Context.instance()
-        refuse_live_ipc(self.endpoint)
-        gate = None if self.curve is None else CurveGate(self.curve)
-        with zmq_errors(f"{self.name}: bind {self.endpoint}"):
-            if gate is not None:
-                context = gate.open()
-            sock = context.socket(zmq.ROUTER)
-            try:
-                if self.curve is not None:
-                    secure_server(sock, self.curve)
-                sock.setsockopt(zmq.LINGER, 0)
-                sock.setsockopt(zmq.MAXMSGSIZE, ZMQ_MAX_FRAME)
-                sock.setsockopt(zmq.RCVHWM, 10_000)
-                sock.setsockopt(zmq.SNDHWM, 10_000)
-                sock.bind(self.endpoint)
-                # the bound address, e.g. the port chosen for `tcp://127.0.0.1:*`
-                self.endpoint = sock.getsockopt_string(zmq.LAST_ENDPOINT)
-            except BaseException:
-                sock.close(linger=0)
-                if gate is not None:
-                    gate.close()
-                raise
-        self._socket, self._gate = sock, gate
+        self._socket, self._gate, self.endpoint = bind_server(
+            self.endpoint,
+            lambda context: context.socket(zmq.ROUTER),
+            {zmq.MAXMSGSIZE: ZMQ_MAX_FRAME, zmq.RCVHWM: 10_000, zmq.SNDHWM: 10_000},
+            context=self._context or zmq.asyncio.Context.instance(),
+            curve=self.curve,
+            what=f"{self.name}: bind {self.endpoint}",
+        )
         return self
 
     async def __aexit__(
@@ -148,12 +133,8 @@ class RpcServer:
         self.close()
 
     def close(self) -> None:
-        if self._socket is not None:
-            self._socket.close(linger=0)
-            self._socket = None
-        gate, self._gate = self._gate, None
-        if gate is not None:
-            gate.close()
+        close_server(self._socket, self._gate)
+        self._socket, self._gate = None, None
 
     # -- serving --------------------------------------------------------------------------
 

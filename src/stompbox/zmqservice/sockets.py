@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import socket
 import uuid
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import zmq
 import zmq.asyncio
 
 from stompbox.contract.errors import ConflictError
 
+from .curve import CurveGate, CurveKeys, secure_server
 from .endpoints import ipc_path
+from .translate import zmq_errors
+
+S = TypeVar("S", bound=zmq.Socket[Any])
 
 
 def refuse_live_ipc(endpoint: str) -> None:
@@ -62,3 +68,45 @@ def open_monitor(sock: zmq.asyncio.Socket, events: int) -> zmq.asyncio.Socket:
     pair: zmq.asyncio.Socket = sock.get_monitor_socket(events, address)
     pair.setsockopt(zmq.LINGER, 0)
     return pair
+
+
+def bind_server(
+    endpoint: str,
+    make: Callable[[zmq.Context[Any]], S],
+    options: Mapping[int, int],
+    *,
+    context: zmq.Context[Any],
+    curve: CurveKeys | None,
+    what: str,
+) -> tuple[S, CurveGate | None, str]:
+    """Bind one server socket (RPC ROUTER or event PUB): refuse a live ipc endpoint, set up the
+    CURVE gate when keys are given, set `options` and linger 0, bind; return the socket, its gate
+    (to close with it) and the bound address (e.g. the port chosen for `tcp://127.0.0.1:*`).
+    Nothing is left open when it fails."""
+    refuse_live_ipc(endpoint)
+    gate = None if curve is None else CurveGate(curve)
+    with zmq_errors(what):
+        if gate is not None:
+            context = gate.open()
+        sock = make(context)
+        try:
+            if curve is not None:
+                secure_server(sock, curve)
+            sock.setsockopt(zmq.LINGER, 0)
+            for option, value in options.items():
+                sock.setsockopt(option, value)
+            sock.bind(endpoint)
+            return sock, gate, sock.getsockopt_string(zmq.LAST_ENDPOINT)
+        except BaseException:
+            sock.close(linger=0)
+            if gate is not None:
+                gate.close()
+            raise
+
+
+def close_server(sock: zmq.Socket[Any] | None, gate: CurveGate | None) -> None:
+    """Close what `bind_server` opened (either may already be None)."""
+    if sock is not None:
+        sock.close(linger=0)
+    if gate is not None:
+        gate.close()
