@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from stompbox.contract import session as sc
@@ -75,13 +76,24 @@ def test_envelope_decoders_raise_only_decode_error(data: bytes) -> None:
             decode(data)
 
 
-def test_oversized_and_deep_messages_are_decode_errors() -> None:
-    for data in (b"[" * 100_000, b'{"id":1,"method":"' + b"a" * (5 * 2**20) + b'"}'):
-        for decode in (decode_request, decode_response, decode_event):
-            try:
-                decode(data)
-            except DecodeError:
-                continue
+DEEP = b"[" * 100_000 + b"]" * 100_000
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"[" * 100_000,
+        b'{"id":1,"method":"' + b"a" * (5 * 2**20) + b'"}',
+        b'{"id":1,"method":"x","params":' + DEEP + b"}",
+        b'{"id":1,"result":' + DEEP + b"}",
+        b'{"event":"x","seq":1,"timestamp":"t","data":' + DEEP + b"}",
+    ],
+    ids=["array", "oversized", "deep-params", "deep-result", "deep-data"],
+)
+@pytest.mark.parametrize("decode", [decode_request, decode_response, decode_event])
+def test_oversized_and_deep_messages_are_decode_errors(data: bytes, decode: Any) -> None:
+    with pytest.raises(DecodeError):
+        decode(data)
 
 
 PARAM_TYPES = [

@@ -59,6 +59,8 @@ def _decode(decoder: msgspec.json.Decoder[T], data: bytes, what: str) -> T:
         return decoder.decode(data)
     except msgspec.DecodeError as exc:
         raise DecodeError(f"malformed {what}: {exc}") from exc
+    except RecursionError as exc:  # msgspec gives up on very deep nesting of `Any` fields
+        raise DecodeError(f"malformed {what}: nested too deeply") from exc
 
 
 def decode_request(data: bytes) -> Request:
