@@ -125,7 +125,8 @@ class Child:
 class Stack:
     """engine + bridge + session + web on one jackd, in their own directories and ports."""
 
-    def __init__(self, base: Path, cache_dir: Path | None = None) -> None:
+    def __init__(self, base: Path, cache_dir: Path | None = None, *, tcp: bool = False) -> None:
+        """`tcp=True`: the bridge and session RPC/PUB endpoints are tcp (CURVE) on loopback."""
         self.base = base
         base.mkdir(parents=True, exist_ok=True)
         self.jack = JackServer(
@@ -155,6 +156,11 @@ class Stack:
             "STOMPBOX_LOG_LEVEL": "INFO",
             "PYTHONUNBUFFERED": "1",
         }
+        self.tcp = tcp
+        if tcp:
+            for service in ("BRIDGE", "SESSION"):
+                self.env[f"STOMPBOX_{service}_RPC"] = f"tcp://127.0.0.1:{free_port()}"
+                self.env[f"STOMPBOX_{service}_PUB"] = f"tcp://127.0.0.1:{free_port()}"
         self.children = {
             name: Child(
                 name,
@@ -171,19 +177,19 @@ class Stack:
 
     @property
     def session_rpc(self) -> str:
-        return f"ipc://{self.runtime_dir}/session.rpc"
+        return self.env.get("STOMPBOX_SESSION_RPC", f"ipc://{self.runtime_dir}/session.rpc")
 
     @property
     def session_pub(self) -> str:
-        return f"ipc://{self.runtime_dir}/session.pub"
+        return self.env.get("STOMPBOX_SESSION_PUB", f"ipc://{self.runtime_dir}/session.pub")
 
     @property
     def bridge_rpc(self) -> str:
-        return f"ipc://{self.runtime_dir}/bridge.rpc"
+        return self.env.get("STOMPBOX_BRIDGE_RPC", f"ipc://{self.runtime_dir}/bridge.rpc")
 
     @property
     def bridge_pub(self) -> str:
-        return f"ipc://{self.runtime_dir}/bridge.pub"
+        return self.env.get("STOMPBOX_BRIDGE_PUB", f"ipc://{self.runtime_dir}/bridge.pub")
 
     def start(self, upto: str = "web") -> Stack:
         self.jack.start()
@@ -248,8 +254,8 @@ def stack_factory(tmp_path: Path, catalog_cache_dir: Path) -> Iterator[Callable[
     """`stack_factory(upto="web")` starts a fresh stack (own jackd, data dir) up to that process."""
     made: list[Stack] = []
 
-    def make(upto: str = "web") -> Stack:
-        s = Stack(tmp_path / f"stack{len(made)}", catalog_cache_dir)
+    def make(upto: str = "web", *, tcp: bool = False) -> Stack:
+        s = Stack(tmp_path / f"stack{len(made)}", catalog_cache_dir, tcp=tcp)
         made.append(s)
         return s.start(upto)
 

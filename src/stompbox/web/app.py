@@ -17,6 +17,7 @@ from starlette.websockets import WebSocket
 
 from stompbox.settings import Settings
 from stompbox.zmqservice.client import RpcClient
+from stompbox.zmqservice.curve import keys_for
 from stompbox.zmqservice.endpoints import pub_endpoint, rpc_endpoint
 from stompbox.zmqservice.pubsub import Subscriber
 
@@ -105,13 +106,16 @@ def create_app(settings: Settings) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        rpc_ep, pub_ep = rpc_endpoint("session", settings), pub_endpoint("session", settings)
+        curve = keys_for(settings.keys_dir, rpc_ep, pub_ep)  # tcp endpoints are CURVE-only
         rpc = RpcClient(
-            rpc_endpoint("session", settings),
+            rpc_ep,
             timeout=settings.rpc_timeout,
             retries=settings.rpc_retries,
             retry_delay=settings.rpc_retry_delay,
+            curve=curve,
         )
-        subscriber = Subscriber(pub_endpoint("session", settings))
+        subscriber = Subscriber(pub_ep, curve=curve)
         async with rpc, subscriber:
             link = SessionLink(rpc)
             hub = Hub(link, subscriber)

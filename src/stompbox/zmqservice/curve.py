@@ -48,6 +48,13 @@ class CurveKeys:
     authorized_dir: Path
 
 
+def keys_for(keys_dir: Path, *endpoints: str) -> CurveKeys | None:
+    """The stack's keys (loaded or created) when any of `endpoints` is tcp, else None."""
+    if any(e.startswith(TCP_PREFIX) for e in endpoints):
+        return load_or_create(keys_dir)
+    return None
+
+
 def uses_curve(endpoint: str, curve: CurveKeys | None) -> CurveKeys | None:
     """`curve` when `endpoint` is tcp, else None (ipc endpoints never use CURVE)."""
     return curve if endpoint.startswith(TCP_PREFIX) else None
