@@ -167,3 +167,29 @@ def test_finite_float_gives_the_shortest_float32_decimal() -> None:
     assert finite_float(float("inf")) is None
     assert finite_float(None) is None
     assert finite_float(0.1) == 0.1  # a double that is not a float32 stays as it is
+
+
+def test_missing_spec_bundles_are_named_and_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from stompbox.lv2.catalog import SPEC_BUNDLES, Catalog, missing_specs
+
+    empty = tmp_path / "lv2"
+    empty.mkdir()
+    assert missing_specs([empty]) == SPEC_BUNDLES
+    (empty / "core.lv2").mkdir()
+    (empty / "core.lv2" / "manifest.ttl").write_text("")
+    assert "core.lv2" not in missing_specs([empty])
+    with caplog.at_level("WARNING", logger="stompbox.lv2.catalog"):
+        stats = Catalog.load(tmp_path / "cache", lv2_path=[empty]).stats
+    assert stats.missing_specs == missing_specs([empty])
+    assert "units.lv2" in caplog.text
+    assert "apt-get install lv2-dev" in caplog.text
+
+
+def test_the_installed_lv2_path_has_every_spec_bundle() -> None:
+    """`scripts/install.sh` installs lv2-dev: without it the catalog loses categories and units."""
+    from stompbox.lv2.catalog import missing_specs
+    from stompbox.lv2.world import lv2_path
+
+    assert missing_specs(lv2_path()) == ()

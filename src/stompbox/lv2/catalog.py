@@ -31,10 +31,39 @@ class CatalogStats(msgspec.Struct, frozen=True, kw_only=True):
     seconds: float
     rescanned: int = 0
     cache_file: str = ""
+    missing_specs: tuple[str, ...] = ()  # LV2 specification bundles not found on the path
 
     @property
     def cold(self) -> bool:
         return self.mode is not ScanMode.WARM
+
+
+SPEC_BUNDLES = ("core.lv2", "units.lv2", "port-props.lv2", "presets.lv2")
+SPEC_PACKAGE = "lv2-dev"
+
+
+def missing_specs(path: list[Path]) -> tuple[str, ...]:
+    """The LV2 specification bundles (categories, units, port properties) absent from `path`.
+
+    Without them lilv cannot tell a plugin's class labels or a port's units: the catalog still
+    lists plugins, but with no categories and no units, so the loader says so loudly.
+    """
+    return tuple(
+        b for b in SPEC_BUNDLES if not any((d / b / "manifest.ttl").is_file() for d in path)
+    )
+
+
+def _warn_missing(path: list[Path]) -> tuple[str, ...]:
+    missing = missing_specs(path)
+    if missing:
+        log.warning(
+            "LV2 specification bundles missing from %s: %s — plugins will have no categories "
+            "and no units (on Debian: apt-get install %s)",
+            ":".join(map(str, path)),
+            ", ".join(missing),
+            SPEC_PACKAGE,
+        )
+    return missing
 
 
 def _matches(s: PluginSummary, words: list[str]) -> bool:
@@ -81,6 +110,7 @@ class Catalog:
         path = default_lv2_path() if lv2_path is None else list(lv2_path)
         file = cache_file(cache_dir, path, sample_rate)
         stamps = fingerprint(path)
+        missing = _warn_missing(path)
         warm = read_warm(file, path, stamps, sample_rate)
         if warm is not None:
             stats = CatalogStats(
@@ -88,6 +118,7 @@ class Catalog:
                 mode=ScanMode.WARM,
                 seconds=time.perf_counter() - started,
                 cache_file=str(file),
+                missing_specs=missing,
             )
             log.info("LV2 catalog: %d plugins (warm) in %.3f s", stats.plugins, stats.seconds)
             return cls._from_warm(warm, stats)
@@ -111,6 +142,7 @@ class Catalog:
             seconds=time.perf_counter() - started,
             rescanned=result.rescanned,
             cache_file=str(file),
+            missing_specs=missing,
         )
         log.info(
             "LV2 catalog: %d plugins (%s, %d rescanned) in %.3f s",
