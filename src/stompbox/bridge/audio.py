@@ -26,27 +26,16 @@ from stompbox.contract.errors import (
     ResourceError,
     StompboxConnectionError,
     StompboxTimeoutError,
-    ValidationError,
 )
+from stompbox.contract.ids import check_buffer_size
 
 from .addresses import SYSTEM, from_jack
 
 log = logging.getLogger(__name__)
 
-MIN_BUFFER, MAX_BUFFER = 16, 8192
 RETRY_MIN, RETRY_MAX = 0.5, 2.0
 JACK_TIMEOUT = 10.0
 """Longest wait for a JACK call made in a worker thread (open, set buffer size)."""
-
-
-def check_buffer_size(size: int) -> int:
-    """A JACK buffer size must be a power of two in 16..8192."""
-    if size < MIN_BUFFER or size > MAX_BUFFER or size & (size - 1):
-        raise ValidationError(
-            f"buffer size must be a power of two from {MIN_BUFFER} to {MAX_BUFFER}, got {size}",
-            {"size": size},
-        )
-    return size
 
 
 def _jack_error(message: str) -> None:

@@ -7,12 +7,12 @@ import unicodedata
 
 import msgspec
 
-from stompbox.contract.errors import ConflictError, NotFoundError, ResourceError, ValidationError
+from stompbox.contract.errors import ConflictError, NotFoundError, ResourceError
+from stompbox.contract.ids import check_instance_id
 from stompbox.contract.plugin import PluginInfo
 
 MAX_NUMBER = 9989
 """Highest engine number we use: `remove -1` clears 0..9989 only, 9995 is reserved."""
-ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 
 
 class Instance(msgspec.Struct, frozen=True):
@@ -27,17 +27,6 @@ def slug(text: str, fallback: str = "plugin") -> str:
     words = re.findall(r"[a-z0-9]+", ascii_text.lower())
     out = "_".join(words)[:40].strip("_")
     return out or fallback
-
-
-def check_instance_id(instance_id: str) -> str:
-    """Accept ids of letters, digits, `_.-` (first a letter or digit), at most 64 characters."""
-    if not ID_PATTERN.fullmatch(instance_id):
-        raise ValidationError(
-            f"invalid instance_id {instance_id!r}: use 1-64 of [A-Za-z0-9_.-], "
-            "starting with a letter or digit",
-            {"instance_id": instance_id},
-        )
-    return instance_id
 
 
 class InstanceTable:

@@ -17,6 +17,7 @@ from stompbox.contract.errors import (
     ValidationError,
 )
 from stompbox.contract.events import EventName
+from stompbox.contract.ids import check_instance_id
 from stompbox.contract.model import PluginInstance
 from stompbox.contract.names import check_name
 from stompbox.contract.plugin import Direction, PluginInfo, PortInfo, PortType
@@ -33,9 +34,6 @@ from stompbox.contract.session import (
 )
 
 from .state import EngineInstance, SessionState
-
-INSTANCE_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
-RESERVED_IDS = frozenset({"system"})
 
 
 def instance_from_info(
@@ -145,10 +143,7 @@ class PluginManager:
         return f"{base}_{n}"
 
     def check_new_id(self, instance_id: str) -> None:
-        if not INSTANCE_ID_RE.fullmatch(instance_id) or instance_id in RESERVED_IDS:
-            raise ValidationError(
-                f"invalid instance id {instance_id!r} (letters, digits, '_' or '-', at most 64)"
-            )
+        check_instance_id(instance_id)
         if self.state.find(instance_id) is not None or instance_id in self.state.engine.instances:
             raise ConflictError(f"instance {instance_id!r} exists already")
 

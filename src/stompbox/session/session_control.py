@@ -8,12 +8,12 @@ from typing import Any
 
 from stompbox.contract.errors import ValidationError
 from stompbox.contract.events import EventName
+from stompbox.contract.ids import check_buffer_size
 from stompbox.contract.session import AudioStatusData, EngineStatus, SessionState as StateDump
 
 from .state import SessionState
 from .storage import Storage
 
-BUFFER_SIZES = frozenset(2**n for n in range(4, 14))  # 16 … 8192 frames
 AUDIO_STATUS_INTERVAL = 0.25
 """Minimum seconds between two `audio_status` events (at most 4 per second)."""
 
@@ -37,11 +37,7 @@ class SessionControl:
         return {}
 
     async def set_buffer_size(self, size: int) -> Any:
-        if size not in BUFFER_SIZES:
-            raise ValidationError(
-                f"buffer size must be a power of two between 16 and 8192, got {size}",
-                {"size": size},
-            )
+        check_buffer_size(size)
         result = await self.state.bridge.audio("set_buffer_size", {"size": size})
         self.audio["buffer_size"] = size
         return result if result is not None else {}
