@@ -357,3 +357,23 @@ def test_a_preset_uri_lilv_cannot_parse_is_an_unknown_preset() -> None:
 
     with World(bundles=[]) as world, pytest.raises(NotFoundError):
         preset_values(world, "0000000")
+
+
+def test_processes_starting_together_scan_the_catalog_once(tmp_path: Path) -> None:
+    """Engine and bridge start at once on a cold cache: one scans, the other waits and reads it
+    (they used to scan concurrently, each for seconds, on a 2-core machine)."""
+    import sys
+
+    script = (
+        "import sys; from pathlib import Path; from stompbox.lv2 import Catalog; "
+        "print(Catalog.load(Path(sys.argv[1])).stats.mode)"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(tmp_path)], stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    modes = sorted(p.communicate(timeout=90)[0].strip() for p in procs)
+    assert [p.returncode for p in procs] == [0, 0]
+    assert modes == sorted([str(ScanMode.COLD), str(ScanMode.WARM)])

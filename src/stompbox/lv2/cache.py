@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Final
 
@@ -159,6 +160,23 @@ def read_warm(
         and not changed_bundles(cached.bundles, stamps)
     )
     return cached if current else None
+
+
+@contextlib.contextmanager
+def scan_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock beside the cache file `path` (blocks while another process holds
+    it). Without a writable cache dir there is nothing to share, and no lock."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def write_cache(path: Path, cache: CacheFile) -> None:

@@ -10,12 +10,14 @@ import msgspec
 
 from stompbox.contract.plugin import PluginInfo, PluginSummary, summarize
 from stompbox.lv2.cache import (
+    BundleStamp,
     CacheFile,
     WarmCacheFile,
     cache_file,
     fingerprint,
     read_cache,
     read_warm,
+    scan_lock,
     write_cache,
 )
 from stompbox.lv2.rescan import ScanMode, refresh
@@ -112,16 +114,34 @@ class Catalog:
         stamps = fingerprint(path)
         missing = _warn_missing(path)
         warm = read_warm(file, path, stamps, sample_rate)
-        if warm is not None:
-            stats = CatalogStats(
-                plugins=len(warm.plugins),
-                mode=ScanMode.WARM,
-                seconds=time.perf_counter() - started,
-                cache_file=str(file),
-                missing_specs=missing,
-            )
-            log.info("LV2 catalog: %d plugins (warm) in %.3f s", stats.plugins, stats.seconds)
-            return cls._from_warm(warm, stats)
+        if warm is None:
+            # one scan per machine: a process that finds the cache stale waits for any other
+            # process scanning the same cache file, then reads what that one wrote
+            with scan_lock(file):
+                warm = read_warm(file, path, stamps, sample_rate)
+                if warm is None:
+                    return cls._scan(file, path, stamps, sample_rate, missing, started)
+        stats = CatalogStats(
+            plugins=len(warm.plugins),
+            mode=ScanMode.WARM,
+            seconds=time.perf_counter() - started,
+            cache_file=str(file),
+            missing_specs=missing,
+        )
+        log.info("LV2 catalog: %d plugins (warm) in %.3f s", stats.plugins, stats.seconds)
+        return cls._from_warm(warm, stats)
+
+    @classmethod
+    def _scan(
+        cls,
+        file: Path,
+        path: list[Path],
+        stamps: dict[str, BundleStamp],
+        sample_rate: int,
+        missing: tuple[str, ...],
+        started: float,
+    ) -> Catalog:
+        """Rescan what changed (or everything) and rewrite the cache; the scan lock is held."""
         cached = read_cache(file)
         result = refresh(cached, path, stamps, sample_rate)
         if result.mode is not ScanMode.WARM:
