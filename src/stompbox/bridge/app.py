@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 
+from stompbox import aio
 from stompbox.contract.errors import StompboxError
 from stompbox.settings import Settings
 
@@ -33,7 +34,7 @@ async def serve(settings: Settings) -> None:
 
 def main(settings: Settings) -> int:
     try:
-        asyncio.run(serve(settings))
+        aio.run(serve(settings))
     except asyncio.CancelledError:
         pass
     except KeyboardInterrupt:

@@ -13,6 +13,7 @@ from collections.abc import Coroutine
 from types import TracebackType
 from typing import Any
 
+from stompbox import aio
 from stompbox.modhost.feedback import CpuLoadFb
 from stompbox.settings import Settings
 
@@ -153,7 +154,7 @@ async def _main(settings: Settings) -> int:
 
 def main(settings: Settings) -> int:
     try:
-        return asyncio.run(_main(settings))
+        return aio.run(_main(settings))
     except Exception as exc:
         log.error("engine failed: %s", exc)
         return 1

@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 
+from stompbox import aio
 from stompbox.contract.errors import StompboxError
 from stompbox.settings import Settings
 from stompbox.zmqservice import Subscriber, ZmqService
@@ -148,4 +149,4 @@ async def _main(settings: Settings) -> int:
 
 def main(settings: Settings) -> int:
     """Entry point of `stompbox session`."""
-    return asyncio.run(_main(settings))
+    return aio.run(_main(settings))
