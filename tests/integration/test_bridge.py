@@ -218,11 +218,11 @@ async def test_load_set_get_bypass_unload(client: RpcClient) -> None:
     assert (await plugin(client, "get_parameter", instance_id=iid, symbol="gain"))["value"] == (
         pytest.approx(-6.5, abs=1e-4)
     )
-    # out of range: clamped like mod-host, and the clamped value is returned
-    clamped = await plugin(client, "set_parameter", instance_id=iid, symbol="gain", value=1000)
-    assert clamped == {"value": 70.0}
+    # out of range: refused as the session refuses it (contract/values.py), nothing changes
+    with pytest.raises(ValidationError):
+        await plugin(client, "set_parameter", instance_id=iid, symbol="gain", value=1000)
     assert (await plugin(client, "get_parameter", instance_id=iid, symbol="gain"))["value"] == (
-        pytest.approx(70.0)
+        pytest.approx(-6.5, abs=1e-4)
     )
     assert await plugin(client, "bypass", instance_id=iid, bypassed=True) == {}
     assert await plugin(client, "bypass", instance_id=iid, bypassed=False) == {}

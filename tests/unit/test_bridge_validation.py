@@ -1,4 +1,5 @@
-"""Parameter validation and shaping against port metadata."""
+"""Port look-ups, and the one rule for values (contract/values.py): check what clients send,
+shape what files hold."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import math
 import pytest
 from hypothesis import given, strategies as st
 
-from stompbox.bridge.validation import audio_port, control_port, shape_value
+from stompbox.bridge.validation import audio_port, control_port
 from stompbox.contract.errors import ValidationError
 from stompbox.contract.plugin import Direction, PluginInfo, PortInfo, PortType, ScalePoint
+from stompbox.contract.values import check_value, shape_value
 
 
 def ctl(symbol: str = "gain", **kw: object) -> PortInfo:
@@ -89,3 +91,29 @@ def test_result_is_always_in_range(value: float) -> None:
     assert -70.0 <= v <= 70.0
     if -70.0 <= value <= 70.0:
         assert v == value
+
+
+def test_client_values_are_refused_not_clamped() -> None:
+    assert check_value(ctl(), 3.25) == 3.25
+    assert check_value(ctl(), 70) == 70.0
+    for bad in (1000, -70.5, math.nan, math.inf, "3", True, None):
+        with pytest.raises(ValidationError):
+            check_value(ctl(), bad)
+    toggle = ctl(toggled=True, minimum=0.0, maximum=1.0)
+    assert check_value(toggle, 1) == 1.0
+    with pytest.raises(ValidationError):
+        check_value(toggle, 0.5)
+    with pytest.raises(ValidationError):
+        check_value(ctl(integer=True, minimum=0.0, maximum=10.0), 2.5)
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_a_shaped_value_always_passes_the_check(value: float) -> None:
+    """Whatever a file holds, once shaped it is a value a client could have sent."""
+    for port in (
+        ctl(),
+        ctl(toggled=True, minimum=0.0, maximum=1.0),
+        ctl(integer=True, minimum=0.0, maximum=10.0),
+    ):
+        shaped = shape_value(port, value)
+        assert check_value(port, shaped) == shaped

@@ -29,12 +29,13 @@ from stompbox.contract.bridge import (
 from stompbox.contract.errors import ConflictError, EngineError, NotFoundError, ValidationError
 from stompbox.contract.names import check_name
 from stompbox.contract.plugin import Direction, PluginInfo, PluginSummary, PortType, PresetInfo
+from stompbox.contract.values import check_value
 from stompbox.lv2.catalog import Catalog
 from stompbox.modhost import commands as mh
 
 from .engine_client import EngineClient
 from .instances import InstanceTable, slug
-from .validation import control_port, shape_value
+from .validation import control_port
 
 MethodTable = dict[str, tuple[Callable[[Any], Awaitable[Any]], type[Any]]]
 """method name → (handler, params Struct type)"""
@@ -137,7 +138,7 @@ class PluginMethods:
     async def set_parameter(self, p: SetParameter) -> Value:
         inst = self.instances.get(p.instance_id)
         port = control_port(inst.plugin, p.symbol, Direction.INPUT)
-        value = shape_value(port, p.value)
+        value = check_value(port, p.value, f"{p.instance_id}:{p.symbol}")
         await self.engine.request(mh.ParamSet(inst.number, p.symbol, value))
         return Value(value)
 

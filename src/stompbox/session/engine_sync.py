@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Awaitable, Iterable
 from typing import Any, TypeVar
 
@@ -25,6 +26,7 @@ from stompbox.contract.errors import (
     ValidationError,
 )
 from stompbox.contract.model import Pedalboard, PluginInstance
+from stompbox.contract.values import shape_value
 
 from .plugin_manager import instance_from_info
 from .state import EngineInstance, SessionState
@@ -76,8 +78,9 @@ def _merge(saved: PluginInstance, fresh: PluginInstance) -> PluginInstance:
     fresh.enabled, fresh.preset = saved.enabled, saved.preset
     fresh.created_at = saved.created_at or fresh.created_at
     for symbol, value in saved.parameters.items():
-        if symbol in fresh.available_parameters:
-            fresh.parameters[symbol] = value
+        port = fresh.available_parameters.get(symbol)
+        if port is not None and math.isfinite(value):  # a stored value, made valid (values.py)
+            fresh.parameters[symbol] = shape_value(port, value)
     return fresh
 
 

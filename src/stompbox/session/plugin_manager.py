@@ -32,6 +32,7 @@ from stompbox.contract.session import (
     PluginMovedData,
     PresetLoadedData,
 )
+from stompbox.contract.values import check_value
 
 from .state import EngineInstance, SessionState
 
@@ -84,30 +85,7 @@ def validate_value(plugin: PluginInstance, symbol: str, value: float) -> float:
             f"unknown parameter symbol {symbol!r} of {plugin.instance_id!r} (known: {known})",
             {"instance_id": plugin.instance_id, "symbol": symbol},
         )
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValidationError(f"value of {where} must be a number, got {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValidationError(f"value of {where} must be a finite number, got {value}")
-    lo, hi = port.minimum, port.maximum
-    if lo is not None and hi is not None:
-        eps = 1e-9 * max(1.0, abs(hi - lo))
-        if value < lo - eps or value > hi + eps:
-            raise ValidationError(
-                f"value {value:g} of {where} out of range [{lo:g}, {hi:g}]",
-                {"instance_id": plugin.instance_id, "symbol": symbol, "min": lo, "max": hi},
-            )
-        value = min(max(value, lo), hi)
-    if port.toggled and value not in {0.0, 1.0, lo, hi}:
-        raise ValidationError(f"{where} is a toggle: value must be 0 or 1, got {value:g}")
-    if port.integer and value != round(value):
-        raise ValidationError(f"{where} takes whole numbers, got {value:g}")
-    if port.enumeration and port.scale_points:
-        allowed = {sp.value for sp in port.scale_points}
-        if value not in allowed:
-            labels = ", ".join(f"{sp.value:g}={sp.label}" for sp in port.scale_points)
-            raise ValidationError(f"{where} takes one of {labels}; got {value:g}")
-    return value
+    return check_value(port, value, where)
 
 
 def _check_position(x: float, y: float) -> None:
