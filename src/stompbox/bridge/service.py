@@ -20,6 +20,7 @@ from stompbox.contract.bridge import (
     Empty,
     EngineDisconnected,
     InstanceEntry,
+    InstanceRef,
     ListPorts,
     Pong,
     PortEntry,
@@ -27,7 +28,7 @@ from stompbox.contract.bridge import (
     Processing,
     ProcessingState,
 )
-from stompbox.contract.errors import NotFoundError, StompboxTimeoutError
+from stompbox.contract.errors import NotFoundError, StompboxConnectionError, StompboxTimeoutError
 from stompbox.contract.events import EventName
 from stompbox.contract.rpc import convert_params
 from stompbox.lv2.catalog import Catalog
@@ -36,8 +37,9 @@ from stompbox.modhost.feedback import Feedback
 from stompbox.settings import Settings
 from stompbox.zmqservice import ZmqService
 
-from .addresses import to_jack
+from .addresses import from_jack, to_jack
 from .audio import AudioSystem
+from .connections import ConnectionBook
 from .engine_client import EngineClient
 from .feedback_events import feedback_events
 from .instances import InstanceTable
@@ -75,6 +77,7 @@ class Bridge:
         self.plugins = PluginMethods(
             self.engine, self.instances, self.catalog, settings.data_dir / "presets"
         )
+        self.connections = ConnectionBook()
         self._register()
 
     # -- registration ---------------------------------------------------------------------
@@ -83,7 +86,7 @@ class Bridge:
         s = self.service
         s.register("ping", self.ping, Empty)
         s.register("state", self.state, Empty)
-        s.register("plugin", self._envelope("plugin", self.plugins.table()), Action)
+        s.register("plugin", self._envelope("plugin", self._plugin_table()), Action)
         s.register("audio", self._envelope("audio", self._audio_table()), Action)
         s.register("connect", self.connect, Ports)
         s.register("disconnect", self.disconnect, Ports)
@@ -101,6 +104,26 @@ class Bridge:
             return await handler(convert_params(a.params, params_type))
 
         return dispatch
+
+    def _plugin_table(self) -> MethodTable:
+        """The plugin methods; unload and reset also forget the connections the engine drops."""
+        table = self.plugins.table()
+        unload, unload_params = table["unload"]
+        reset, reset_params = table["reset"]
+
+        async def unload_and_forget(p: InstanceRef) -> Any:
+            result = await unload(p)
+            self.connections.drop_instance(p.instance_id)
+            return result
+
+        async def reset_and_forget(p: Empty) -> Any:
+            result = await reset(p)
+            self.connections.clear()
+            return result
+
+        table["unload"] = (unload_and_forget, unload_params)
+        table["reset"] = (reset_and_forget, reset_params)
+        return table
 
     def _audio_table(self) -> MethodTable:
         return {
@@ -139,6 +162,7 @@ class Bridge:
         """Start from a clean engine: the session replays its pedalboard on engine_connected."""
         await self.engine.request(mh.Remove(-1))
         self.instances.clear()
+        self.connections.clear()
         await self.engine.request(mh.FeatureEnable("cpu-load", 1))
         await self.engine.request(mh.FeatureEnable("processing", 1))
         self._processing = True
@@ -146,6 +170,7 @@ class Bridge:
 
     def _on_engine_disconnected(self, reason: str) -> None:
         self.instances.clear()
+        self.connections.clear()
         self.service.publish(EventName.ENGINE_DISCONNECTED.value, EngineDisconnected(reason))
 
     def _on_feedback(self, fb: Feedback) -> None:
@@ -171,16 +196,26 @@ class Bridge:
         return name
 
     async def connect(self, p: Ports) -> Done:
-        await self.engine.request(mh.Connect(self._jack_name(p.source), self._jack_name(p.target)))
+        a, b = self._jack_name(p.source), self._jack_name(p.target)
+        await self.engine.request(mh.Connect(a, b))
+        self.connections.add(self._address(a), self._address(b))
         return Done()
 
     async def disconnect(self, p: Ports) -> Done:
         a, b = self._jack_name(p.source), self._jack_name(p.target)
         await self.engine.request(mh.Disconnect(a, b))
+        self.connections.remove(self._address(a), self._address(b))
         return Done()
 
+    def _address(self, jack_name: str) -> str:
+        """`effect_3:input` → `amp_1:input`; another application's port keeps its JACK name."""
+        return from_jack(jack_name, self.instances.ids()) or jack_name
+
     async def list_connections(self, _: Empty) -> list[ConnectionEntry]:
-        return self.audio.list_connections(self.instances.ids())
+        """What the engine acknowledged (see connections.py), not a JACK listing."""
+        if not self.engine.connected:
+            raise StompboxConnectionError("the engine is not connected")
+        return self.connections.entries()
 
     # -- audio ----------------------------------------------------------------------------
 
@@ -231,5 +266,6 @@ class Bridge:
             "engine": self.engine.statistics(),
             "audio": self.audio.statistics(),
             "instances": len(self.instances),
+            "connections": len(self.connections),
             "catalog": len(self._catalog) if self._catalog is not None else None,
         }
