@@ -1,7 +1,8 @@
 """An in-memory `Bridge`: the Bridge RPC API over a small plugin catalog, for tests and demos.
 
 It answers like the real bridge (same methods, results and error types) so the session's logic
-can be tested without processes; tests/unit/test_session_bridge_conformance.py holds it to that.
+can be tested without processes; tests/integration/test_bridge_conformance.py holds it to that
+by running the same calls against both.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from stompbox.contract.errors import (
     StompboxConnectionError,
     ValidationError,
 )
+from stompbox.contract.ids import check_instance_id
 from stompbox.contract.plugin import (
     Direction,
     PluginInfo,
@@ -24,6 +26,7 @@ from stompbox.contract.plugin import (
     PresetInfo,
     summarize,
 )
+from stompbox.contract.values import check_value
 
 AMP = "urn:stompbox:test:amp"
 SYNTH = "urn:stompbox:test:synth"
@@ -171,9 +174,13 @@ class FakeBridge:
         if owner == "system":
             if any(p["name"] == address for p in SYSTEM_PORTS):
                 return address
-        elif owner in self.instances and self.instances[owner].info.port(symbol) is not None:
-            return address
-        raise NotFoundError(f"no port {address!r}")
+            raise NotFoundError(f"no port {address!r}")
+        if owner not in self.instances:
+            raise NotFoundError(f"no instance {owner!r}")
+        port = self.instances[owner].info.port(symbol)
+        if port is None or port.type is PortType.CONTROL:
+            raise ValidationError(f"{owner} has no audio, CV or MIDI port {symbol!r}")
+        return address
 
     # -- plugin.* -------------------------------------------------------------------------
 
@@ -197,7 +204,7 @@ class FakeBridge:
     def _plugin_load(self, params: dict[str, Any]) -> Any:
         self._engine()
         info = self._info(params.get("uri"))
-        iid = params.get("instance_id") or f"effect_{self._numbers}"
+        iid = check_instance_id(str(params.get("instance_id") or f"effect_{self._numbers}"))
         if iid in self.instances:
             raise ConflictError(f"instance {iid!r} exists already")
         values = {
@@ -223,15 +230,12 @@ class FakeBridge:
     def _plugin_set_parameter(self, params: dict[str, Any]) -> Any:
         self._engine()
         inst = self._get(params)
-        symbol, value = params.get("symbol"), params.get("value")
-        if symbol not in inst.values or not isinstance(value, int | float):
-            raise ValidationError(f"invalid parameter {symbol!r}={value!r}")
-        port = inst.info.port(str(symbol))
-        assert port is not None
-        lo = port.minimum if port.minimum is not None else value
-        hi = port.maximum if port.maximum is not None else value
-        inst.values[str(symbol)] = min(max(float(value), lo), hi)
-        return {"value": inst.values[str(symbol)]}
+        symbol, value = str(params.get("symbol")), params.get("value")
+        port = inst.info.port(symbol)
+        if symbol not in inst.values or port is None:
+            raise ValidationError(f"{inst.info.name} has no control input port {symbol!r}")
+        inst.values[symbol] = check_value(port, value, f"{params['instance_id']}:{symbol}")
+        return {"value": inst.values[symbol]}
 
     def _plugin_get_parameter(self, params: dict[str, Any]) -> Any:
         inst = self._get(params)
