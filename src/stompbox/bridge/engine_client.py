@@ -29,6 +29,7 @@ from stompbox.modhost.errors import ModHostError, ProtocolError
 from stompbox.modhost.feedback import DataFinishFb, Feedback, FeedbackParser
 from stompbox.modhost.framing import NulFramer
 from stompbox.modhost.replies import Reply, parse_reply
+from stompbox.zmqservice import deadline
 
 from .errors import from_modhost
 from .writequeue import RequestQueue
@@ -127,13 +128,17 @@ class EngineClient:
         if len(self._queue) >= MAX_PENDING:
             self._stats["refused"] += 1
             raise ResourceError(f"{MAX_PENDING} engine requests pending; try again later")
+        if timeout is None:
+            slow = isinstance(cmd, SLOW_COMMANDS)
+            timeout = self.timeout * (SLOW_TIMEOUT_FACTOR if slow else 1.0)
+        timeout = deadline.within(timeout)  # never longer than the RPC caller still waits
+        if timeout <= 0:
+            self._stats["timeouts"] += 1
+            raise StompboxTimeoutError(f"{cmd.command}: the caller's deadline has passed")
         fut: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         self._queue.submit(cmd, fut, data)
         self._stats["requests"] += 1
         self._schedule_flush()
-        if timeout is None:
-            slow = isinstance(cmd, SLOW_COMMANDS)
-            timeout = self.timeout * (SLOW_TIMEOUT_FACTOR if slow else 1.0)
         try:
             async with asyncio.timeout(timeout):
                 return await fut

@@ -23,6 +23,9 @@ class Request(msgspec.Struct, frozen=True, omit_defaults=True):
     id: int | str
     method: str
     params: dict[str, Any] = msgspec.field(default_factory=dict)
+    timeout: float | None = None
+    """Seconds the caller still waits for the reply: the server's work and every call it makes
+    on the way fit within it (zmqservice/deadline.py). None: the server's own limits apply."""
 
 
 class Response(msgspec.Struct, frozen=True, omit_defaults=True):

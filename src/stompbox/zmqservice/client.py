@@ -25,6 +25,7 @@ from stompbox.contract.errors import (
 )
 from stompbox.contract.rpc import MAX_MESSAGE_BYTES, Request, decode_response, encode
 
+from . import deadline
 from .curve import CurveKeys, secure_client, uses_curve
 from .endpoints import check_endpoint, ipc_path
 from .sockets import drain, open_monitor, sync_view
@@ -189,7 +190,7 @@ class RpcClient:
         attempts = 1 + max(0, self.retries if retries is None else retries)
         for attempt in range(attempts):
             try:
-                limit = self.timeout if timeout is None else timeout
+                limit = deadline.within(self.timeout if timeout is None else timeout)
                 return await self._call_once(method, payload_params, limit)
             except (StompboxTimeoutError, StompboxConnectionError) as exc:
                 retry_safe = idempotent or not _was_delivered(exc)
@@ -223,8 +224,14 @@ class RpcClient:
         if path is not None and not path.exists():
             self._stats["unreachable"] += 1
             raise _undelivered(f"{self.endpoint} is not running (no socket file)", self.endpoint)
+        if timeout <= 0:
+            self._stats["timeouts"] += 1
+            raise StompboxTimeoutError(
+                f"{method} on {self.endpoint}: the caller's deadline has passed",
+                {"endpoint": self.endpoint, "method": method, "timeout": 0},
+            )
         request_id = next(self._ids)
-        data = encode(Request(id=request_id, method=method, params=params))
+        data = encode(Request(id=request_id, method=method, params=params, timeout=timeout))
         if len(data) > MAX_MESSAGE_BYTES:
             raise ValidationError(f"{method}: request of {len(data)} bytes exceeds the limit")
         reply: asyncio.Future[Any] = asyncio.get_running_loop().create_future()

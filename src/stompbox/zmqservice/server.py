@@ -27,6 +27,7 @@ from stompbox.contract.rpc import (
     encode,
 )
 
+from . import deadline
 from .curve import CurveGate, CurveKeys, uses_curve
 from .endpoints import check_endpoint
 from .sockets import bind_server, close_server, drain, sync_view
@@ -188,7 +189,8 @@ class RpcServer:
             params: Any = request.params
             if entry.params_type is not None:
                 params = convert_params(params, entry.params_type)
-            result = await entry.handler(params)
+            with deadline.scope(deadline.for_handler(request.timeout)):
+                result = await entry.handler(params)
             try:
                 reply = result_reply(request_id, result)
             except (TypeError, ValueError, msgspec.EncodeError) as exc:
