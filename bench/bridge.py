@@ -25,9 +25,10 @@ from tests.support.engine import start_engine
 
 from stompbox.bridge.engine_client import EngineClient
 from stompbox.bridge.instances import InstanceTable
-from stompbox.bridge.validation import control_port, shape_value
+from stompbox.bridge.validation import control_port
 from stompbox.bridge.writequeue import RequestQueue
 from stompbox.contract.plugin import Direction, PluginInfo, PortInfo, PortType
+from stompbox.contract.values import check_value
 from stompbox.jackd import JackServer
 from stompbox.modhost import commands as mh
 from stompbox.modhost.replies import parse_reply
@@ -214,7 +215,7 @@ def logic_cost() -> None:
     for i in range(n):
         inst = table.get("amp")
         port = control_port(inst.plugin, "gain", Direction.INPUT)
-        cmd = mh.ParamSet(inst.number, "gain", shape_value(port, float(i % 40 - 20)))
+        cmd = mh.ParamSet(inst.number, "gain", check_value(port, float(i % 40 - 20)))
         queue.submit(cmd, None, mh.encode(cmd))
         queue.take()
         parse_reply(queue.answered().command, "resp 0")
