@@ -12,6 +12,7 @@ from stompbox.modhost.errors import ErrorCode
 from stompbox.modhost.feedback import OutputSetFb
 from stompbox.modhost.server import ParsedCommand, encode_raw, encode_resp
 
+from .board import NativeCore
 from .core import EngineCore
 from .instances import Instance
 from .jalv import JalvError
@@ -40,7 +41,7 @@ def resp(status: int, extra: float | None = None) -> bytes:
 class Dispatcher:
     """Maps command names to handlers; the cpu-load feature flag lives here."""
 
-    def __init__(self, core: EngineCore) -> None:
+    def __init__(self, core: EngineCore | NativeCore) -> None:
         self.core = core
         self.cpu_load_feature = False
         self._handlers: dict[str, Handler] = {
@@ -238,7 +239,7 @@ class Dispatcher:
         return resp(1)
 
     async def _cpu_load(self, args: tuple[Any, ...]) -> bytes:
-        return resp(0, self.core.jack.cpu_load())
+        return resp(0, self.core.cpu_load())
 
     async def _feature_enable(self, args: tuple[Any, ...]) -> bytes:
         name, value = str(args[0]), int(args[1])

@@ -1,4 +1,4 @@
-"""The engine's state and operations: instances (one jalv each), the JACK graph, bypass, deaths."""
+"""Isolation mode: instances hosted by one jalv process each, wired in the JACK graph, deaths."""
 
 from __future__ import annotations
 
@@ -206,6 +206,12 @@ class EngineCore:
         """Global processing on/off: off cuts every physical edge leaving a plugin (silence)."""
         self.graph.processing = enabled
         self.apply_graph()
+
+    def cpu_load(self) -> float:
+        return self.jack.cpu_load()
+
+    def poll(self) -> None:
+        """Nothing to poll: jalv reports through its console."""
 
     def statistics(self) -> dict[str, int]:
         return {
