@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jack
@@ -28,8 +28,10 @@ from stompbox.contract.errors import (
     StompboxTimeoutError,
     ValidationError,
 )
+from stompbox.contract.plugin import Direction, PluginInfo, PortInfo, PortType
 
-from .addresses import SYSTEM, from_jack
+from .addresses import SYSTEM, effect_number, from_jack
+from .instances import Instance
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,17 @@ def check_buffer_size(size: int) -> int:
             {"size": size},
         )
     return size
+
+
+_JACK_KIND = {
+    PortType.AUDIO: JackPortType.AUDIO,
+    PortType.CV: JackPortType.AUDIO,  # mod-host registers CV ports as JACK audio ports
+    PortType.MIDI: JackPortType.MIDI,
+}
+
+
+def _port(plugin: PluginInfo, symbol: str) -> PortInfo | None:
+    return next((p for p in plugin.ports if p.symbol == symbol), None)
 
 
 def _jack_error(message: str) -> None:
@@ -173,40 +186,75 @@ class AudioSystem:
 
     def list_ports(
         self,
-        ids: Mapping[int, str],
+        instances: Sequence[Instance],
         type_: JackPortType | None = None,
         direction: PortDirection | None = None,
     ) -> list[PortEntry]:
-        """System ports and our instances' ports, as addresses, filtered by type/direction."""
+        """System ports (from JACK) and our instances' ports (from the catalog), as addresses.
+
+        Plugin ports come from the catalog: inside the embedded engine's one JACK client JACK
+        cannot see them, and a real mod-host's `effect_<N>` ports are the same list."""
         client = self._need()
         out: list[PortEntry] = []
         for port in client.get_ports(
+            f"^{SYSTEM}:",
             is_audio=type_ is JackPortType.AUDIO,
             is_midi=type_ is JackPortType.MIDI,
             is_input=direction is PortDirection.INPUT,
             is_output=direction is PortDirection.OUTPUT,
         ):
-            address = from_jack(port.name, ids)
-            if address is None:
-                continue
             kind = JackPortType.MIDI if port.is_midi else JackPortType.AUDIO
             way = PortDirection.INPUT if port.is_input else PortDirection.OUTPUT
-            out.append(PortEntry(address, kind, way, address.startswith(SYSTEM + ":")))
+            out.append(PortEntry(port.name, kind, way, True))
+        for inst in instances:
+            for p in inst.plugin.ports:
+                jack_kind = _JACK_KIND.get(p.type)
+                if jack_kind is None or (type_ is not None and jack_kind is not type_):
+                    continue
+                way = PortDirection(p.direction.value)
+                if direction is not None and way is not direction:
+                    continue
+                out.append(PortEntry(f"{inst.instance_id}:{p.symbol}", jack_kind, way, False))
         return out
 
-    def list_connections(self, ids: Mapping[int, str]) -> list[ConnectionEntry]:
-        """Every JACK connection between system ports and our instances' ports."""
+    def _is_output(self, name: str, plugins: Mapping[int, Instance]) -> bool | None:
+        client, _, symbol = name.partition(":")
+        number = effect_number(client)
+        if number is not None:
+            inst = plugins.get(number)
+            port = None if inst is None else _port(inst.plugin, symbol)
+            return None if port is None else port.direction is Direction.OUTPUT
+        try:
+            return bool(self._need().get_port_by_name(name).is_output)
+        except jack.JackError:
+            return None
+
+    def list_connections(
+        self, instances: Sequence[Instance], wires: Sequence[tuple[str, str]]
+    ) -> list[ConnectionEntry]:
+        """The connections the engine acknowledged (oriented output → input), plus those JACK
+        shows between system ports and `effect_<N>` ports (a real mod-host's), as addresses."""
         client = self._need()
-        out: list[ConnectionEntry] = []
+        plugins = {inst.number: inst for inst in instances}
+        ids = {inst.number: inst.instance_id for inst in instances}
+        found: dict[tuple[str, str], None] = {}
+        for a, b in wires:
+            out_a = self._is_output(a, plugins)
+            if out_a is None:
+                continue
+            source, target = (a, b) if out_a else (b, a)
+            src, dst = from_jack(source, ids), from_jack(target, ids)
+            if src is not None and dst is not None:
+                found[(src, dst)] = None
         for port in client.get_ports(is_output=True):
-            source = from_jack(port.name, ids)
-            if source is None:
+            source_address = from_jack(port.name, ids)
+            if source_address is None:
                 continue
             for other in client.get_all_connections(port):
-                target = from_jack(other.name, ids)
-                if target is not None:
-                    out.append(ConnectionEntry(source, target))
-        return out
+                target_address = from_jack(other.name, ids)
+                if target_address is not None:
+                    found[(source_address, target_address)] = None
+        return [ConnectionEntry(s, t) for s, t in found]
 
     def statistics(self) -> dict[str, Any]:
         return {"running": self.running, "xruns": self._xruns, "server": self.server_name}

@@ -1,4 +1,4 @@
-"""The table of loaded plugin instances: stable string ids ↔ engine instance numbers."""
+"""The table of loaded plugin instances (stable string ids ↔ engine numbers) and their wiring."""
 
 from __future__ import annotations
 
@@ -45,11 +45,33 @@ class InstanceTable:
 
     Numbers are the lowest free ones; `reserve` hands out a number before the engine is asked,
     `commit` records the instance once the engine said yes, `release` frees it again.
+
+    It also keeps the connections the engine acknowledged (JACK names as sent, either order):
+    inside the embedded engine's one JACK client they cannot be listed from JACK.
     """
 
     def __init__(self) -> None:
         self._by_id: dict[str, Instance] = {}
         self._reserved: dict[str, int] = {}
+        self._wires: set[tuple[str, str]] = set()
+
+    def wire(self, a: str, b: str) -> None:
+        """The engine connected JACK names a and b (in either order)."""
+        if (b, a) not in self._wires:
+            self._wires.add((a, b))
+
+    def unwire(self, a: str, b: str) -> None:
+        self._wires.discard((a, b))
+        self._wires.discard((b, a))
+
+    def wires(self) -> list[tuple[str, str]]:
+        return sorted(self._wires)
+
+    def _drop_wires_of(self, number: int) -> None:
+        prefix = f"effect_{number}:"
+        self._wires = {
+            (a, b) for a, b in self._wires if not (a.startswith(prefix) or b.startswith(prefix))
+        }
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -116,10 +138,13 @@ class InstanceTable:
         return inst
 
     def release(self, instance_id: str) -> None:
-        """Forget an instance (or a reservation); unknown ids are ignored."""
+        """Forget an instance (or a reservation) and its wires; unknown ids are ignored."""
         self._reserved.pop(instance_id, None)
-        self._by_id.pop(instance_id, None)
+        inst = self._by_id.pop(instance_id, None)
+        if inst is not None:
+            self._drop_wires_of(inst.number)
 
     def clear(self) -> None:
         self._by_id.clear()
         self._reserved.clear()
+        self._wires.clear()

@@ -171,16 +171,19 @@ class Bridge:
         return name
 
     async def connect(self, p: Ports) -> Done:
-        await self.engine.request(mh.Connect(self._jack_name(p.source), self._jack_name(p.target)))
+        a, b = self._jack_name(p.source), self._jack_name(p.target)
+        await self.engine.request(mh.Connect(a, b))
+        self.instances.wire(a, b)
         return Done()
 
     async def disconnect(self, p: Ports) -> Done:
         a, b = self._jack_name(p.source), self._jack_name(p.target)
         await self.engine.request(mh.Disconnect(a, b))
+        self.instances.unwire(a, b)
         return Done()
 
     async def list_connections(self, _: Empty) -> list[ConnectionEntry]:
-        return self.audio.list_connections(self.instances.ids())
+        return self.audio.list_connections(self.instances.all(), self.instances.wires())
 
     # -- audio ----------------------------------------------------------------------------
 
@@ -198,7 +201,7 @@ class Bridge:
         return ProcessingState(self._processing)
 
     async def list_ports(self, p: ListPorts) -> list[PortEntry]:
-        return self.audio.list_ports(self.instances.ids(), p.type, p.direction)
+        return self.audio.list_ports(self.instances.all(), p.type, p.direction)
 
     async def cpu_load(self, _: Empty) -> CpuLoad:
         return CpuLoad(self.audio.cpu_load())
