@@ -14,7 +14,7 @@ import os
 import re
 
 from stompbox.modhost.errors import ErrorCode
-from stompbox.modhost.feedback import LogFb, OutputSetFb
+from stompbox.modhost.feedback import LogFb, OutputSetFb, PatchSetFb
 
 from .feedback import FeedbackQueue
 from .instances import MAX_INSTANCE, REMOVE_ALL_LIMIT, RESERVED, Instance, Layout
@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 Edge = tuple[str, str]  # (output port, input port), as named in the protocol
 _PLUGIN_PORT = re.compile(r"^effect_(\d+):(.+)$")
+MAX_PATCH_VALUE = 4096  # bytes of a patch_set value (a path, a string)
 
 
 class NativePlugin:
@@ -256,6 +257,18 @@ class NativeCore:
     def cpu_load(self) -> float:
         return self.native.cpu_load()
 
+    def patch_set(self, number: int, prop: str, value: str) -> int:
+        if number not in self.instances:
+            return ErrorCode.INSTANCE_NON_EXISTS
+        if len(value) > MAX_PATCH_VALUE:
+            return ErrorCode.MEMORY_ALLOCATION
+        return self.native.patch_set(number, prop, value)
+
+    def patch_get(self, number: int, prop: str) -> int:
+        if number not in self.instances:
+            return ErrorCode.INSTANCE_NON_EXISTS
+        return self.native.patch_get(number, prop)
+
     # RT -> control -----------------------------------------------------------------------
     def poll(self) -> None:
         """Forward the process thread's output-control changes and logs; free retired plans."""
@@ -266,6 +279,9 @@ class NativeCore:
             symbol = inst.proc.symbols.get(index)
             if symbol is not None and symbol in inst.monitored:
                 self.feedback.put(OutputSetFb(number, symbol, value))
+        for number, prop, kind, text in self.native.patches():
+            if number in self.instances:
+                self.feedback.put(PatchSetFb(number, prop, kind, text))
         for level, text in self.native.logs():
             self.feedback.put(LogFb(level, text))
         self.native.collect()

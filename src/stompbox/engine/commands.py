@@ -68,6 +68,8 @@ class Dispatcher:
             "feature_enable": self._feature_enable,
             "output_data_ready": self._output_data_ready,
             "set_bpm": self._set_bpm,
+            "patch_set": self._patch_set,
+            "patch_get": self._patch_get,
             "set_bpb": self._set_bpb,
         }
 
@@ -259,6 +261,18 @@ class Dispatcher:
     async def _output_data_ready(self, args: tuple[Any, ...]) -> bytes:
         self.core.feedback.rearm()
         return resp(0)
+
+    async def _patch_set(self, args: tuple[Any, ...]) -> bytes:
+        number, prop, value = int(args[0]), str(args[1]), str(args[2])
+        if self._inst(number) is None:
+            return resp(ErrorCode.INSTANCE_NON_EXISTS)
+        return resp(self.core.patch_set(number, prop, value))
+
+    async def _patch_get(self, args: tuple[Any, ...]) -> bytes:
+        number, prop = int(args[0]), str(args[1])
+        if self._inst(number) is None:
+            return resp(ErrorCode.INSTANCE_NON_EXISTS)
+        return resp(self.core.patch_get(number, prop))
 
     async def _set_bpm(self, args: tuple[Any, ...]) -> bytes:
         ok = 20.0 <= float(args[0]) <= 300.0

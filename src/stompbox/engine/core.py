@@ -210,6 +210,13 @@ class EngineCore:
     def cpu_load(self) -> float:
         return self.jack.cpu_load()
 
+    def patch_set(self, number: int, prop: str, value: str) -> int:
+        """jalv 1.6 cannot set a patch property through its console."""
+        return ErrorCode.INVALID_OPERATION
+
+    def patch_get(self, number: int, prop: str) -> int:
+        return ErrorCode.INVALID_OPERATION
+
     def poll(self) -> None:
         """Nothing to poll: jalv reports through its console."""
 

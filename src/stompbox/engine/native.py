@@ -14,6 +14,7 @@ from pathlib import Path
 LIBRARY = Path(__file__).with_name("native") / "libstompbox_engine.so"
 NAME_SIZE = 512
 LOG_SIZE = 1024
+PATCH_SIZE = 16384
 
 
 class NativeError(RuntimeError):
@@ -87,6 +88,14 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
         ],
     ),
     "sb_next_log": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]),
+    "sb_patch": (
+        ctypes.c_int,
+        [ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p],
+    ),
+    "sb_next_patch": (
+        ctypes.c_int,
+        [ctypes.c_void_p, ctypes.POINTER(ctypes.c_int), ctypes.c_char_p, ctypes.c_int],
+    ),
 }
 
 
@@ -242,4 +251,24 @@ class NativeEngine:
             raw = buf.value.decode(errors="replace")
             if raw:
                 found.append((int(raw[0]) if raw[0].isdigit() else 1, raw[1:]))
+        return found
+
+    def patch_set(self, number: int, prop: str, value: str) -> int:
+        """Queue a patch:Set of `prop` (converted by its rdfs:range) for the plugin's next cycle."""
+        return int(self._lib.sb_patch(self._handle(), number, _b(prop), _b(value)))
+
+    def patch_get(self, number: int, prop: str) -> int:
+        """Queue a patch:Get (`prop` "" asks for every property); answers come as patches()."""
+        return int(self._lib.sb_patch(self._handle(), number, _b(prop), None))
+
+    def patches(self) -> list[tuple[int, str, str, str]]:
+        """patch:Set messages plugins sent: (number, property URI, type letter, value text)."""
+        h = self._handle()
+        number = ctypes.c_int()
+        buf = ctypes.create_string_buffer(PATCH_SIZE)
+        found: list[tuple[int, str, str, str]] = []
+        while self._lib.sb_next_patch(h, ctypes.byref(number), buf, PATCH_SIZE) >= 0:
+            prop, _, rest = buf.value.decode(errors="replace").partition("\t")
+            kind, _, value = rest.partition("\t")
+            found.append((number.value, prop, kind, value))
         return found

@@ -38,6 +38,7 @@ static void instance_free(sb_engine *e, sb_instance *inst)
         free(inst->ports[p].buf);
     }
     sb_worker_free(&inst->worker);
+    sb_ring_free(&inst->to_plugin);
     free(inst->ports);
     free(inst->audio_in);
     free(inst->audio_out);
@@ -80,7 +81,8 @@ sb_engine *sb_engine_new(const char *server, const char *name)
     e->processing_gain = 1.0f;
     e->max_number = -1;
     if (!e->table || sb_ring_init(&e->ctl, SB_CTL_RING) || sb_ring_init(&e->fb, SB_FB_RING) ||
-        sb_ring_init(&e->retire, SB_RETIRE_RING) || sb_ring_init(&e->logs, SB_FB_RING)) {
+        sb_ring_init(&e->retire, SB_RETIRE_RING) || sb_ring_init(&e->logs, SB_FB_RING) ||
+        sb_ring_init(&e->patches, SB_FB_RING)) {
         sb_engine_free(e);
         return NULL;
     }
@@ -100,6 +102,7 @@ sb_engine *sb_engine_new(const char *server, const char *name)
     e->urid_sequence = sb_urid_map(&e->urids, LV2_ATOM__Sequence);
     e->urid_chunk = sb_urid_map(&e->urids, LV2_ATOM__Chunk);
     sb_features_init(e);
+    sb_patch_urids(e);
     e->world = lilv_world_new();
     lilv_world_load_all(e->world);
     jack_set_process_callback(e->client, sb_process, e);
@@ -155,6 +158,7 @@ void sb_engine_free(sb_engine *e)
     sb_ring_free(&e->fb);
     sb_ring_free(&e->retire);
     sb_ring_free(&e->logs);
+    sb_ring_free(&e->patches);
     free(e->table);
     free(e->edges);
     sb_urids_free(&e->urids);
@@ -263,6 +267,25 @@ static int build_ports(sb_engine *e, sb_instance *inst)
     return ok ? 0 : -1;
 }
 
+/* The atom input patch messages go to: lv2:control designated, else the first atom input. */
+static int find_control_in(sb_engine *e, const sb_instance *inst)
+{
+    LilvNode *input = lilv_new_uri(e->world, LV2_CORE__InputPort);
+    LilvNode *control = lilv_new_uri(e->world, LV2_CORE__control);
+    const LilvPort *port = lilv_plugin_get_port_by_designation(inst->plugin, input, control);
+    lilv_node_free(input);
+    lilv_node_free(control);
+    if (port) {
+        return (int)lilv_port_get_index(inst->plugin, port);
+    }
+    for (uint32_t p = 0; p < inst->n_ports; ++p) {
+        if (inst->ports[p].type == SB_PORT_ATOM && inst->ports[p].is_input) {
+            return (int)p;
+        }
+    }
+    return -1;
+}
+
 static int find_enabled(sb_engine *e, const LilvPlugin *plugin)
 {
     LilvNode *input = lilv_new_uri(e->world, LV2_CORE__InputPort);
@@ -302,10 +325,12 @@ int sb_add(sb_engine *e, int number, const char *uri)
     inst->plugin = plugin;
     inst->enabled_port = find_enabled(e, plugin);
     if (build_ports(e, inst) || sb_worker_init(e, inst, NULL) ||
+        sb_ring_init(&inst->to_plugin, SB_CTL_RING) ||
         !(inst->features = sb_features_for(e, inst))) {
         code = SB_ERR_MEMORY;
         goto done;
     }
+    inst->control_in = find_control_in(e, inst);
     inst->lilv = lilv_plugin_instantiate(plugin, e->rate, inst->features);
     if (!inst->lilv) {
         code = SB_ERR_INSTANTIATION;

@@ -77,6 +77,8 @@ struct sb_instance {
     LV2_Worker_Schedule schedule;
     const LV2_Feature **features;
     _Atomic uint32_t dsp_ns; /* last cycle's run() time */
+    int control_in;     /* the atom input patch messages go to, or -1 */
+    sb_ring to_plugin;  /* control -> RT: atoms appended to control_in at frame 0 */
     uint64_t dead_gen;  /* non-zero once removed: free after plan dead_gen is adopted */
     sb_instance *next_dead;
 };
@@ -153,7 +155,9 @@ typedef struct sb_engine {
     sb_ring fb;
     sb_ring retire;
     sb_ring logs;
-    LV2_URID urid_sequence, urid_chunk;
+    LV2_URID urid_sequence, urid_chunk, urid_object, urid_patch_set, urid_patch_get;
+    LV2_URID urid_patch_property, urid_patch_value, urid_patch_sequence;
+    sb_ring patches;            /* RT -> control: int32 number + a patch:Set object atom */
     int processing;         /* RT: target */
     float processing_gain;  /* RT: ramp */
     _Atomic int active;
@@ -186,6 +190,11 @@ int sb_plan_order(int n_nodes, const int *nodes, uint32_t n_edges, const sb_edge
 /* features.c */
 void sb_features_init(sb_engine *e);
 const LV2_Feature **sb_features_for(sb_engine *e, sb_instance *inst);
+
+/* patch.c */
+void sb_patch_urids(sb_engine *e);
+void sb_patch_append(sb_engine *e, sb_instance *inst, sb_port *port); /* RT */
+void sb_patch_collect(sb_engine *e, sb_instance *inst);                /* RT */
 
 /* worker.c */
 int sb_worker_init(sb_engine *e, sb_instance *inst, const LV2_Worker_Interface *iface);

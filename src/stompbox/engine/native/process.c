@@ -69,6 +69,9 @@ static void fill_input(sb_engine *e, const sb_plan *plan, const sb_input *in, ja
                 memcpy(port->buf, src, total);
             }
         }
+        if ((int)in->port == in->inst->control_in) {
+            sb_patch_append(e, in->inst, port);
+        }
         return;
     }
     float *dst = port->buf;
@@ -156,6 +159,7 @@ static void run_step(sb_engine *e, const sb_plan *plan, const sb_step *step, jac
         jack_time_t t0 = jack_get_time();
         lilv_instance_run(inst->lilv, n);
         sb_worker_deliver(&inst->worker);
+        sb_patch_collect(e, inst);
         atomic_store_explicit(&inst->dsp_ns, (uint32_t)((jack_get_time() - t0) * 1000U),
                               memory_order_relaxed);
     }
