@@ -159,7 +159,7 @@ int sb_patch(sb_engine *e, int number, const char *property, const char *value)
     }
     LV2_Atom_Forge forge;
     lv2_atom_forge_init(&forge, &e->map);
-    lv2_atom_forge_set_buffer(&forge, (uint8_t *)buf, sizeof(buf));
+    lv2_atom_forge_set_buffer(&forge, (uint8_t *)buf, SB_PATCH_MAX);
     LV2_Atom_Forge_Frame frame;
     int bad = !lv2_atom_forge_object(&forge, &frame, 0,
                                      value ? e->urid_patch_set : e->urid_patch_get);
