@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     engine_port: int = 5555
     engine_feedback_port: int = 5556
     engine_embedded: bool = True
+    engine_isolation: bool = False  # every plugin in its own jalv process (not the C core)
     engine_timeout: float = 10.0  # seconds for one engine command (add may take a while)
 
     # ZeroMQ endpoints; empty = ipc://<runtime_dir>/<service>.rpc|.pub

@@ -385,10 +385,9 @@ async def test_set_parameter_changes_the_sound(stack: BridgeStack, client: RpcCl
         pytest.skip("tests/support/audio.py AudioProbe not available")
     iid = (await plugin(client, "load", uri=AMP))["instance_id"]
     with AudioProbe(stack.jack.name, name="bridge-probe") as probe:
-        number = (await client.call("state"))["instances"][iid]["number"]
         # another client's ports pass through the bridge to the engine as JACK names
         await client.call("connect", {"source": probe.out(), "target": f"{iid}:input"})
-        probe.record(f"effect_{number}:output")
+        await client.call("connect", {"source": f"{iid}:output", "target": probe.inp()})
         await plugin(client, "set_parameter", instance_id=iid, symbol="gain", value=0.0)
         loud = (await asyncio.to_thread(probe.measure_rms, 0.3))[0]
         await plugin(client, "set_parameter", instance_id=iid, symbol="gain", value=-20.0)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from stompbox.jackd import JackServer
 from tests.support.engine import EngineClient, EngineProcess, FeedbackClient
 
 pytestmark = pytest.mark.integration
@@ -103,18 +104,21 @@ async def test_pipelined_adds_reply_in_order(client: EngineClient) -> None:
     assert await client.cmd("param_get 14 gain") == "resp -3"
 
 
-async def test_killed_jalv_is_reported_and_instance_freed(
-    client: EngineClient, feedback: FeedbackClient, module_engine: EngineProcess
-) -> None:
-    assert await client.cmd("output_data_ready") == "resp 0"
-    assert await client.cmd(f"add {AMP} 20") == "resp 20"
-    pid = _jalv_pid(module_engine.pid, "effect_20")
-    os.kill(pid, signal.SIGKILL)
-    seen = await feedback.until(lambda m: m.startswith("log 3 effect_20 died"))
-    assert seen[-1].startswith("log 3 effect_20 died")
-    assert await client.cmd("param_get 20 gain") == "resp -3"
-    assert await client.cmd(f"add {AMP} 20") == "resp 20"  # its number is free again
-    assert await client.cmd("param_get 20 gain") == "resp 0 0.0000"
+async def test_killed_jalv_is_reported_and_instance_freed(isolated_engine: EngineProcess) -> None:
+    """Isolation mode: a plugin's jalv that dies is reported and its number is free again."""
+    async with (
+        EngineClient(isolated_engine.host, isolated_engine.port) as client,
+        FeedbackClient(isolated_engine.host, isolated_engine.feedback_port) as feedback,
+    ):
+        assert await client.cmd("output_data_ready") == "resp 0"
+        assert await client.cmd(f"add {AMP} 20") == "resp 20"
+        pid = _jalv_pid(isolated_engine.pid, "effect_20")
+        os.kill(pid, signal.SIGKILL)
+        seen = await feedback.until(lambda m: m.startswith("log 3 effect_20 died"))
+        assert seen[-1].startswith("log 3 effect_20 died")
+        assert await client.cmd("param_get 20 gain") == "resp -3"
+        assert await client.cmd(f"add {AMP} 20") == "resp 20"  # its number is free again
+        assert await client.cmd("param_get 20 gain") == "resp 0 0.0000"
 
 
 def _jalv_pid(engine_pid: int, name: str) -> int:
@@ -195,18 +199,43 @@ async def test_connect_disconnect_either_order(client: EngineClient) -> None:
     await asyncio.sleep(0)
 
 
-async def test_sigterm_leaves_no_jalv_or_client(engine: EngineProcess, jack_server: object) -> None:
+def _jack_ports(server: str) -> set[str]:
     import jack
 
-    async with EngineClient(engine.host, engine.port) as c:
-        assert await c.cmd(f"multi_add 2 {AMP} 60 {DPL} 61") == "resp 0"
-        pids = [_jalv_pid(engine.pid, "effect_60"), _jalv_pid(engine.pid, "effect_61")]
-    assert await asyncio.to_thread(engine.stop) == 0
-    for pid in pids:
-        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text()
-    jc = jack.Client("engine-test-after", no_start_server=True)
+    jc = jack.Client("engine-test-after", servername=server, no_start_server=True)
     try:
-        names = {p.name.split(":")[0] for p in jc.get_ports()}
+        return {p.name for p in jc.get_ports()}
     finally:
         jc.close()
+
+
+def _jack_clients(server: str) -> set[str]:
+    return {name.split(":")[0] for name in _jack_ports(server)}
+
+
+async def test_sigterm_leaves_no_client(engine: EngineProcess, jack_server: JackServer) -> None:
+    async with EngineClient(engine.host, engine.port) as c:
+        assert await c.cmd(f"multi_add 2 {AMP} 60 {DPL} 61") == "resp 0"
+        assert await c.cmd("connect effect_60:output system:playback_1") == "resp 0"
+        # one client; its port to the outside is named after the plugin port
+        ours = {p for p in _jack_ports(jack_server.name) if p.endswith(":effect_60.output")}
+        assert len(ours) == 1
+        assert not {"effect_60", "effect_61"} & _jack_clients(jack_server.name)
+    assert await asyncio.to_thread(engine.stop) == 0
+    assert not ours & _jack_ports(jack_server.name)
+
+
+async def test_sigterm_leaves_no_jalv_or_client_in_isolation(
+    isolated_engine: EngineProcess, jack_server: JackServer
+) -> None:
+    async with EngineClient(isolated_engine.host, isolated_engine.port) as c:
+        assert await c.cmd(f"multi_add 2 {AMP} 60 {DPL} 61") == "resp 0"
+        pids = [
+            _jalv_pid(isolated_engine.pid, "effect_60"),
+            _jalv_pid(isolated_engine.pid, "effect_61"),
+        ]
+    assert await asyncio.to_thread(isolated_engine.stop) == 0
+    for pid in pids:
+        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text()
+    names = _jack_clients(jack_server.name)
     assert not {"effect_60", "effect_61", "stompbox-engine"} & names

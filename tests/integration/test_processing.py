@@ -59,10 +59,11 @@ async def test_processing_off_silences_the_board_and_on_restores(stack: Stack) -
             json={"source": f"{iid}:output", "target": "system:playback_1"},
         )
         assert wired.status_code == 200, wired.text
-        number = (await bridge.call("state"))["instances"][iid]["number"]
         try:
             with AudioProbe(stack.jack.name, name=f"procprobe{next(_names)}") as probe:
-                probe.feed(f"effect_{number}:input")  # the probe stands in for the capture port
+                # the probe stands in for the capture port (through the bridge: plugin ports
+                # are inside the engine's one JACK client)
+                await bridge.call("connect", {"source": probe.out(), "target": f"{iid}:input"})
                 on = await asyncio.to_thread(playback_rms, probe)
                 assert on == pytest.approx(probe.input_rms, rel=0.05)
 

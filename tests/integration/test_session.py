@@ -46,10 +46,10 @@ async def until(check: Callable[[], Any], timeout: float = 30.0) -> Any:
         await asyncio.sleep(0.1)
 
 
-async def jack_port(bridge: RpcClient, address: str) -> str:
-    instance_id, symbol = address.split(":", 1)
-    state = await bridge.call("state")
-    return f"effect_{state['instances'][instance_id]['number']}:{symbol}"
+async def wire_probe(b: RpcClient, probe: AudioProbe, iid: str) -> None:
+    """probe → instance → probe, through the bridge (the engine's plugin ports are internal)."""
+    await b.call("connect", {"source": probe.out(), "target": f"{iid}:input"})
+    await b.call("connect", {"source": f"{iid}:output", "target": probe.inp()})
 
 
 async def get_gain(bridge: RpcClient, instance_id: str) -> dict[str, Any]:
@@ -205,8 +205,7 @@ async def test_pedalboard_save_load_with_audio(stack: Stack) -> None:
         await c.call("connect", {"source": f"{iid}:output", "target": "system:playback_1"})
         await c.call("pedalboard.save")
         with AudioProbe(stack.jack.name, name=f"sprobe{next(_names)}") as probe:
-            probe.feed(await jack_port(b, f"{iid}:input"))
-            probe.record(await jack_port(b, f"{iid}:output"))
+            await wire_probe(b, probe, iid)
             (before,) = probe.measure_rms()
             probe.disconnect_all()
             await fresh_board(c)  # another board: the amp goes away
@@ -214,8 +213,7 @@ async def test_pedalboard_save_load_with_audio(stack: Stack) -> None:
             result = await c.call("pedalboard.load", {"id": board["id"]})
             assert result["missing"] == []
             assert result["pedalboard"]["plugins"][0]["parameters"]["gain"] == -12
-            probe.feed(await jack_port(b, f"{iid}:input"))
-            probe.record(await jack_port(b, f"{iid}:output"))
+            await wire_probe(b, probe, iid)
             (after,) = probe.measure_rms()
         expected = probe.input_rms * 10 ** (-12 / 20)
         assert before == pytest.approx(expected, rel=0.1)

@@ -63,7 +63,12 @@ class EngineProcess:
 
 
 def start_engine(
-    jack_server: JackServer, log_dir: Path, *, timeout: float = 30.0, host: str = "127.0.0.1"
+    jack_server: JackServer,
+    log_dir: Path,
+    *,
+    timeout: float = 30.0,
+    host: str = "127.0.0.1",
+    extra_env: dict[str, str] | None = None,
 ) -> EngineProcess:
     """Start `python -m stompbox.cli engine` on free ports; return once the command port accepts."""
     port = free_port_pair(host)
@@ -75,6 +80,7 @@ def start_engine(
         STOMPBOX_ENGINE_HOST=host,
         STOMPBOX_LOG_LEVEL="INFO",
     )
+    env.update(extra_env or {})
     log_path = log_dir / f"engine-{port}.log"
     cmd = [sys.executable, "-m", "stompbox.cli", "engine", "--port", str(port)]
     cmd += ["--feedback-port", str(port + 1)]
@@ -96,6 +102,16 @@ def start_engine(
 def engine(jack_server: JackServer, tmp_path: Path) -> Iterator[EngineProcess]:
     """A fresh engine for one test (use `module_engine` to share one per module)."""
     eng = start_engine(jack_server, tmp_path)
+    try:
+        yield eng
+    finally:
+        eng.stop()
+
+
+@pytest.fixture
+def isolated_engine(jack_server: JackServer, tmp_path: Path) -> Iterator[EngineProcess]:
+    """A fresh engine in isolation mode: every plugin in its own jalv process."""
+    eng = start_engine(jack_server, tmp_path, extra_env={"STOMPBOX_ENGINE_ISOLATION": "true"})
     try:
         yield eng
     finally:

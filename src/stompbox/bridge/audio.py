@@ -10,14 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
 
 import jack
 
 from stompbox.contract.bridge import (
     AudioStatus,
-    ConnectionEntry,
     JackPortType,
     PortDirection,
     PortEntry,
@@ -28,14 +27,23 @@ from stompbox.contract.errors import (
     StompboxTimeoutError,
 )
 from stompbox.contract.ids import check_buffer_size
+from stompbox.contract.plugin import PortType
 
-from .addresses import SYSTEM, from_jack
+from .addresses import SYSTEM
+from .instances import Instance
 
 log = logging.getLogger(__name__)
 
 RETRY_MIN, RETRY_MAX = 0.5, 2.0
 JACK_TIMEOUT = 10.0
 """Longest wait for a JACK call made in a worker thread (open, set buffer size)."""
+
+
+_JACK_KIND = {
+    PortType.AUDIO: JackPortType.AUDIO,
+    PortType.CV: JackPortType.AUDIO,  # mod-host registers CV ports as JACK audio ports
+    PortType.MIDI: JackPortType.MIDI,
+}
 
 
 def _jack_error(message: str) -> None:
@@ -162,39 +170,35 @@ class AudioSystem:
 
     def list_ports(
         self,
-        ids: Mapping[int, str],
+        instances: Sequence[Instance],
         type_: JackPortType | None = None,
         direction: PortDirection | None = None,
     ) -> list[PortEntry]:
-        """System ports and our instances' ports, as addresses, filtered by type/direction."""
+        """System ports (from JACK) and our instances' ports (from the catalog), as addresses.
+
+        Plugin ports come from the catalog: inside the embedded engine's one JACK client JACK
+        cannot see them, and a real mod-host's `effect_<N>` ports are the same list."""
         client = self._need()
         out: list[PortEntry] = []
         for port in client.get_ports(
+            f"^{SYSTEM}:",
             is_audio=type_ is JackPortType.AUDIO,
             is_midi=type_ is JackPortType.MIDI,
             is_input=direction is PortDirection.INPUT,
             is_output=direction is PortDirection.OUTPUT,
         ):
-            address = from_jack(port.name, ids)
-            if address is None:
-                continue
             kind = JackPortType.MIDI if port.is_midi else JackPortType.AUDIO
             way = PortDirection.INPUT if port.is_input else PortDirection.OUTPUT
-            out.append(PortEntry(address, kind, way, address.startswith(SYSTEM + ":")))
-        return out
-
-    def list_connections(self, ids: Mapping[int, str]) -> list[ConnectionEntry]:
-        """Every JACK connection between system ports and our instances' ports."""
-        client = self._need()
-        out: list[ConnectionEntry] = []
-        for port in client.get_ports(is_output=True):
-            source = from_jack(port.name, ids)
-            if source is None:
-                continue
-            for other in client.get_all_connections(port):
-                target = from_jack(other.name, ids)
-                if target is not None:
-                    out.append(ConnectionEntry(source, target))
+            out.append(PortEntry(port.name, kind, way, True))
+        for inst in instances:
+            for p in inst.plugin.ports:
+                jack_kind = _JACK_KIND.get(p.type)
+                if jack_kind is None or (type_ is not None and jack_kind is not type_):
+                    continue
+                way = PortDirection(p.direction.value)
+                if direction is not None and way is not direction:
+                    continue
+                out.append(PortEntry(f"{inst.instance_id}:{p.symbol}", jack_kind, way, False))
         return out
 
     def statistics(self) -> dict[str, Any]:

@@ -233,7 +233,7 @@ class Bridge:
         return ProcessingState(self._processing)
 
     async def list_ports(self, p: ListPorts) -> list[PortEntry]:
-        return self.audio.list_ports(self.instances.ids(), p.type, p.direction)
+        return self.audio.list_ports(self.instances.all(), p.type, p.direction)
 
     async def cpu_load(self, _: Empty) -> CpuLoad:
         return CpuLoad(self.audio.cpu_load())

@@ -17,10 +17,12 @@ from stompbox import aio
 from stompbox.modhost.feedback import CpuLoadFb
 from stompbox.settings import Settings
 
+from .board import NativeCore
 from .commands import CONCURRENT, Dispatcher
 from .core import EngineCore
 from .feedback import FeedbackPump, FeedbackQueue
 from .jackwatch import JackWatch
+from .native import NativeEngine
 from .plugins import PluginData
 from .server import EngineServer
 
@@ -28,31 +30,48 @@ log = logging.getLogger(__name__)
 
 CPU_LOAD_PERIOD = 0.5
 CPU_SAMPLE = 0.1
+POLL_PERIOD = 0.02  # output-control changes, plugin logs and retired plans from the C core
 
 
 class Engine:
-    """JACK client, LV2 metadata, instances, TCP servers: `async with e: await e.run()`."""
+    """JACK client, LV2 metadata, instances, TCP servers: `async with e: await e.run()`.
+
+    By default the board runs in the C core (one JACK client); with `engine_isolation` every
+    plugin runs in its own jalv process instead (the engine's first design).
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         server = settings.jack_server if settings.jack_server != "default" else None
+        self._server = server
         if server:
             os.environ["JACK_DEFAULT_SERVER"] = server  # inherited by every jalv
         os.environ.setdefault("JACK_NO_START_SERVER", "1")
-        self.jack = JackWatch(server)
+        self.isolation = settings.engine_isolation
+        self.jack: JackWatch | None = JackWatch(server) if self.isolation else None
+        self.native: NativeEngine | None = None
         self.feedback = FeedbackQueue()
         self.pump = FeedbackPump(self.feedback)
         self._tg: asyncio.TaskGroup | None = None
         self.plugins: PluginData | None = None
-        self.core: EngineCore | None = None
+        self.core: EngineCore | NativeCore | None = None
         self.dispatcher: Dispatcher | None = None
         self.server: EngineServer | None = None
 
     async def __aenter__(self) -> Engine:
-        await asyncio.to_thread(self.jack.open)
-        self.plugins = PluginData(self.settings.cache_dir, self.jack.samplerate)
+        if self.jack is not None:
+            await asyncio.to_thread(self.jack.open)
+            rate = self.jack.samplerate
+        else:
+            self.native = await asyncio.to_thread(NativeEngine, self._server)
+            rate = self.native.sample_rate
+        self.plugins = PluginData(self.settings.cache_dir, rate)
         await asyncio.to_thread(self.plugins.open_world)
-        self.core = EngineCore(self.jack, self.plugins, self.feedback, self._spawn)
+        if self.jack is not None:
+            self.core = EngineCore(self.jack, self.plugins, self.feedback, self._spawn)
+        else:
+            assert self.native is not None
+            self.core = NativeCore(self.native, self.plugins, self.feedback)
         self.dispatcher = Dispatcher(self.core)
         s = self.settings
         self.server = EngineServer(
@@ -85,6 +104,7 @@ class Engine:
             tg.create_task(self.pump.run())
             tg.create_task(self._cpu_load_loop())
             tg.create_task(self._watch_jack())
+            tg.create_task(self._poll_loop())
             # a daemon thread: a cold catalog scan must never delay shutdown
             threading.Thread(target=self.plugins.load_catalog, name="catalog", daemon=True).start()
             s = self.settings
@@ -104,7 +124,11 @@ class Engine:
             await self.server.close()
         if self.core is not None:
             await self.core.close_all()
-        self.jack.close()
+        if self.jack is not None:
+            self.jack.close()
+        if self.native is not None:
+            native, self.native = self.native, None
+            await asyncio.to_thread(native.close)
         if self.plugins is not None:
             self.plugins.close()
 
@@ -117,13 +141,37 @@ class Engine:
             if d is None or not d.cpu_load_feature:
                 peak, last = 0.0, time.monotonic()
                 continue
-            load = self.jack.cpu_load()
+            load = self._cpu_load()
             peak = max(peak, load)
             if time.monotonic() - last >= CPU_LOAD_PERIOD:
-                self.feedback.put(CpuLoadFb(load, peak, self.jack.xruns))
+                self.feedback.put(CpuLoadFb(load, peak, self._xruns()))
                 peak, last = 0.0, time.monotonic()
 
+    def _cpu_load(self) -> float:
+        if self.native is not None:
+            return self.native.cpu_load()
+        return self.jack.cpu_load() if self.jack is not None else 0.0
+
+    def _xruns(self) -> int:
+        if self.native is not None:
+            return self.native.xruns
+        return self.jack.xruns if self.jack is not None else 0
+
+    async def _poll_loop(self) -> None:
+        while True:
+            await asyncio.sleep(POLL_PERIOD)
+            if self.core is not None and self.native is not None:
+                self.core.poll()
+
+    async def _native_gone(self) -> None:
+        native = self.native
+        while native is not None and not native.shut_down:  # noqa: ASYNC110 (a C flag)
+            await asyncio.sleep(CPU_SAMPLE)
+
     async def _watch_jack(self) -> None:
+        if self.jack is None:
+            await self._native_gone()
+            raise RuntimeError("the JACK server went away")
         gone = asyncio.Event()
         loop = asyncio.get_running_loop()
 

@@ -12,6 +12,7 @@ from stompbox.modhost.errors import ErrorCode
 from stompbox.modhost.feedback import OutputSetFb
 from stompbox.modhost.server import ParsedCommand, encode_raw, encode_resp
 
+from .board import NativeCore
 from .core import EngineCore
 from .instances import Instance
 from .jalv import JalvError
@@ -40,7 +41,7 @@ def resp(status: int, extra: float | None = None) -> bytes:
 class Dispatcher:
     """Maps command names to handlers; the cpu-load feature flag lives here."""
 
-    def __init__(self, core: EngineCore) -> None:
+    def __init__(self, core: EngineCore | NativeCore) -> None:
         self.core = core
         self.cpu_load_feature = False
         self._handlers: dict[str, Handler] = {
@@ -67,6 +68,8 @@ class Dispatcher:
             "feature_enable": self._feature_enable,
             "output_data_ready": self._output_data_ready,
             "set_bpm": self._set_bpm,
+            "patch_set": self._patch_set,
+            "patch_get": self._patch_get,
             "set_bpb": self._set_bpb,
         }
 
@@ -238,7 +241,7 @@ class Dispatcher:
         return resp(1)
 
     async def _cpu_load(self, args: tuple[Any, ...]) -> bytes:
-        return resp(0, self.core.jack.cpu_load())
+        return resp(0, self.core.cpu_load())
 
     async def _feature_enable(self, args: tuple[Any, ...]) -> bytes:
         name, value = str(args[0]), int(args[1])
@@ -258,6 +261,18 @@ class Dispatcher:
     async def _output_data_ready(self, args: tuple[Any, ...]) -> bytes:
         self.core.feedback.rearm()
         return resp(0)
+
+    async def _patch_set(self, args: tuple[Any, ...]) -> bytes:
+        number, prop, value = int(args[0]), str(args[1]), str(args[2])
+        if self._inst(number) is None:
+            return resp(ErrorCode.INSTANCE_NON_EXISTS)
+        return resp(self.core.patch_set(number, prop, value))
+
+    async def _patch_get(self, args: tuple[Any, ...]) -> bytes:
+        number, prop = int(args[0]), str(args[1])
+        if self._inst(number) is None:
+            return resp(ErrorCode.INSTANCE_NON_EXISTS)
+        return resp(self.core.patch_get(number, prop))
 
     async def _set_bpm(self, args: tuple[Any, ...]) -> bytes:
         ok = 20.0 <= float(args[0]) <= 300.0

@@ -1,4 +1,4 @@
-"""The engine's state and operations: instances (one jalv each), the JACK graph, bypass, deaths."""
+"""Isolation mode: instances hosted by one jalv process each, wired in the JACK graph, deaths."""
 
 from __future__ import annotations
 
@@ -206,6 +206,19 @@ class EngineCore:
         """Global processing on/off: off cuts every physical edge leaving a plugin (silence)."""
         self.graph.processing = enabled
         self.apply_graph()
+
+    def cpu_load(self) -> float:
+        return self.jack.cpu_load()
+
+    def patch_set(self, number: int, prop: str, value: str) -> int:
+        """jalv 1.6 cannot set a patch property through its console."""
+        return ErrorCode.INVALID_OPERATION
+
+    def patch_get(self, number: int, prop: str) -> int:
+        return ErrorCode.INVALID_OPERATION
+
+    def poll(self) -> None:
+        """Nothing to poll: jalv reports through its console."""
 
     def statistics(self) -> dict[str, int]:
         return {

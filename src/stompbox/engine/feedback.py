@@ -1,8 +1,8 @@
 """Feedback queue with mod-host's batching: coalesce per (instance, symbol), `data_finish`, re-arm.
 
 Events accumulate while the stream is not armed; a batch sends the newest `output_set`/`param_set`
-per (instance, symbol) and the newest `cpu_load`, then the log messages in order, then
-`data_finish`, and disarms until `output_data_ready`.
+per (instance, symbol), the newest `patch_set` per (instance, property) and the newest `cpu_load`,
+then the log messages in order, then `data_finish`, and disarms until `output_data_ready`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from stompbox.modhost.feedback import (
     Feedback,
     OutputSetFb,
     ParamSetFb,
+    PatchSetFb,
     encode_feedback,
 )
 
@@ -31,6 +32,8 @@ def _key(fb: Feedback) -> Hashable | None:
         return ("output_set", fb.instance, fb.symbol)
     if isinstance(fb, ParamSetFb):
         return ("param_set", fb.instance, fb.symbol)
+    if isinstance(fb, PatchSetFb):
+        return ("patch_set", fb.instance, fb.property)
     if isinstance(fb, CpuLoadFb):
         return ("cpu_load",)
     return None

@@ -1,13 +1,13 @@
-"""One plugin instance: its LV2 port layout, control ranges, bypass state and its jalv process."""
+"""One plugin instance: its LV2 port layout, control ranges, bypass state and who hosts it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from stompbox.contract.plugin import Direction, PluginInfo, PortType
 
 from .graph import Edge, bypass_pairs
-from .jalv import JalvProcess
 
 MAX_INSTANCE = 9999
 RESERVED = frozenset({9995})  # mod-host's global "instance" for :bpm/:bpb/:rolling
@@ -66,13 +66,29 @@ class Layout:
         return min(max(value, lo), hi)
 
 
+class PluginHost(Protocol):
+    """What hosts one instance: the C core (native.py) or, in isolation mode, a jalv process."""
+
+    values: dict[str, float]  # input control values the engine holds
+    closing: bool
+
+    @property
+    def alive(self) -> bool: ...
+
+    def set(self, symbol: str, value: float) -> None: ...
+
+    async def refresh_outputs(self, within: float) -> dict[str, float]: ...
+
+    async def close(self, within: float) -> int: ...
+
+
 @dataclass(slots=True)
 class Instance:
     number: int
     uri: str
     info: PluginInfo
     layout: Layout
-    proc: JalvProcess
+    proc: PluginHost
     bypassed: bool = False
     monitored: set[str] = field(default_factory=set)
 

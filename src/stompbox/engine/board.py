@@ -1,0 +1,298 @@
+"""The board on the C core: instances, logical connections, external JACK ports, plan commits.
+
+Connections are kept by name, as the protocol gives them (`effect_<N>:<symbol>`, or any JACK
+port). Plugin-to-plugin edges become internal buffers in the C core's next plan; an edge between
+a plugin port and a JACK port goes through the engine's own JACK port for that plugin port
+(`<client>:effect_<N>.<symbol>`, with the alias `effect_<N>:<symbol>`), registered on first use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+
+from stompbox.modhost.errors import ErrorCode
+from stompbox.modhost.feedback import LogFb, OutputSetFb, PatchSetFb
+
+from .feedback import FeedbackQueue
+from .instances import MAX_INSTANCE, REMOVE_ALL_LIMIT, RESERVED, Instance, Layout
+from .native import NativeEngine, PortInfo
+from .plugins import PluginData
+
+log = logging.getLogger(__name__)
+
+Edge = tuple[str, str]  # (output port, input port), as named in the protocol
+_PLUGIN_PORT = re.compile(r"^effect_(\d+):(.+)$")
+MAX_PATCH_VALUE = 4096  # bytes of a patch_set value (a path, a string)
+
+
+class NativePlugin:
+    """One instance in the C core, as the dispatcher sees it (values held here, sent by ring)."""
+
+    def __init__(self, engine: NativeEngine, number: int, ports: dict[str, PortInfo]) -> None:
+        self._engine = engine
+        self.number = number
+        self.ports = ports
+        self.symbols = {info.index: sym for sym, info in ports.items()}
+        self.values: dict[str, float] = {}
+        self.closing = False
+
+    @property
+    def alive(self) -> bool:
+        return not self.closing
+
+    def set(self, symbol: str, value: float) -> None:
+        info = self.ports.get(symbol)
+        if info is None:
+            return
+        self.values[symbol] = value
+        self._engine.param_set(self.number, info.index, value)
+
+    def current(self, symbol: str) -> float:
+        return self._engine.control_value(self.number, self.ports[symbol].index)
+
+    async def refresh_outputs(self, within: float) -> dict[str, float]:
+        return {
+            sym: self._engine.control_value(self.number, info.index)
+            for sym, info in self.ports.items()
+            if not info.is_input and not info.is_signal
+        }
+
+    async def close(self, within: float) -> int:
+        self.closing = True
+        return 0
+
+
+class NativeCore:
+    """Owns every instance and the logical graph; the C core runs them in one JACK client."""
+
+    def __init__(
+        self,
+        engine: NativeEngine,
+        plugins: PluginData,
+        feedback: FeedbackQueue,
+        *,
+        start_timeout: float = 20.0,
+    ) -> None:
+        self.native = engine
+        self.plugins = plugins
+        self.feedback = feedback
+        self.instances: dict[int, Instance] = {}
+        self._pending: set[int] = set()
+        self.edges: set[Edge] = set()
+        self.start_timeout = start_timeout
+        self.processing = True
+        self.saved_presets: dict[str, tuple[dict[str, float], str]] = {}  # uri -> (values, ttl)
+
+    # life cycle --------------------------------------------------------------------------
+    async def add(self, uri: str, number: int) -> int:
+        """Instantiate in the C core; the instance number or a negative mod-host code."""
+        if number < 0 or number > MAX_INSTANCE:
+            return ErrorCode.INSTANCE_INVALID
+        if number in self.instances or number in self._pending or number in RESERVED:
+            return ErrorCode.INSTANCE_ALREADY_EXISTS
+        self._pending.add(number)
+        try:
+            info = await asyncio.to_thread(self.plugins.info, uri)
+            if info is None:
+                return ErrorCode.LV2_INVALID_URI
+            code = await asyncio.to_thread(self.native.add, number, uri)
+            if code < 0:
+                log.warning("effect_%d (%s) did not instantiate: %d", number, uri, code)
+                return code
+            ports: dict[str, PortInfo] = {}
+            for p in info.ports:
+                found = self.native.port(number, p.symbol)
+                if found is not None:
+                    ports[p.symbol] = found
+            host = NativePlugin(self.native, number, ports)
+            layout = Layout.of(info)
+            host.values = {s: host.current(s) for s in layout.ranges if s in ports}
+            self.instances[number] = Instance(
+                number=number, uri=uri, info=info, layout=layout, proc=host
+            )
+            self._commit()
+            return number
+        finally:
+            self._pending.discard(number)
+
+    def _drop(self, number: int) -> Instance | None:
+        inst = self.instances.pop(number, None)
+        if inst is None:
+            return None
+        inst.proc.closing = True
+        client = inst.client + ":"
+        self.edges = {
+            (s, t) for s, t in self.edges if not (s.startswith(client) or t.startswith(client))
+        }
+        self.feedback.drop_instance(number)
+        self.native.remove(number)
+        return inst
+
+    async def remove(self, number: int) -> int:
+        if number == -1:
+            return await self.remove_all()
+        if self._drop(number) is not None:
+            self._commit()
+        return 0
+
+    async def remove_all(self) -> int:
+        """`remove -1`: drop capture→system connections, then instances 0..9989, one plan."""
+        patched = {
+            (s, t)
+            for s, t in self.edges
+            if s.startswith("system:capture_") and t.startswith("system:")
+        }
+        self.edges -= patched
+        for source, target in patched:  # JACK's own view may lag a cycle behind a connect
+            self.native.jack_disconnect(source, target)
+        self.native.unpatch_capture()
+        for number in [n for n in self.instances if n <= REMOVE_ALL_LIMIT]:
+            self._drop(number)
+        self._commit()
+        return 0
+
+    async def close_all(self) -> None:
+        """Shutdown: the C core frees every instance when the engine closes."""
+        self.instances.clear()
+
+    # graph -------------------------------------------------------------------------------
+    def _plugin_port(self, name: str) -> tuple[Instance, PortInfo] | None:
+        m = _PLUGIN_PORT.match(name)
+        if m is None:
+            return None
+        inst = self.instances.get(int(m.group(1)))
+        if inst is None or not isinstance(inst.proc, NativePlugin):
+            return None
+        info = inst.proc.ports.get(m.group(2))
+        return (inst, info) if info is not None and info.is_signal else None
+
+    def _direction(self, name: str) -> str | None:
+        found = self._plugin_port(name)
+        if found is not None:
+            return "input" if found[1].is_input else "output"
+        if _PLUGIN_PORT.match(name):
+            return None  # a plugin port that does not exist (or a control port)
+        return self.native.jack_direction(name)
+
+    def _orient(self, a: str, b: str) -> Edge | None:
+        da, db = self._direction(a), self._direction(b)
+        if da == "output" and db == "input":
+            return a, b
+        if da == "input" and db == "output":
+            return b, a
+        return None
+
+    def _commit(self) -> None:
+        internal: list[tuple[int, int, int, int]] = []
+        for source, target in self.edges:
+            s, t = self._plugin_port(source), self._plugin_port(target)
+            if s is not None and t is not None:
+                internal.append((s[0].number, s[1].index, t[0].number, t[1].index))
+        if self.native.commit(internal) != 0:
+            log.error("the C core could not build a plan (out of memory)")
+
+    def _jack_name(self, name: str) -> str | None:
+        """The JACK port behind a protocol name: the engine's port for a plugin port."""
+        found = self._plugin_port(name)
+        if found is None:
+            return name
+        return self.native.external_port(found[0].number, found[1].index)
+
+    def connect(self, a: str, b: str) -> int:
+        edge = self._orient(a, b)
+        if edge is None:
+            return ErrorCode.JACK_PORT_CONNECTION
+        if edge in self.edges:
+            return 0
+        source, target = edge
+        if self._plugin_port(source) is not None and self._plugin_port(target) is not None:
+            self.edges.add(edge)
+            self._commit()
+            return 0
+        src, dst = self._jack_name(source), self._jack_name(target)
+        if src is None or dst is None:
+            return ErrorCode.JACK_PORT_CONNECTION
+        if src != source or dst != target:
+            self._commit()  # a newly registered engine port joins the plan
+        if not self.native.jack_connect(src, dst):
+            return ErrorCode.JACK_PORT_CONNECTION
+        self.edges.add(edge)
+        return 0
+
+    def disconnect(self, a: str, b: str) -> int:
+        edge = self._orient(a, b)
+        if edge is None:
+            return ErrorCode.JACK_PORT_DISCONNECTION
+        source, target = edge
+        internal = self._plugin_port(source) is not None and self._plugin_port(target) is not None
+        if edge in self.edges:
+            self.edges.discard(edge)
+            if internal:
+                self._commit()
+            else:
+                src, dst = self._jack_name(source), self._jack_name(target)
+                if src is not None and dst is not None:
+                    self.native.jack_disconnect(src, dst)
+            return 0
+        if internal or not self.native.jack_connected(*edge):
+            return ErrorCode.JACK_PORT_DISCONNECTION
+        if self.native.jack_disconnect(*edge):
+            return 0
+        return ErrorCode.JACK_PORT_DISCONNECTION
+
+    def set_bypass(self, inst: Instance, bypassed: bool) -> None:
+        inst.bypassed = bypassed
+        self.native.bypass(inst.number, bypassed)
+        if inst.layout.enabled is not None:
+            inst.proc.values[inst.layout.enabled] = 0.0 if bypassed else 1.0
+
+    def set_processing(self, enabled: bool) -> None:
+        """Global processing on/off: off fades every output the board gives JACK to silence."""
+        self.processing = enabled
+        self.native.processing(enabled, at_once=False)
+
+    def cpu_load(self) -> float:
+        return self.native.cpu_load()
+
+    def patch_set(self, number: int, prop: str, value: str) -> int:
+        if number not in self.instances:
+            return ErrorCode.INSTANCE_NON_EXISTS
+        if len(value) > MAX_PATCH_VALUE:
+            return ErrorCode.MEMORY_ALLOCATION
+        return self.native.patch_set(number, prop, value)
+
+    def patch_get(self, number: int, prop: str) -> int:
+        if number not in self.instances:
+            return ErrorCode.INSTANCE_NON_EXISTS
+        return self.native.patch_get(number, prop)
+
+    # RT -> control -----------------------------------------------------------------------
+    def poll(self) -> None:
+        """Forward the process thread's output-control changes and logs; free retired plans."""
+        for number, index, value in self.native.outputs():
+            inst = self.instances.get(number)
+            if inst is None or not isinstance(inst.proc, NativePlugin):
+                continue
+            symbol = inst.proc.symbols.get(index)
+            if symbol is not None and symbol in inst.monitored:
+                self.feedback.put(OutputSetFb(number, symbol, value))
+        for number, prop, kind, text in self.native.patches():
+            if number in self.instances:
+                self.feedback.put(PatchSetFb(number, prop, kind, text))
+        for level, text in self.native.logs():
+            self.feedback.put(LogFb(level, text))
+        self.native.collect()
+
+    def statistics(self) -> dict[str, int]:
+        return {
+            "instances": len(self.instances),
+            "pending": len(self._pending),
+            "logical_edges": len(self.edges),
+            "plan_generation": self.native.generation,
+            "plan_adopted": self.native.adopted,
+            "processing": int(self.processing),
+            "pid": os.getpid(),
+        }

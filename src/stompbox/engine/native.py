@@ -1,0 +1,274 @@
+"""Typed ctypes binding of the engine's real-time C core (native/libstompbox_engine.so).
+
+Every call here is non-real-time; the C side hands values to its JACK process thread through
+lock-free rings and publishes graph plans with one atomic pointer swap.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import enum
+from dataclasses import dataclass
+from pathlib import Path
+
+LIBRARY = Path(__file__).with_name("native") / "libstompbox_engine.so"
+NAME_SIZE = 512
+LOG_SIZE = 1024
+PATCH_SIZE = 16384
+
+
+class NativeError(RuntimeError):
+    """The C core could not be loaded or could not open its JACK client."""
+
+
+class PortKind(enum.IntEnum):
+    CONTROL = 0
+    AUDIO = 1
+    CV = 2
+    ATOM = 3
+    OTHER = 4
+
+
+@dataclass(frozen=True, slots=True)
+class PortInfo:
+    index: int
+    kind: PortKind
+    is_input: bool
+
+    @property
+    def is_signal(self) -> bool:
+        """Audio, CV and atom ports: the ones connections carry."""
+        return self.kind in (PortKind.AUDIO, PortKind.CV, PortKind.ATOM)
+
+
+_SIGNATURES: dict[str, tuple[object, list[object]]] = {
+    "sb_engine_new": (ctypes.c_void_p, [ctypes.c_char_p, ctypes.c_char_p]),
+    "sb_engine_free": (None, [ctypes.c_void_p]),
+    "sb_client_name": (ctypes.c_char_p, [ctypes.c_void_p]),
+    "sb_sample_rate": (ctypes.c_uint32, [ctypes.c_void_p]),
+    "sb_block_size": (ctypes.c_uint32, [ctypes.c_void_p]),
+    "sb_cpu_load": (ctypes.c_float, [ctypes.c_void_p]),
+    "sb_xruns": (ctypes.c_uint32, [ctypes.c_void_p]),
+    "sb_shut_down": (ctypes.c_int, [ctypes.c_void_p]),
+    "sb_add": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p]),
+    "sb_exists": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_int]),
+    "sb_remove": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_int]),
+    "sb_port_index": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p]),
+    "sb_port_kind": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]),
+    "sb_param_set": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_float]),
+    "sb_bypass": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]),
+    "sb_processing": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]),
+    "sb_control_value": (ctypes.c_float, [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]),
+    "sb_dsp_ns": (ctypes.c_uint32, [ctypes.c_void_p, ctypes.c_int]),
+    "sb_graph_clear": (None, [ctypes.c_void_p]),
+    "sb_graph_edge": (
+        ctypes.c_int,
+        [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int],
+    ),
+    "sb_commit": (ctypes.c_int, [ctypes.c_void_p]),
+    "sb_collect": (ctypes.c_int, [ctypes.c_void_p]),
+    "sb_adopted": (ctypes.c_uint64, [ctypes.c_void_p]),
+    "sb_generation": (ctypes.c_uint64, [ctypes.c_void_p]),
+    "sb_external_port": (
+        ctypes.c_int,
+        [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int],
+    ),
+    "sb_jack_direction": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p]),
+    "sb_jack_connect": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p]),
+    "sb_jack_disconnect": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p]),
+    "sb_jack_connected": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p]),
+    "sb_unpatch_capture": (None, [ctypes.c_void_p]),
+    "sb_next_output": (
+        ctypes.c_int,
+        [
+            ctypes.c_void_p,
+            ctypes.POINTER(ctypes.c_int),
+            ctypes.POINTER(ctypes.c_int),
+            ctypes.POINTER(ctypes.c_float),
+        ],
+    ),
+    "sb_next_log": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]),
+    "sb_patch": (
+        ctypes.c_int,
+        [ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p],
+    ),
+    "sb_next_patch": (
+        ctypes.c_int,
+        [ctypes.c_void_p, ctypes.POINTER(ctypes.c_int), ctypes.c_char_p, ctypes.c_int],
+    ),
+}
+
+
+def load_library(path: Path = LIBRARY) -> ctypes.CDLL:
+    """Load the C core and declare every function's types."""
+    try:
+        lib = ctypes.CDLL(str(path))
+    except OSError as exc:
+        raise NativeError(
+            f"cannot load {path} ({exc}); build it with `make -C {path.parent}`"
+        ) from exc
+    for name, (restype, argtypes) in _SIGNATURES.items():
+        fn = getattr(lib, name)
+        fn.restype = restype
+        fn.argtypes = argtypes
+    return lib
+
+
+def _b(text: str) -> bytes:
+    return text.encode()
+
+
+class NativeEngine:
+    """One C engine: a JACK client (`client_name`) running the whole board in one process cycle."""
+
+    def __init__(self, server: str | None, name: str = "stompbox") -> None:
+        self._lib = load_library()
+        handle = self._lib.sb_engine_new(_b(server) if server else None, _b(name))
+        if not handle:
+            raise NativeError(f"cannot open JACK client {name!r} on server {server or 'default'}")
+        self._h: int | None = handle
+        self.client_name: str = self._lib.sb_client_name(handle).decode()
+        self.sample_rate: int = int(self._lib.sb_sample_rate(handle))
+
+    def _handle(self) -> int:
+        if self._h is None:
+            raise NativeError("the engine is closed")
+        return self._h
+
+    def close(self) -> None:
+        handle, self._h = self._h, None
+        if handle is not None:
+            self._lib.sb_engine_free(handle)
+
+    # host --------------------------------------------------------------------------------
+    @property
+    def block_size(self) -> int:
+        return int(self._lib.sb_block_size(self._handle()))
+
+    def cpu_load(self) -> float:
+        return float(self._lib.sb_cpu_load(self._handle()))
+
+    @property
+    def xruns(self) -> int:
+        return int(self._lib.sb_xruns(self._handle()))
+
+    @property
+    def shut_down(self) -> bool:
+        return bool(self._lib.sb_shut_down(self._handle()))
+
+    # instances ---------------------------------------------------------------------------
+    def add(self, number: int, uri: str) -> int:
+        """Instantiate and activate; the number, or a negative mod-host code. Blocking (lilv)."""
+        return int(self._lib.sb_add(self._handle(), number, _b(uri)))
+
+    def remove(self, number: int) -> None:
+        """Take the instance out of the next plan; it is freed once the RT thread let go."""
+        self._lib.sb_remove(self._handle(), number)
+
+    def port(self, number: int, symbol: str) -> PortInfo | None:
+        h = self._handle()
+        index = int(self._lib.sb_port_index(h, number, _b(symbol)))
+        if index < 0:
+            return None
+        kind = int(self._lib.sb_port_kind(h, number, index))
+        return PortInfo(index, PortKind(kind % 8), kind >= 8)
+
+    def param_set(self, number: int, index: int, value: float) -> int:
+        return int(self._lib.sb_param_set(self._handle(), number, index, value))
+
+    def bypass(self, number: int, on: bool) -> int:
+        return int(self._lib.sb_bypass(self._handle(), number, int(on)))
+
+    def processing(self, on: bool, *, at_once: bool) -> int:
+        return int(self._lib.sb_processing(self._handle(), int(on), int(at_once)))
+
+    def control_value(self, number: int, index: int) -> float:
+        return float(self._lib.sb_control_value(self._handle(), number, index))
+
+    def dsp_ns(self, number: int) -> int:
+        return int(self._lib.sb_dsp_ns(self._handle(), number))
+
+    # graph -------------------------------------------------------------------------------
+    def commit(self, edges: list[tuple[int, int, int, int]]) -> int:
+        """Publish a plan: every live instance, these internal (src, port, dst, port) edges."""
+        h = self._handle()
+        self._lib.sb_graph_clear(h)
+        for src, sp, dst, dp in edges:
+            self._lib.sb_graph_edge(h, src, sp, dst, dp)
+        return int(self._lib.sb_commit(h))
+
+    def collect(self) -> bool:
+        """Free what the RT thread let go; True while something still waits for it."""
+        return bool(self._lib.sb_collect(self._handle()))
+
+    @property
+    def adopted(self) -> int:
+        return int(self._lib.sb_adopted(self._handle()))
+
+    @property
+    def generation(self) -> int:
+        return int(self._lib.sb_generation(self._handle()))
+
+    def external_port(self, number: int, index: int) -> str | None:
+        """The engine's JACK port for a plugin port (registered on first use), or None."""
+        buf = ctypes.create_string_buffer(NAME_SIZE)
+        code = self._lib.sb_external_port(self._handle(), number, index, buf, NAME_SIZE)
+        return buf.value.decode() if code == 0 else None
+
+    # JACK --------------------------------------------------------------------------------
+    def jack_direction(self, name: str) -> str | None:
+        found = int(self._lib.sb_jack_direction(self._handle(), _b(name)))
+        return {1: "output", 2: "input"}.get(found)
+
+    def jack_connect(self, source: str, target: str) -> bool:
+        return bool(self._lib.sb_jack_connect(self._handle(), _b(source), _b(target)) == 0)
+
+    def jack_disconnect(self, source: str, target: str) -> bool:
+        return bool(self._lib.sb_jack_disconnect(self._handle(), _b(source), _b(target)) == 0)
+
+    def jack_connected(self, source: str, target: str) -> bool:
+        return bool(self._lib.sb_jack_connected(self._handle(), _b(source), _b(target)))
+
+    def unpatch_capture(self) -> None:
+        self._lib.sb_unpatch_capture(self._handle())
+
+    # RT -> control -----------------------------------------------------------------------
+    def outputs(self) -> list[tuple[int, int, float]]:
+        """Output-control changes since the last call: (number, port index, value)."""
+        h = self._handle()
+        n, p, v = ctypes.c_int(), ctypes.c_int(), ctypes.c_float()
+        found: list[tuple[int, int, float]] = []
+        while self._lib.sb_next_output(h, ctypes.byref(n), ctypes.byref(p), ctypes.byref(v)):
+            found.append((n.value, p.value, v.value))
+        return found
+
+    def logs(self) -> list[tuple[int, str]]:
+        """Plugin log lines written from the process thread: (level 0..3, text)."""
+        h = self._handle()
+        buf = ctypes.create_string_buffer(LOG_SIZE)
+        found: list[tuple[int, str]] = []
+        while self._lib.sb_next_log(h, buf, LOG_SIZE) >= 0:
+            raw = buf.value.decode(errors="replace")
+            if raw:
+                found.append((int(raw[0]) if raw[0].isdigit() else 1, raw[1:]))
+        return found
+
+    def patch_set(self, number: int, prop: str, value: str) -> int:
+        """Queue a patch:Set of `prop` (converted by its rdfs:range) for the plugin's next cycle."""
+        return int(self._lib.sb_patch(self._handle(), number, _b(prop), _b(value)))
+
+    def patch_get(self, number: int, prop: str) -> int:
+        """Queue a patch:Get (`prop` "" asks for every property); answers come as patches()."""
+        return int(self._lib.sb_patch(self._handle(), number, _b(prop), None))
+
+    def patches(self) -> list[tuple[int, str, str, str]]:
+        """patch:Set messages plugins sent: (number, property URI, type letter, value text)."""
+        h = self._handle()
+        number = ctypes.c_int()
+        buf = ctypes.create_string_buffer(PATCH_SIZE)
+        found: list[tuple[int, str, str, str]] = []
+        while self._lib.sb_next_patch(h, ctypes.byref(number), buf, PATCH_SIZE) >= 0:
+            prop, _, rest = buf.value.decode(errors="replace").partition("\t")
+            kind, _, value = rest.partition("\t")
+            found.append((number.value, prop, kind, value))
+        return found

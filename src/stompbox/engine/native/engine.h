@@ -1,0 +1,206 @@
+/* The engine's shared types: ports, instances, plans and the engine itself (one JACK client). */
+#ifndef SB_ENGINE_H
+#define SB_ENGINE_H
+
+#include <jack/jack.h>
+#include <lilv/lilv.h>
+#include <lv2/core/lv2.h>
+#include <lv2/log/log.h>
+#include <lv2/options/options.h>
+#include <lv2/urid/urid.h>
+#include <lv2/worker/worker.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "ring.h"
+#include "urid.h"
+
+#define SB_MAX_INSTANCES 10000
+#define SB_MAX_BLOCK 8192      /* frames; every audio/CV buffer holds this many */
+#define SB_ATOM_CAPACITY 8192  /* bytes of an atom sequence buffer */
+#define SB_BYPASS_RAMP 128     /* samples of the bypass and processing crossfades */
+#define SB_CTL_RING 65536      /* bytes: control -> RT */
+#define SB_FB_RING 65536       /* bytes: RT -> control */
+#define SB_RETIRE_RING 1024    /* bytes: plans the RT thread has let go */
+
+/* error codes, the same numbers mod-host answers */
+enum {
+    SB_ERR_INSTANCE_INVALID = -1,
+    SB_ERR_INSTANCE_EXISTS = -2,
+    SB_ERR_INSTANCE_NON_EXISTS = -3,
+    SB_ERR_INVALID_URI = -101,
+    SB_ERR_INSTANTIATION = -102,
+    SB_ERR_PORT_REGISTER = -204,
+    SB_ERR_PORT_CONNECTION = -205,
+    SB_ERR_MEMORY = -901,
+    SB_ERR_INVALID_OPERATION = -902,
+};
+
+typedef enum { SB_PORT_CONTROL, SB_PORT_AUDIO, SB_PORT_CV, SB_PORT_ATOM, SB_PORT_OTHER } sb_port_type;
+
+typedef struct {
+    sb_port_type type;
+    int is_input;
+    char *symbol;
+    float min, max, def;
+    float value;       /* control ports: the plugin reads/writes this (RT owns inputs) */
+    float last_sent;   /* control outputs: last value reported (RT) */
+    void *buf;         /* audio/CV: float[SB_MAX_BLOCK]; atom: sequence of SB_ATOM_CAPACITY */
+    uint32_t buf_size; /* bytes */
+    jack_port_t *jack; /* its port on the engine's client, once something outside connects */
+} sb_port;
+
+typedef struct sb_instance sb_instance;
+
+typedef struct {
+    sb_ring requests;  /* RT -> worker thread */
+    sb_ring responses; /* worker thread -> RT */
+    const LV2_Worker_Interface *iface;
+    sb_instance *inst;
+} sb_worker;
+
+struct sb_instance {
+    int number;
+    const LilvPlugin *plugin;
+    LilvInstance *lilv;
+    uint32_t n_ports;
+    sb_port *ports;
+    int enabled_port;   /* lv2:enabled designated control input, or -1 */
+    uint32_t n_audio_in, n_audio_out;
+    uint32_t *audio_in; /* port indices, by order */
+    uint32_t *audio_out;
+    int bypass;         /* RT: target */
+    float bypass_mix;   /* RT: 0 processed .. 1 dry */
+    sb_worker worker;   /* iface NULL when the plugin has no worker */
+    LV2_Feature worker_feature;
+    LV2_Worker_Schedule schedule;
+    const LV2_Feature **features;
+    _Atomic uint32_t dsp_ns; /* last cycle's run() time */
+    int control_in;     /* the atom input patch messages go to, or -1 */
+    sb_ring to_plugin;  /* control -> RT: atoms appended to control_in at frame 0 */
+    uint64_t dead_gen;  /* non-zero once removed: free after plan dead_gen is adopted */
+    sb_instance *next_dead;
+};
+
+/* One input's sources in a plan. */
+typedef struct {
+    sb_instance *inst;
+    uint32_t port;
+    uint32_t first_src, n_src; /* into plan->srcs */
+    jack_port_t *ext;          /* the engine's JACK port for this input, or NULL */
+} sb_input;
+
+typedef struct {
+    jack_port_t *jack;
+    const float *buf;
+} sb_output;
+
+typedef struct {
+    sb_instance *inst;
+    uint32_t first_input, n_inputs; /* into plan->inputs */
+} sb_step;
+
+/* An immutable schedule: built off the RT thread, swapped in at a cycle boundary. */
+typedef struct {
+    uint64_t gen;
+    uint32_t n_steps, n_inputs, n_srcs, n_outputs;
+    sb_step *steps;
+    sb_input *inputs;
+    const void **srcs; /* source buffers (another instance's output port buffer) */
+    sb_output *outputs;
+} sb_plan;
+
+typedef struct {
+    int src, src_port, dst, dst_port;
+} sb_edge;
+
+enum { SB_MSG_PARAM = 1, SB_MSG_BYPASS, SB_MSG_PROCESSING };
+
+typedef struct {
+    uint32_t kind;
+    uint32_t port;
+    sb_instance *inst;
+    float value;
+} sb_ctl_msg;
+
+enum { SB_FB_OUTPUT = 1 };
+
+typedef struct {
+    uint32_t kind;
+    int32_t number;
+    uint32_t port;
+    float value;
+} sb_fb_msg;
+
+typedef struct sb_engine {
+    jack_client_t *client;
+    char client_name[128];
+    uint32_t rate;
+    uint32_t block;
+    LilvWorld *world;
+    pthread_mutex_t lock; /* non-RT: table, world, staging, plans */
+    sb_instance **table;  /* by number */
+    sb_instance *dead;    /* removed, waiting for the RT thread to let go */
+    sb_edge *edges;       /* staging for the next plan */
+    uint32_t n_edges, cap_edges;
+    uint64_t next_gen;
+    int max_number;        /* highest number ever added */
+    int n_workers;         /* instances with a worker interface */
+    /* RT side */
+    _Atomic(sb_plan *) pending;
+    sb_plan *current;
+    _Atomic uint64_t adopted_gen;
+    sb_ring ctl;
+    sb_ring fb;
+    sb_ring retire;
+    sb_ring logs;
+    LV2_URID urid_sequence, urid_chunk, urid_object, urid_patch_set, urid_patch_get;
+    LV2_URID urid_patch_property, urid_patch_value, urid_patch_sequence;
+    sb_ring patches;            /* RT -> control: int32 number + a patch:Set object atom */
+    int processing;         /* RT: target */
+    float processing_gain;  /* RT: ramp */
+    _Atomic int active;
+    _Atomic uint32_t xruns;
+    _Atomic int shut_down;
+    _Atomic uint64_t rt_thread; /* pthread_t of the process thread, for the log feature */
+    /* features */
+    sb_urids urids;
+    LV2_URID_Map map;
+    LV2_URID_Unmap unmap;
+    LV2_Log_Log log;
+    int32_t opt_min_block, opt_max_block, opt_nominal_block, opt_seq_size;
+    float opt_rate;
+    LV2_Options_Option options[6];
+    LV2_Feature map_feature, unmap_feature, log_feature, options_feature;
+    LV2_Feature bounded_feature, pow2_feature;
+    /* the worker thread */
+    pthread_t worker_thread;
+    _Atomic int worker_run;
+} sb_engine;
+
+/* process.c */
+int sb_process(jack_nframes_t nframes, void *arg);
+
+/* plan.c */
+sb_plan *sb_plan_build(sb_engine *e, uint64_t gen);
+void sb_plan_free(sb_plan *p);
+int sb_plan_order(int n_nodes, const int *nodes, uint32_t n_edges, const sb_edge *edges, int *order);
+
+/* features.c */
+void sb_features_init(sb_engine *e);
+const LV2_Feature **sb_features_for(sb_engine *e, sb_instance *inst);
+
+/* patch.c */
+void sb_patch_urids(sb_engine *e);
+void sb_patch_append(sb_engine *e, sb_instance *inst, sb_port *port); /* RT */
+void sb_patch_collect(sb_engine *e, sb_instance *inst);                /* RT */
+
+/* worker.c */
+int sb_worker_init(sb_engine *e, sb_instance *inst, const LV2_Worker_Interface *iface);
+void sb_worker_free(sb_worker *w);
+void sb_worker_deliver(sb_worker *w);           /* RT: responses -> plugin */
+int sb_worker_start(sb_engine *e);
+void sb_worker_stop(sb_engine *e);
+
+#endif

@@ -1,0 +1,217 @@
+/* The JACK process callback: the only real-time code. No allocation, lock, I/O or syscall here:
+   it reads rings, swaps in a ready plan, runs every plugin in plan order and writes the ports. */
+#include <lv2/atom/atom.h>
+#include <string.h>
+
+#include "engine.h"
+
+static void apply_message(sb_engine *e, const sb_ctl_msg *m)
+{
+    sb_instance *inst = m->inst;
+    switch (m->kind) {
+    case SB_MSG_PARAM:
+        if (m->port < inst->n_ports) {
+            inst->ports[m->port].value = m->value;
+        }
+        break;
+    case SB_MSG_BYPASS:
+        inst->bypass = m->value != 0.0f;
+        if (inst->enabled_port >= 0) {
+            inst->ports[inst->enabled_port].value = inst->bypass ? 0.0f : 1.0f;
+        }
+        break;
+    case SB_MSG_PROCESSING:
+        e->processing = m->value > 0.0f;
+        if (m->port) { /* at once, no fade */
+            e->processing_gain = e->processing ? 1.0f : 0.0f;
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+static void take_messages(sb_engine *e)
+{
+    sb_ctl_msg m;
+    while (!sb_ring_read(&e->ctl, &m, sizeof(m))) {
+        apply_message(e, &m);
+    }
+}
+
+static void adopt(sb_engine *e, sb_plan *fresh)
+{
+    if (e->current) {
+        sb_ring_write(&e->retire, &e->current, sizeof(sb_plan *));
+    }
+    e->current = fresh;
+    atomic_store(&e->adopted_gen, fresh->gen);
+}
+
+static void reset_sequence(sb_engine *e, sb_port *port)
+{
+    LV2_Atom_Sequence *seq = port->buf;
+    seq->atom.size = sizeof(LV2_Atom_Sequence_Body);
+    seq->atom.type = e->urid_sequence;
+    seq->body.unit = 0;
+    seq->body.pad = 0;
+}
+
+static void fill_input(sb_engine *e, const sb_plan *plan, const sb_input *in, jack_nframes_t n)
+{
+    sb_port *port = &in->inst->ports[in->port];
+    if (port->type == SB_PORT_ATOM) {
+        reset_sequence(e, port);
+        if (in->n_src > 0) { /* the first source's events (no merging yet) */
+            const LV2_Atom *src = plan->srcs[in->first_src];
+            uint32_t total = (uint32_t)sizeof(LV2_Atom) + src->size;
+            if (src->type == e->urid_sequence && total <= port->buf_size) {
+                memcpy(port->buf, src, total);
+            }
+        }
+        if ((int)in->port == in->inst->control_in) {
+            sb_patch_append(e, in->inst, port);
+        }
+        return;
+    }
+    float *dst = port->buf;
+    if (in->ext) {
+        memcpy(dst, jack_port_get_buffer(in->ext, n), n * sizeof(float));
+    } else {
+        memset(dst, 0, n * sizeof(float));
+    }
+    for (uint32_t s = 0; s < in->n_src; ++s) {
+        const float *src = plan->srcs[in->first_src + s];
+        for (jack_nframes_t i = 0; i < n; ++i) {
+            dst[i] += src[i];
+        }
+    }
+}
+
+static void prepare_outputs(sb_instance *inst)
+{
+    for (uint32_t p = 0; p < inst->n_ports; ++p) {
+        sb_port *port = &inst->ports[p];
+        if (port->type == SB_PORT_ATOM && !port->is_input) {
+            LV2_Atom *atom = port->buf;
+            atom->size = port->buf_size - (uint32_t)sizeof(LV2_Atom);
+            atom->type = 0; /* set by the plugin (a Chunk until then) */
+        }
+    }
+}
+
+static const float *dry_for(const sb_instance *inst, uint32_t out_index)
+{
+    if (inst->n_audio_in == 0) {
+        return NULL;
+    }
+    uint32_t i = out_index < inst->n_audio_in ? out_index : inst->n_audio_in - 1;
+    return inst->ports[inst->audio_in[i]].buf;
+}
+
+/* Crossfade processed and dry audio while the bypass ramp moves (plugins without lv2:enabled). */
+static void bypass_mix(sb_instance *inst, jack_nframes_t n, int ran)
+{
+    const float step = 1.0f / SB_BYPASS_RAMP;
+    const float target = inst->bypass ? 1.0f : 0.0f;
+    float mix = inst->bypass_mix;
+    for (uint32_t o = 0; o < inst->n_audio_out; ++o) {
+        float *out = inst->ports[inst->audio_out[o]].buf;
+        const float *dry = dry_for(inst, o);
+        float m = mix;
+        for (jack_nframes_t i = 0; i < n; ++i) {
+            m = m < target ? (m + step > target ? target : m + step)
+                           : (m - step < target ? target : m - step);
+            float wet = ran ? out[i] : 0.0f;
+            out[i] = wet * (1.0f - m) + (dry ? dry[i] * m : 0.0f);
+        }
+        if (o + 1 == inst->n_audio_out) {
+            mix = m;
+        }
+    }
+    inst->bypass_mix = inst->n_audio_out ? mix : target;
+}
+
+static void report_outputs(sb_engine *e, sb_instance *inst)
+{
+    for (uint32_t p = 0; p < inst->n_ports; ++p) {
+        sb_port *port = &inst->ports[p];
+        if (port->type != SB_PORT_CONTROL || port->is_input || port->value == port->last_sent) {
+            continue;
+        }
+        sb_fb_msg m = {SB_FB_OUTPUT, inst->number, p, port->value};
+        if (!sb_ring_write(&e->fb, &m, sizeof(m))) {
+            port->last_sent = port->value;
+        }
+    }
+}
+
+static void run_step(sb_engine *e, const sb_plan *plan, const sb_step *step, jack_nframes_t n)
+{
+    sb_instance *inst = step->inst;
+    for (uint32_t i = 0; i < step->n_inputs; ++i) {
+        fill_input(e, plan, &plan->inputs[step->first_input + i], n);
+    }
+    const int ramped = inst->enabled_port < 0;
+    const int skip = ramped && inst->bypass && inst->bypass_mix >= 1.0f;
+    if (!skip) {
+        prepare_outputs(inst);
+        jack_time_t t0 = jack_get_time();
+        lilv_instance_run(inst->lilv, n);
+        sb_worker_deliver(&inst->worker);
+        sb_patch_collect(e, inst);
+        atomic_store_explicit(&inst->dsp_ns, (uint32_t)((jack_get_time() - t0) * 1000U),
+                              memory_order_relaxed);
+    }
+    if (ramped && (inst->bypass || inst->bypass_mix > 0.0f)) {
+        bypass_mix(inst, n, !skip);
+    }
+    report_outputs(e, inst);
+}
+
+static void write_outputs(sb_engine *e, const sb_plan *plan, jack_nframes_t n, int ran)
+{
+    const float step = 1.0f / SB_BYPASS_RAMP;
+    const float target = e->processing ? 1.0f : 0.0f;
+    float g = e->processing_gain;
+    for (uint32_t o = 0; o < plan->n_outputs; ++o) {
+        float *out = jack_port_get_buffer(plan->outputs[o].jack, n);
+        const float *src = plan->outputs[o].buf;
+        g = e->processing_gain;
+        for (jack_nframes_t i = 0; i < n; ++i) {
+            g = g < target ? (g + step > target ? target : g + step)
+                           : (g - step < target ? target : g - step);
+            out[i] = ran ? src[i] * g : 0.0f;
+        }
+    }
+    if (plan->n_outputs == 0) {
+        g = target;
+    }
+    e->processing_gain = g;
+}
+
+int sb_process(jack_nframes_t n, void *arg)
+{
+    sb_engine *e = arg;
+    atomic_store_explicit(&e->rt_thread, (uint64_t)pthread_self(), memory_order_relaxed);
+    sb_plan *fresh = NULL;
+    if (sb_ring_write_space(&e->retire) >= sizeof(sb_plan *)) {
+        fresh = atomic_exchange(&e->pending, NULL); /* first: messages sent before it are seen */
+    }
+    take_messages(e);
+    if (fresh) {
+        adopt(e, fresh);
+    }
+    const sb_plan *plan = e->current;
+    if (!plan) {
+        return 0;
+    }
+    const int ran = n <= SB_MAX_BLOCK && (e->processing || e->processing_gain > 0.0f);
+    if (ran) {
+        for (uint32_t s = 0; s < plan->n_steps; ++s) {
+            run_step(e, plan, &plan->steps[s], n);
+        }
+    }
+    write_outputs(e, plan, n, ran);
+    return 0;
+}
