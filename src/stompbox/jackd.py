@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shutil
 import signal
 import subprocess
@@ -11,6 +12,8 @@ import time
 from pathlib import Path
 
 import jack
+
+from . import lifetime
 
 
 class JackError(RuntimeError):
@@ -113,6 +116,7 @@ class JackServer:
         period: int = 128,
         device: str = "hw:0",
         log_path: Path | None = None,
+        owner_tag: str | None = None,
     ) -> None:
         self.name = name
         self.driver = driver
@@ -120,6 +124,7 @@ class JackServer:
         self.period = period
         self.device = device
         self.log_path = log_path
+        self.owner_tag = owner_tag
         self.proc: subprocess.Popen[bytes] | None = None
         self.owned = False
 
@@ -145,15 +150,34 @@ class JackServer:
         if server_running(self.name):
             return
         reset_idle_shm()
+        self._spawn()
+        self._wait_ready(timeout)
+
+    def _spawn(self) -> None:
+        """Start jackd in its own process group; it gets SIGTERM if the thread that started it
+        dies (PR_SET_PDEATHSIG), so a jackd never outlives the process that owns it."""
+        env = dict(os.environ)
+        env.pop(lifetime.OWNER_VAR, None)
+        if self.owner_tag:
+            env[lifetime.OWNER_VAR] = self.owner_tag
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         try:
             self.proc = subprocess.Popen(
-                self.command(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                self.command(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                start_new_session=True,
+                preexec_fn=lifetime.die_with_parent(signal.SIGTERM),
             )
         finally:
             if self.log_path:
                 out.close()  # type: ignore[union-attr]
         self.owned = True
+
+    def _wait_ready(self, timeout: float) -> None:
+        assert self.proc is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -164,8 +188,20 @@ class JackServer:
         self.stop()
         raise JackError(f"jackd '{self.name}' not ready after {timeout} s")
 
-    async def async_start(self) -> None:
-        await asyncio.to_thread(self.start)
+    async def async_start(self, ready_within: float = 20.0) -> None:
+        """`start()` without blocking the loop. jackd is forked from the calling (event loop)
+        thread, not a worker thread: its death signal is tied to the thread that forked it."""
+        for attempt in (1, 2):
+            if await asyncio.to_thread(server_running, self.name):
+                return
+            await asyncio.to_thread(reset_idle_shm)
+            self._spawn()
+            try:
+                await asyncio.to_thread(self._wait_ready, ready_within)
+                return
+            except JackError:
+                if attempt == 2 or not await asyncio.to_thread(reclaim_stale_servers):
+                    raise
 
     def env(self) -> dict[str, str]:
         """Environment for a child process that should use this server and never start another."""
