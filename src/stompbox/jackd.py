@@ -52,15 +52,33 @@ def jackd_running() -> bool:
     return False
 
 
+def registry_in_use() -> bool:
+    """True when a live process has JACK's shm registry mapped (any JACK client ever opened in
+    it, this process included: libjack keeps the mapping after the client closes)."""
+    needle = str(SHM / "jack-shm-registry")
+    for maps in Path("/proc").glob("[0-9]*/maps"):
+        try:
+            text = maps.read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            if line.endswith(needle):  # a deleted registry reads "... (deleted)": not in use
+                return True
+    return False
+
+
 def reset_idle_shm() -> int:
     """With no jackd running at all, remove JACK's shared-memory registry, segments and
     semaphores; return how many files went.
 
     Servers and clients killed with SIGKILL never free their registry entries, and once enough
     have leaked every new jackd exits with status 255 and no message (seen here after a day of
-    crash tests). With no jackd alive nothing can be using them, so a fresh start is safe.
+    crash tests). With no jackd alive nothing can be using them, so a fresh start is safe --
+    unless a process still maps the registry: libjack attaches it once per process, so a
+    process that ever had a client (a benchmark that ran jackd before) would keep using the old
+    registry and never see the new server. Then nothing is removed.
     """
-    if jackd_running():
+    if jackd_running() or registry_in_use():
         return 0
     removed = 0
     for pattern in ("jack-shm-registry", "jack-[0-9]*", "jack_sem.*", "jack_db-*"):

@@ -52,7 +52,7 @@ class Engine:
         self.plugins = PluginData(self.settings.cache_dir, self.jack.samplerate)
         await asyncio.to_thread(self.plugins.open_world)
         self.core = EngineCore(self.jack, self.plugins, self.feedback, self._spawn)
-        self.dispatcher = Dispatcher(self.core)
+        self.dispatcher = Dispatcher(self.core, data_dir=self.settings.data_dir)
         s = self.settings
         self.server = EngineServer(
             s.engine_host,
@@ -61,6 +61,7 @@ class Engine:
             self.dispatcher.execute,
             CONCURRENT,
             self.pump,
+            token_path=s.engine_token_path() if s.engine_auth else None,
         )
         return self
 
