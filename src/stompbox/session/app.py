@@ -7,13 +7,17 @@ import contextlib
 import logging
 import signal
 import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from stompbox.contract.errors import StompboxError
+from stompbox.contract.events import EventName
 from stompbox.settings import Settings
 from stompbox.zmqservice import Subscriber, ZmqService
 
+from .autosave import Autosaver
 from .bridge_client import ZmqBridge
-from .handlers import Handlers
+from .handlers import Handlers, Registry
 from .session_manager import SessionManager
 from .storage import Storage
 
@@ -22,6 +26,27 @@ log = logging.getLogger("stompbox.session")
 DRAIN_TIMEOUT = 10.0
 WATCH_INTERVAL = 2.0
 RETRY_MAX_DELAY = 2.0
+
+
+class DurableRegistry:
+    """Registers each handler so that its reply leaves only once the change it made is in
+    `current.json` (ack after autosave, see `autosave`): nothing acknowledged is lost."""
+
+    def __init__(self, inner: Registry, autosaver: Autosaver) -> None:
+        self.inner = inner
+        self.autosaver = autosaver
+
+    def register(
+        self, method: str, handler: Callable[[Any], Awaitable[Any]], params_type: type | None = None
+    ) -> None:
+        autosaver = self.autosaver
+
+        async def durable(params: Any) -> Any:
+            result = await handler(params)
+            await autosaver.settled()
+            return result
+
+        self.inner.register(method, durable, params_type)
 
 
 class SessionApp:
@@ -33,6 +58,7 @@ class SessionApp:
         self.storage = Storage(settings.data_dir)
         self.stop = asyncio.Event()
         self.linked = asyncio.Event()
+        self.warnings: list[dict[str, str]] = []  # the last 20 reported (statistics)
 
     async def run(self) -> None:
         """Serve until `stop` is set, then drain, save and close."""
@@ -47,10 +73,24 @@ class SessionApp:
                 self.storage,
                 auto_create=self.settings.auto_create_pedalboard,
             )
-            Handlers(manager, lambda: {**svc.statistics(), "bridge": client.statistics()}).register(
-                svc
-            )
+
+            def warn(kind: str, message: str) -> None:
+                self.warnings = [*self.warnings[-19:], {"kind": kind, "message": message}]
+                svc.publish(EventName.SESSION_WARNING, {"kind": kind, "message": message})
+
+            manager.autosaver.on_failure = lambda message: warn("autosave_failing", message)
+            Handlers(
+                manager,
+                lambda: {
+                    **svc.statistics(),
+                    "bridge": client.statistics(),
+                    "warnings": list(self.warnings),
+                    "autosave_failing": manager.autosaver.failing,
+                },
+            ).register(DurableRegistry(svc, manager.autosaver))
             manager.restore()
+            for problem in self.storage.problems:
+                warn("current_board_set_aside", problem)
             try:
                 async with asyncio.TaskGroup() as tg:
                     tasks = [
