@@ -123,3 +123,15 @@ def test_symlink_out_of_the_data_dir_is_set_aside_not_followed(tmp_path: Path) -
     assert kept.is_symlink()
     assert outside.read_text() == "not ours"
     assert "symlink" in store.problems[0]
+
+
+def test_board_count_is_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from stompbox.session import storage as storage_mod
+
+    monkeypatch.setattr(storage_mod, "MAX_BOARDS", 2)
+    store = Storage(tmp_path)
+    store.save(Pedalboard(id="a", name="A"))
+    store.save(Pedalboard(id="b", name="B"))
+    store.save(Pedalboard(id="b", name="B again"))  # overwriting an existing one is fine
+    with pytest.raises(ResourceError, match="at most 2 pedalboards"):
+        store.save(Pedalboard(id="c", name="C"))

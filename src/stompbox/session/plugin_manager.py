@@ -14,6 +14,7 @@ import re
 from stompbox.contract.errors import (
     ConflictError,
     NotFoundError,
+    ResourceError,
     ValidationError,
 )
 from stompbox.contract.events import EventName
@@ -36,6 +37,8 @@ from .state import EngineInstance, SessionState
 
 INSTANCE_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 RESERVED_IDS = frozenset({"system"})
+MAX_PLUGINS = 200
+"""Plugins per board: one jalv (one JACK client) each, below JACK's 256-client limit."""
 
 
 def instance_from_info(
@@ -160,6 +163,10 @@ class PluginManager:
         _check_position(x, y)
         if not uri:
             raise ValidationError("uri must not be empty")
+        if len(board.plugins) >= MAX_PLUGINS:
+            raise ResourceError(
+                f"a board holds at most {MAX_PLUGINS} plugins", {"limit": MAX_PLUGINS}
+            )
         if instance_id is None:
             instance_id = self.new_instance_id((await self.info(uri)).name)
         self.check_new_id(instance_id)

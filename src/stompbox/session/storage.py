@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 MAX_ID = 64
 ID_RE = re.compile(r"[a-z0-9-]{1,64}")
 CURRENT_FILE = "current.json"
+MAX_BOARDS = 1000
+"""Pedalboard files at most; saving a new one beyond that is a ResourceError."""
 
 
 class CurrentState(msgspec.Struct, kw_only=True):
@@ -165,6 +167,10 @@ class Storage:
 
     def save(self, board: Pedalboard) -> None:
         self.ensure()
+        if not self.exists(board.id) and len(self.ids()) >= MAX_BOARDS:
+            raise ResourceError(
+                f"at most {MAX_BOARDS} pedalboards; delete one first", {"limit": MAX_BOARDS}
+            )
         atomic_write(self.board_path(board.id), msgspec.json.format(msgspec.json.encode(board)))
 
     def delete(self, board_id: str) -> None:
