@@ -20,11 +20,11 @@ from .bridge_client import ZmqBridge
 from .handlers import Handlers, Registry
 from .session_manager import SessionManager
 from .storage import Storage
+from .watchdog import Watchdog
 
 log = logging.getLogger("stompbox.session")
 
 DRAIN_TIMEOUT = 10.0
-WATCH_INTERVAL = 2.0
 RETRY_MAX_DELAY = 2.0
 
 
@@ -79,6 +79,7 @@ class SessionApp:
                 svc.publish(EventName.SESSION_WARNING, {"kind": kind, "message": message})
 
             manager.autosaver.on_failure = lambda message: warn("autosave_failing", message)
+            watchdog = Watchdog(manager, warn)
             Handlers(
                 manager,
                 lambda: {
@@ -86,6 +87,7 @@ class SessionApp:
                     "bridge": client.statistics(),
                     "warnings": list(self.warnings),
                     "autosave_failing": manager.autosaver.failing,
+                    "watchdog": watchdog.statistics(),
                 },
             ).register(DurableRegistry(svc, manager.autosaver))
             manager.restore()
@@ -98,7 +100,7 @@ class SessionApp:
                         tg.create_task(manager.autosaver.run(), name="autosave"),
                         tg.create_task(self._relay(events, manager), name="bridge-events"),
                         tg.create_task(self._link(manager), name="bridge-link"),
-                        tg.create_task(self._watch(manager), name="watchdog"),
+                        tg.create_task(watchdog.run(self.linked), name="watchdog"),
                     ]
                     with contextlib.suppress(TimeoutError):
                         async with asyncio.timeout(self.settings.rpc_timeout):
@@ -140,36 +142,6 @@ class SessionApp:
                 await manager.on_bridge_event(event.event, event.data)
             except StompboxError as exc:
                 log.warning("handling bridge event %s failed: %s", event.event, exc.message)
-
-    async def _watch(self, manager: SessionManager) -> None:
-        """Catch what events may miss (a bridge restart before we subscribed): compare the
-        bridge's instances with our mirror; after two mismatches in a row, replay the board."""
-        await self.linked.wait()
-        st = manager.state
-        mismatches = 0
-        while True:
-            await asyncio.sleep(WATCH_INTERVAL)
-            if st.lock.locked():
-                continue
-            try:
-                remote = await st.bridge.state()
-            except StompboxError:
-                st.bridge_connected = False
-                continue
-            if st.lock.locked():
-                continue
-            st.bridge_connected = True
-            same = remote.engine_connected == st.engine_connected and (
-                not remote.engine_connected or set(remote.instances) == set(st.engine.instances)
-            )
-            mismatches = 0 if same else mismatches + 1
-            if mismatches >= 2:
-                log.warning("engine out of sync with the session; replaying the board")
-                mismatches = 0
-                try:
-                    await manager.connect_engine(reset=True)
-                except StompboxError as exc:
-                    log.warning("replay failed: %s", exc.message)
 
 
 async def _main(settings: Settings) -> int:
