@@ -78,6 +78,7 @@ class _Link:
         self.fb_parser = FeedbackParser()
         self.lost: asyncio.Future[str] = loop.create_future()
         self.auth_pending = False  # the engine's reply to stompbox_auth is still to come
+        self.early = bytearray()  # command-port bytes received before the link became current
 
     def close(self) -> None:
         for t in (self.command, self.feedback):
@@ -116,7 +117,9 @@ class EngineClient:
 
     @property
     def connected(self) -> bool:
-        return self._connected
+        """Connected and set up (`on_connected()` done): what others should see. Requests are
+        accepted a little earlier, from `on_connected()` itself."""
+        return self._connected and self._connected_event.is_set()
 
     async def wait_connected(self) -> None:
         await self._connected_event.wait()
@@ -180,6 +183,8 @@ class EngineClient:
 
     def _on_command_data(self, link: _Link, data: bytes) -> None:
         if link is not self._link:
+            if not link.lost.done() and self._link is None:
+                link.early += data  # (the auth reply) while _open() still connects the feedback
             return
         try:
             messages = link.framer.feed(data)
@@ -309,6 +314,9 @@ class EngineClient:
         self._link = link
         self._connected = True
         self._stats["connects"] += 1
+        if link.early:
+            early, link.early = bytes(link.early), bytearray()
+            self._on_command_data(link, early)
         try:
             self._send_nowait(OutputDataReady())
             try:
