@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tests.support.engine import start_engine
+from tests.support.engine import start_engine, token_path
 
 from stompbox.bridge.engine_client import EngineClient
 from stompbox.bridge.instances import InstanceTable
@@ -43,7 +43,7 @@ def start_bridge(
     base: Path, jack: JackServer, port: int, feedback_port: int
 ) -> subprocess.Popen[bytes]:
     run = base / "run"
-    run.mkdir(mode=0o700)
+    run.mkdir(mode=0o700, exist_ok=True)
     cache = Path(os.environ.get("STOMPBOX_CACHE_DIR", Path.home() / ".cache" / "stompbox"))
     env = {
         **os.environ,
@@ -110,7 +110,7 @@ def cpu_snapshot(pids: dict[str, int]) -> dict[str, float]:
     }
 
 
-async def engine_direct(host: str, port: int, feedback_port: int) -> None:
+async def engine_direct(host: str, port: int, feedback_port: int, runtime_dir: Path) -> None:
     """The bridge's EngineClient in this process, straight to the engine (no ZeroMQ)."""
     connected = asyncio.Event()
 
@@ -125,6 +125,7 @@ async def engine_direct(host: str, port: int, feedback_port: int) -> None:
         on_feedback=lambda fb: None,
         on_connected=on_connected,
         on_disconnected=lambda reason: None,
+        token_path=token_path(port, runtime_dir),
     )
     async with asyncio.TaskGroup() as tg:
         runner = tg.create_task(client.run())
@@ -230,9 +231,10 @@ async def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             base = Path(tmp)
-            eng = await asyncio.to_thread(start_engine, jack, base)
+            run = {"STOMPBOX_RUNTIME_DIR": str(base / "run")}  # where the bridge finds the token
+            eng = await asyncio.to_thread(start_engine, jack, base, extra_env=run)
             try:
-                await engine_direct(eng.host, eng.port, eng.feedback_port)
+                await engine_direct(eng.host, eng.port, eng.feedback_port, base / "run")
                 t0 = time.perf_counter()
                 bridge = await asyncio.to_thread(
                     start_bridge, base, jack, eng.port, eng.feedback_port

@@ -7,6 +7,7 @@ STOMPBOX_SOAK_SWITCH seconds (default 10). Every client checks the `seq` of the 
 receives (a gap = lost, a step back = reordered; a fresh `state` — sent to a client that fell
 behind — restarts the count and is reported as a resync). Every 10 s: RSS of each process, p99
 latency (send → the client sees its own value in `parameter_changed`), xruns. Stops by itself.
+First, `bench.soak_kills` kills the engine's PID 100 times and prints its recovery table.
 """
 
 from __future__ import annotations
@@ -276,4 +277,7 @@ def report(
 
 
 if __name__ == "__main__":
+    from bench import soak_kills
+
+    asyncio.run(soak_kills.main())
     asyncio.run(main())

@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from .settings import Settings
+from .settings import Settings, UnsafeDirError, private_dir
 
 PROCESSES = ("engine", "bridge", "session", "web")
 
@@ -56,6 +56,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         format=f"%(asctime)s {args.command} %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    try:
+        private_dir(settings.runtime_dir)
+    except (UnsafeDirError, OSError) as exc:
+        logging.getLogger("stompbox").error("runtime dir refused: %s", exc)
+        return 2
     if args.command == "up":
         from .supervisor import main as up_main
 

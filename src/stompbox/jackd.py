@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shutil
 import signal
 import subprocess
@@ -11,6 +12,8 @@ import time
 from pathlib import Path
 
 import jack
+
+from . import lifetime
 
 
 class JackError(RuntimeError):
@@ -49,15 +52,33 @@ def jackd_running() -> bool:
     return False
 
 
+def registry_in_use() -> bool:
+    """True when a live process has JACK's shm registry mapped (any JACK client ever opened in
+    it, this process included: libjack keeps the mapping after the client closes)."""
+    needle = str(SHM / "jack-shm-registry")
+    for maps in Path("/proc").glob("[0-9]*/maps"):
+        try:
+            text = maps.read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            if line.endswith(needle):  # a deleted registry reads "... (deleted)": not in use
+                return True
+    return False
+
+
 def reset_idle_shm() -> int:
     """With no jackd running at all, remove JACK's shared-memory registry, segments and
     semaphores; return how many files went.
 
     Servers and clients killed with SIGKILL never free their registry entries, and once enough
     have leaked every new jackd exits with status 255 and no message (seen here after a day of
-    crash tests). With no jackd alive nothing can be using them, so a fresh start is safe.
+    crash tests). With no jackd alive nothing can be using them, so a fresh start is safe --
+    unless a process still maps the registry: libjack attaches it once per process, so a
+    process that ever had a client (a benchmark that ran jackd before) would keep using the old
+    registry and never see the new server. Then nothing is removed.
     """
-    if jackd_running():
+    if jackd_running() or registry_in_use():
         return 0
     removed = 0
     for pattern in ("jack-shm-registry", "jack-[0-9]*", "jack_sem.*", "jack_db-*"):
@@ -113,6 +134,7 @@ class JackServer:
         period: int = 128,
         device: str = "hw:0",
         log_path: Path | None = None,
+        owner_tag: str | None = None,
     ) -> None:
         self.name = name
         self.driver = driver
@@ -120,6 +142,7 @@ class JackServer:
         self.period = period
         self.device = device
         self.log_path = log_path
+        self.owner_tag = owner_tag
         self.proc: subprocess.Popen[bytes] | None = None
         self.owned = False
 
@@ -145,15 +168,34 @@ class JackServer:
         if server_running(self.name):
             return
         reset_idle_shm()
+        self._spawn()
+        self._wait_ready(timeout)
+
+    def _spawn(self) -> None:
+        """Start jackd in its own process group; it gets SIGTERM if the thread that started it
+        dies (PR_SET_PDEATHSIG), so a jackd never outlives the process that owns it."""
+        env = dict(os.environ)
+        env.pop(lifetime.OWNER_VAR, None)
+        if self.owner_tag:
+            env[lifetime.OWNER_VAR] = self.owner_tag
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         try:
             self.proc = subprocess.Popen(
-                self.command(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                self.command(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                start_new_session=True,
+                preexec_fn=lifetime.die_with_parent(signal.SIGTERM),
             )
         finally:
             if self.log_path:
                 out.close()  # type: ignore[union-attr]
         self.owned = True
+
+    def _wait_ready(self, timeout: float) -> None:
+        assert self.proc is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -164,8 +206,20 @@ class JackServer:
         self.stop()
         raise JackError(f"jackd '{self.name}' not ready after {timeout} s")
 
-    async def async_start(self) -> None:
-        await asyncio.to_thread(self.start)
+    async def async_start(self, ready_within: float = 20.0) -> None:
+        """`start()` without blocking the loop. jackd is forked from the calling (event loop)
+        thread, not a worker thread: its death signal is tied to the thread that forked it."""
+        for attempt in (1, 2):
+            if await asyncio.to_thread(server_running, self.name):
+                return
+            await asyncio.to_thread(reset_idle_shm)
+            self._spawn()
+            try:
+                await asyncio.to_thread(self._wait_ready, ready_within)
+                return
+            except JackError:
+                if attempt == 2 or not await asyncio.to_thread(reclaim_stale_servers):
+                    raise
 
     def env(self) -> dict[str, str]:
         """Environment for a child process that should use this server and never start another."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import Literal
 
@@ -43,6 +44,8 @@ class Settings(BaseSettings):
     engine_feedback_port: int = 5556
     engine_embedded: bool = True
     engine_isolation: bool = False  # every plugin in its own jalv process (not the C core)
+    # the embedded engine requires a token (from the runtime dir) first on both ports
+    engine_auth: bool = True
     engine_timeout: float = 10.0  # seconds for one engine command (add may take a while)
 
     # ZeroMQ endpoints; empty = ipc://<runtime_dir>/<service>.rpc|.pub
@@ -70,5 +73,30 @@ class Settings(BaseSettings):
     jack_rate: int = 48000
     jack_period: int = 128
 
+    def engine_token_path(self) -> Path:
+        """Where the embedded engine writes the token its clients must send first (0600)."""
+        return self.runtime_dir / f"engine-{self.engine_port}.token"
+
     def summary(self) -> str:
         return "\n".join(f"  {k} = {v}" for k, v in self.model_dump().items())
+
+
+class UnsafeDirError(RuntimeError):
+    """A private directory (the runtime dir) is a symlink or belongs to another user."""
+
+
+def private_dir(path: Path) -> Path:
+    """Create `path` (mode 0700) if missing; refuse it if it is not a real directory owned by
+    this user; tighten its mode to 0700 if group or others have access. Returns `path`."""
+    path.mkdir(parents=True, mode=0o700, exist_ok=True)
+    st = os.lstat(path)
+    if not stat.S_ISDIR(st.st_mode):
+        raise UnsafeDirError(f"{path} is not a directory (a symlink?); refusing to use it")
+    if st.st_uid != os.getuid():
+        raise UnsafeDirError(
+            f"{path} belongs to uid {st.st_uid}, not to this user ({os.getuid()}); refusing to "
+            "use it: another user could read its sockets and tokens"
+        )
+    if stat.S_IMODE(st.st_mode) & 0o077:
+        os.chmod(path, 0o700)
+    return path

@@ -125,7 +125,8 @@ async def test_open_bind_requires_token(open_web: Web) -> None:
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
     token = token_file.read_text().strip()
     assert token
-    assert token in open_web.log.read_text()  # printed once for the user
+    assert token not in open_web.log.read_text()  # never in the output (it lands in logs)
+    assert str(token_file) in open_web.log.read_text()  # where to find it instead
     base = f"http://127.0.0.1:{open_web.port}"
     async with httpx.AsyncClient(base_url=base, timeout=20) as http:
         for path in ("/api/health", "/api/state", "/api/pedalboards", "/", "/app.js"):

@@ -45,9 +45,8 @@ def engine_call(port: int, line: bytes, timeout: float = 20.0) -> bytes:
 
 
 async def assert_all_serving(stack: Stack) -> None:
-    """Engine, bridge, session and web each answer a valid client."""
-    reply = await asyncio.to_thread(engine_call, stack.engine_port, b"cpu_load\0")
-    assert reply.startswith(b"resp "), reply
+    """Engine (through the bridge: the engine serves the stack's bridge alone), bridge, session
+    and web each answer a valid client."""
     async with RpcClient(stack.bridge_rpc, timeout=20.0) as bridge:
         assert (await bridge.call("ping"))["ok"] is True
     async with RpcClient(stack.session_rpc, timeout=20.0) as session:
@@ -94,10 +93,11 @@ def _engine_garbage(port: int) -> int:
 
 async def test_engine_tcp_garbage(stack: Stack) -> None:
     n = await asyncio.to_thread(_engine_garbage, stack.engine_port)
+    # without the token from the runtime dir, a connection is closed with no reply
     reply = await asyncio.to_thread(
         engine_call, stack.engine_port, b"multi_param_set gain 1.0 100 0\0"
     )
-    assert reply.startswith(b"resp -"), reply  # strict: refused, not silently zero
+    assert reply == b"", reply
     print(f"\nengine: {n} garbage payloads")
     await assert_all_serving(stack)
 

@@ -17,6 +17,22 @@ from pathlib import Path
 import pytest
 
 from stompbox.jackd import JackServer
+from stompbox.settings import Settings
+
+
+def token_path(port: int, runtime_dir: Path | None = None) -> Path:
+    """Where an embedded engine on `port` keeps its token (the test's default runtime dir)."""
+    base = runtime_dir if runtime_dir is not None else Settings().runtime_dir
+    return base / f"engine-{port}.token"
+
+
+def auth_line(port: int, runtime_dir: Path | None = None) -> bytes:
+    """`stompbox_auth <token>` NUL for the engine on `port`, or b"" when it has no token file
+    (a real mod-host): every client of the embedded engine must send it first."""
+    path = token_path(port, runtime_dir)
+    if not path.exists():
+        return b""
+    return b"stompbox_auth " + path.read_text().strip().encode() + b"\0"
 
 
 def free_port_pair(host: str = "127.0.0.1") -> int:
@@ -43,6 +59,7 @@ class EngineProcess:
     feedback_port: int
     proc: subprocess.Popen[bytes]
     log_path: Path
+    data_dir: Path | None = None  # preset_save writes only below it
 
     @property
     def pid(self) -> int:
@@ -80,13 +97,15 @@ def start_engine(
         STOMPBOX_ENGINE_HOST=host,
         STOMPBOX_LOG_LEVEL="INFO",
     )
+    data_dir = log_dir / "engine-data"
+    env["STOMPBOX_DATA_DIR"] = str(data_dir)
     env.update(extra_env or {})
     log_path = log_dir / f"engine-{port}.log"
     cmd = [sys.executable, "-m", "stompbox.cli", "engine", "--port", str(port)]
     cmd += ["--feedback-port", str(port + 1)]
     with open(log_path, "wb") as out:
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
-    eng = EngineProcess(host, port, port + 1, proc, log_path)
+    eng = EngineProcess(host, port, port + 1, proc, log_path, data_dir)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -133,14 +152,28 @@ def module_engine(
 class EngineClient:
     """Minimal mod-host protocol client: send one command, read one NUL-terminated reply."""
 
-    def __init__(self, host: str, port: int, *, timeout: float = 20.0) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        timeout: float = 20.0,
+        runtime_dir: Path | None = None,
+        auth: bool = True,
+    ) -> None:
         self.host, self.port, self.timeout = host, port, timeout
+        self.runtime_dir = runtime_dir
+        self.auth = auth
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
     async def __aenter__(self) -> EngineClient:
         async with asyncio.timeout(self.timeout):
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        line = auth_line(self.port, self.runtime_dir) if self.auth else b""
+        if line:
+            await self.send_raw(line)
+            assert await self.read_reply() == "resp 0", "the engine refused the token"
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -169,14 +202,22 @@ class EngineClient:
 class FeedbackClient:
     """Reads NUL-terminated feedback messages from the feedback port."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(
+        self, host: str, port: int, *, runtime_dir: Path | None = None, auth: bool = True
+    ) -> None:
         self.host, self.port = host, port
+        self.runtime_dir = runtime_dir
+        self.auth = auth
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
     async def __aenter__(self) -> FeedbackClient:
         async with asyncio.timeout(10):
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        line = auth_line(self.port - 1, self.runtime_dir) if self.auth else b""
+        if line:
+            self.writer.write(line)
+            await self.writer.drain()
         return self
 
     async def __aexit__(self, *exc: object) -> None:

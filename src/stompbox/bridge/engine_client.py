@@ -7,6 +7,10 @@ StompboxConnectionError, `on_disconnected(reason)` is called and it reconnects w
 forever. `request(cmd)` queues a command and returns its parsed reply; requests are written
 without waiting for earlier replies (up to `window` in flight) and matched to replies in order.
 Commands that never reply (help, save, load, quit) have no Struct and so cannot be sent.
+
+With `token_path` (the embedded engine), each connection first sends `stompbox_auth <token>`
+on both ports, the token read from that 0600 file at every connect; the engine's `resp 0` to it
+is taken before any request's reply. Without it (a real mod-host) nothing extra is sent.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from stompbox.contract.errors import (
@@ -43,6 +48,7 @@ MAX_PENDING = 10_000
 """Requests queued or in flight at most; more is refused with ResourceError (bounded queue)."""
 BACKOFF_MIN = 0.1
 BACKOFF_MAX = 2.0
+AUTH_COMMAND = b"stompbox_auth"
 
 
 class _Stream(asyncio.Protocol):
@@ -72,6 +78,8 @@ class _Link:
         self.framer = NulFramer()
         self.fb_parser = FeedbackParser()
         self.lost: asyncio.Future[str] = loop.create_future()
+        self.auth_pending = False  # the engine's reply to stompbox_auth is still to come
+        self.early = bytearray()  # command-port bytes received before the link became current
 
     def close(self) -> None:
         for t in (self.command, self.feedback):
@@ -93,12 +101,14 @@ class EngineClient:
         on_connected: Callable[[], Awaitable[None]],
         on_disconnected: Callable[[str], None],
         window: int = 64,
+        token_path: Path | None = None,
     ) -> None:
         self.host, self.port, self.feedback_port = host, port, feedback_port
         self.timeout = timeout
         self._on_feedback = on_feedback
         self._on_connected = on_connected
         self._on_disconnected = on_disconnected
+        self._token_path = token_path
         self._queue: RequestQueue[Waiter] = RequestQueue(window)
         self._link: _Link | None = None
         self._connected = False
@@ -108,7 +118,9 @@ class EngineClient:
 
     @property
     def connected(self) -> bool:
-        return self._connected
+        """Connected and set up (`on_connected()` done): what others should see. Requests are
+        accepted a little earlier, from `on_connected()` itself."""
+        return self._connected and self._connected_event.is_set()
 
     async def wait_connected(self) -> None:
         await self._connected_event.wait()
@@ -176,9 +188,17 @@ class EngineClient:
 
     def _on_command_data(self, link: _Link, data: bytes) -> None:
         if link is not self._link:
+            if not link.lost.done() and self._link is None:
+                link.early += data  # (the auth reply) while _open() still connects the feedback
             return
         try:
             messages = link.framer.feed(data)
+            if messages and link.auth_pending:
+                answer = messages.pop(0)
+                link.auth_pending = False
+                if answer != b"resp 0":
+                    self._lose(link, f"the engine refused our token: {answer[:40]!r}")
+                    return
             for raw in messages:
                 pending = self._queue.answered()
                 self._stats["replies"] += 1
@@ -235,9 +255,19 @@ class EngineClient:
 
     # -- connection life cycle ------------------------------------------------------------
 
+    def _auth_line(self) -> bytes | None:
+        """`stompbox_auth <token>` NUL, or None without a token path; OSError if unreadable."""
+        if self._token_path is None:
+            return None
+        token = self._token_path.read_text().strip()
+        if not token or not token.isalnum():
+            raise OSError(f"no usable engine token in {self._token_path}")
+        return AUTH_COMMAND + b" " + token.encode() + b"\0"
+
     async def _open(self) -> _Link:
         loop = asyncio.get_running_loop()
         link = _Link(loop)
+        auth = self._auth_line()
         try:
             async with asyncio.timeout(self.timeout):
                 link.command, _ = await loop.create_connection(
@@ -247,6 +277,9 @@ class EngineClient:
                     self.host,
                     self.port,
                 )
+                if auth is not None:
+                    link.auth_pending = True
+                    link.command.write(auth)
                 link.feedback, _ = await loop.create_connection(
                     lambda: _Stream(
                         lambda d: self._on_feedback_data(link, d), lambda r: self._lose(link, r)
@@ -254,6 +287,8 @@ class EngineClient:
                     self.host,
                     self.feedback_port,
                 )
+                if auth is not None:
+                    link.feedback.write(auth)
         except BaseException:
             link.close()
             raise
@@ -284,6 +319,9 @@ class EngineClient:
         self._link = link
         self._connected = True
         self._stats["connects"] += 1
+        if link.early:
+            early, link.early = bytes(link.early), bytearray()
+            self._on_command_data(link, early)
         try:
             self._send_nowait(OutputDataReady())
             try:

@@ -26,7 +26,13 @@ from stompbox.contract.bridge import (
     SetParameter,
     Value,
 )
-from stompbox.contract.errors import ConflictError, EngineError, NotFoundError, ValidationError
+from stompbox.contract.errors import (
+    ConflictError,
+    EngineError,
+    NotFoundError,
+    ResourceError,
+    ValidationError,
+)
 from stompbox.contract.names import check_name
 from stompbox.contract.plugin import Direction, PluginInfo, PluginSummary, PortType, PresetInfo
 from stompbox.contract.values import check_value
@@ -39,6 +45,9 @@ from .validation import control_port
 
 MethodTable = dict[str, tuple[Callable[[Any], Awaitable[Any]], type[Any]]]
 """method name → (handler, params Struct type)"""
+
+MAX_PRESETS = 1000
+"""User preset bundles in the data dir at most."""
 
 
 class PluginMethods:
@@ -187,6 +196,12 @@ class PluginMethods:
         }
         return PresetParameters(values)
 
+    def _preset_count(self) -> int:
+        try:
+            return sum(1 for b in self.preset_dir.iterdir() if b.suffix == ".lv2")
+        except OSError:
+            return 0
+
     async def save_preset(self, p: SavePreset) -> PresetSaved:
         """Save the instance's state as an LV2 preset bundle in the data dir and make it known
         to the engine (`bundle_add`); returns the preset URI (the saved file's URI)."""
@@ -194,6 +209,10 @@ class PluginMethods:
         label = check_name(p.label, "preset label")
         bundle = self.preset_dir / f"{slug(inst.plugin.name)}-{slug(label, 'preset')}.lv2"
         filename = f"{slug(label, 'preset')}.ttl"
+        if not bundle.exists() and self._preset_count() >= MAX_PRESETS:
+            raise ResourceError(
+                f"at most {MAX_PRESETS} user presets; delete one first", {"limit": MAX_PRESETS}
+            )
         try:
             bundle.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

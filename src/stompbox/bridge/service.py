@@ -70,6 +70,11 @@ class Bridge:
             on_feedback=self._on_feedback,
             on_connected=self._on_engine_connected,
             on_disconnected=self._on_engine_disconnected,
+            token_path=(
+                settings.engine_token_path()
+                if settings.engine_embedded and settings.engine_auth
+                else None
+            ),
         )
         self._catalog: Catalog | None = None
         self._processing = True  # last `feature_enable processing` sent; on after a (re)connect

@@ -72,7 +72,7 @@ class Engine:
         else:
             assert self.native is not None
             self.core = NativeCore(self.native, self.plugins, self.feedback)
-        self.dispatcher = Dispatcher(self.core)
+        self.dispatcher = Dispatcher(self.core, data_dir=self.settings.data_dir)
         s = self.settings
         self.server = EngineServer(
             s.engine_host,
@@ -81,6 +81,7 @@ class Engine:
             self.dispatcher.execute,
             CONCURRENT,
             self.pump,
+            token_path=s.engine_token_path() if s.engine_auth else None,
         )
         return self
 

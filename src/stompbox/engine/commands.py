@@ -38,11 +38,17 @@ def resp(status: int, extra: float | None = None) -> bytes:
     return encode_resp(int(status), extra)
 
 
+def _inside(path: Path, root: Path) -> bool:
+    """True when `path` (symlinks resolved) lies inside `root`."""
+    return path.resolve().is_relative_to(root.resolve())
+
+
 class Dispatcher:
     """Maps command names to handlers; the cpu-load feature flag lives here."""
 
-    def __init__(self, core: EngineCore | NativeCore) -> None:
+    def __init__(self, core: EngineCore | NativeCore, *, data_dir: Path | None = None) -> None:
         self.core = core
+        self.data_dir = data_dir  # preset_save writes only below it (None: anywhere)
         self.cpu_load_feature = False
         self._handlers: dict[str, Handler] = {
             "add": self._add,
@@ -199,6 +205,11 @@ class Dispatcher:
         if inst is None:
             return resp(ErrorCode.INSTANCE_INVALID)
         if not filename or "/" in filename or filename in (".", ".."):
+            return resp(ErrorCode.INVALID_OPERATION)
+        if self.data_dir is not None and not await asyncio.to_thread(
+            _inside, Path(bundle), self.data_dir
+        ):
+            log.warning("preset_save refused: %r is outside the data dir", bundle)
             return resp(ErrorCode.INVALID_OPERATION)
         values = {s: v for s, v in inst.values().items() if s != inst.layout.enabled}
         try:

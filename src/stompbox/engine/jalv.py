@@ -9,6 +9,8 @@ import re
 import signal
 from collections.abc import Callable, Collection
 
+from stompbox.lifetime import die_with_parent
+
 log = logging.getLogger(__name__)
 
 # `sym = 1.000000`, possibly after one or more `> ` prompts
@@ -79,6 +81,7 @@ class JalvProcess:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=die_with_parent(signal.SIGTERM),  # never outlive the engine
         )
 
     async def run(self) -> None:

@@ -52,6 +52,7 @@ __all__ = [
     "ParsedCommand",
     "encode_raw",
     "encode_resp",
+    "looks_foreign",
     "parse_command",
     "tokenize",
 ]
@@ -368,3 +369,27 @@ def encode_raw(text: str) -> bytes:
     if "\0" in text:
         raise ValueError("a raw reply cannot contain NUL")
     return text.encode() + b"\0"
+
+
+_HTTP_REQUEST = re.compile(
+    rb"^(?:GET|HEAD|POST|PUT|DELETE|CONNECT|OPTIONS|TRACE|PATCH|PRI|PROPFIND|MKCOL) [^ ]"
+)
+_HTTP_VERSION = re.compile(rb" HTTP/[0-9]")
+_HEADER = re.compile(
+    rb"(?im)^(?:host|origin|referer|user-agent|content-type|content-length|cookie|accept"
+    rb"|connection|upgrade|sec-[a-z-]+|transfer-encoding)[ \t]*:"
+)
+_SNIFF = 8192
+
+
+def looks_foreign(message: bytes) -> bool:
+    """True when one message (a NUL-delimited chunk) is not something a mod-host client sends:
+    an HTTP request line or header (a web page's `fetch` to the engine port), a TLS or SSH
+    greeting. The engine closes such a connection at once, executing nothing more from it.
+
+    mod-host commands are single-line ASCII words; `cmd1\ncmd2` (answered `many arguments`) is
+    still a mod-host message, so a bare newline alone does not count as foreign."""
+    head = message[:_SNIFF]
+    if _HTTP_REQUEST.match(head) or _HTTP_VERSION.search(head) or _HEADER.search(head):
+        return True
+    return head[:2] == b"\x16\x03" or head.startswith(b"SSH-")  # TLS ClientHello, SSH banner

@@ -7,22 +7,47 @@ import contextlib
 import logging
 import signal
 import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from stompbox import aio
 from stompbox.contract.errors import StompboxError
+from stompbox.contract.events import EventName
 from stompbox.settings import Settings
 from stompbox.zmqservice import Subscriber, ZmqService
 
+from .autosave import Autosaver
 from .bridge_client import ZmqBridge
-from .handlers import Handlers
+from .handlers import Handlers, Registry
 from .session_manager import SessionManager
 from .storage import Storage
+from .watchdog import Watchdog
 
 log = logging.getLogger("stompbox.session")
 
 DRAIN_TIMEOUT = 10.0
-WATCH_INTERVAL = 2.0
 RETRY_MAX_DELAY = 2.0
+
+
+class DurableRegistry:
+    """Registers each handler so that its reply leaves only once the change it made is in
+    `current.json` (ack after autosave, see `autosave`): nothing acknowledged is lost."""
+
+    def __init__(self, inner: Registry, autosaver: Autosaver) -> None:
+        self.inner = inner
+        self.autosaver = autosaver
+
+    def register(
+        self, method: str, handler: Callable[[Any], Awaitable[Any]], params_type: type | None = None
+    ) -> None:
+        autosaver = self.autosaver
+
+        async def durable(params: Any) -> Any:
+            result = await handler(params)
+            await autosaver.settled()
+            return result
+
+        self.inner.register(method, durable, params_type)
 
 
 class SessionApp:
@@ -34,6 +59,7 @@ class SessionApp:
         self.storage = Storage(settings.data_dir)
         self.stop = asyncio.Event()
         self.linked = asyncio.Event()
+        self.warnings: list[dict[str, str]] = []  # the last 20 reported (statistics)
 
     async def run(self) -> None:
         """Serve until `stop` is set, then drain, save and close."""
@@ -48,10 +74,26 @@ class SessionApp:
                 self.storage,
                 auto_create=self.settings.auto_create_pedalboard,
             )
-            Handlers(manager, lambda: {**svc.statistics(), "bridge": client.statistics()}).register(
-                svc
-            )
+
+            def warn(kind: str, message: str) -> None:
+                self.warnings = [*self.warnings[-19:], {"kind": kind, "message": message}]
+                svc.publish(EventName.SESSION_WARNING, {"kind": kind, "message": message})
+
+            manager.autosaver.on_failure = lambda message: warn("autosave_failing", message)
+            watchdog = Watchdog(manager, warn)
+            Handlers(
+                manager,
+                lambda: {
+                    **svc.statistics(),
+                    "bridge": client.statistics(),
+                    "warnings": list(self.warnings),
+                    "autosave_failing": manager.autosaver.failing,
+                    "watchdog": watchdog.statistics(),
+                },
+            ).register(DurableRegistry(svc, manager.autosaver))
             manager.restore()
+            for problem in self.storage.problems:
+                warn("current_board_set_aside", problem)
             try:
                 async with asyncio.TaskGroup() as tg:
                     tasks = [
@@ -59,7 +101,7 @@ class SessionApp:
                         tg.create_task(manager.autosaver.run(), name="autosave"),
                         tg.create_task(self._relay(events, manager), name="bridge-events"),
                         tg.create_task(self._link(manager), name="bridge-link"),
-                        tg.create_task(self._watch(manager), name="watchdog"),
+                        tg.create_task(watchdog.run(self.linked), name="watchdog"),
                     ]
                     with contextlib.suppress(TimeoutError):
                         async with asyncio.timeout(self.settings.rpc_timeout):
@@ -101,36 +143,6 @@ class SessionApp:
                 await manager.on_bridge_event(event.event, event.data)
             except StompboxError as exc:
                 log.warning("handling bridge event %s failed: %s", event.event, exc.message)
-
-    async def _watch(self, manager: SessionManager) -> None:
-        """Catch what events may miss (a bridge restart before we subscribed): compare the
-        bridge's instances with our mirror; after two mismatches in a row, replay the board."""
-        await self.linked.wait()
-        st = manager.state
-        mismatches = 0
-        while True:
-            await asyncio.sleep(WATCH_INTERVAL)
-            if st.lock.locked():
-                continue
-            try:
-                remote = await st.bridge.state()
-            except StompboxError:
-                st.bridge_connected = False
-                continue
-            if st.lock.locked():
-                continue
-            st.bridge_connected = True
-            same = remote.engine_connected == st.engine_connected and (
-                not remote.engine_connected or set(remote.instances) == set(st.engine.instances)
-            )
-            mismatches = 0 if same else mismatches + 1
-            if mismatches >= 2:
-                log.warning("engine out of sync with the session; replaying the board")
-                mismatches = 0
-                try:
-                    await manager.connect_engine(reset=True)
-                except StompboxError as exc:
-                    log.warning("replay failed: %s", exc.message)
 
 
 async def _main(settings: Settings) -> int:

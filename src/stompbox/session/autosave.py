@@ -1,9 +1,20 @@
-"""Autosave of the current board to `current.json`: debounced after changes, flushed on shutdown."""
+"""Autosave of the current board to `current.json`: debounced after changes, durable before an
+acknowledgement, retried after a failure, flushed on shutdown.
+
+Durability is "ack after autosave" with group commit: a request handler that changed the board
+awaits `settled()` before its reply leaves, which skips the debounce and waits for the write that
+contains the change; every change made meanwhile rides along in the same write. So an
+acknowledged change survives kill -9 of the session. A failed write (disk full, read-only) does
+not hold replies back: it is reported (`failing`, a `session_warning` event) and retried with
+backoff until it succeeds, and once more at shutdown.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import Callable
 
 import msgspec
 
@@ -16,20 +27,39 @@ log = logging.getLogger(__name__)
 
 DEBOUNCE = 0.1
 """Seconds to wait after a change before writing, so a burst of knob turns costs one write."""
+RETRY_MIN = 0.5
+RETRY_MAX = 10.0
+SETTLE_TIMEOUT = 5.0
+"""At most this long a reply waits for its autosave (a stuck disk must not stall the stack)."""
 
 
 class Autosaver:
-    """`request()` after each change; `run()` writes at most once per DEBOUNCE; `flush()` now."""
+    """`request()` after each change; `run()` writes; `settled()` waits for the write of every
+    change requested so far; `flush()` writes now (shutdown)."""
 
-    def __init__(self, state: SessionState, storage: Storage, debounce: float = DEBOUNCE) -> None:
+    def __init__(
+        self,
+        state: SessionState,
+        storage: Storage,
+        debounce: float = DEBOUNCE,
+        on_failure: Callable[[str], None] | None = None,
+    ) -> None:
         self.state = state
         self.storage = storage
         self.debounce = debounce
+        self.on_failure = on_failure
         self._dirty = asyncio.Event()
+        self._urgent = asyncio.Event()
+        self._written = asyncio.Condition()
+        self.requested = 0  # generation of the newest change
+        self.saved = 0  # generation contained in the last successful write
+        self.attempted = 0  # generation of the last write attempt (successful or not)
         self.writes = 0
         self.failures = 0
+        self.failing = ""  # the last error while writes fail; "" once one succeeds
 
     def request(self) -> None:
+        self.requested += 1
         self._dirty.set()
 
     def snapshot(self) -> bytes:
@@ -40,27 +70,81 @@ class Autosaver:
         self.storage.ensure()
         atomic_write(self.storage.data_dir / "current.json", data)
 
+    async def settled(self) -> None:
+        """Return once every change requested before this call is written (or its write was
+        tried and failed: then the failure is reported and retried in the background)."""
+        target = self.requested
+        if self.attempted >= target:
+            return
+        self._urgent.set()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(SETTLE_TIMEOUT), self._written:
+                await self._written.wait_for(lambda: self.attempted >= target)
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep up to `seconds`, cut short when a reply waits for the write."""
+        if self._urgent.is_set():
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._urgent.wait()
+
     async def run(self) -> None:
+        retry = RETRY_MIN
         while True:
             await self._dirty.wait()
-            await asyncio.sleep(self.debounce)
+            await self._pause(self.debounce)
             self._dirty.clear()
+            self._urgent.clear()
+            generation = self.requested
             data = self.snapshot()  # encoded on the loop: the model never changes mid-encode
             try:
                 await asyncio.to_thread(self._write, data)
-                self.writes += 1
             except StompboxError as exc:
-                self.failures += 1
-                log.error("autosave failed: %s", exc.message)
+                self._failed(exc.message)
+                self._dirty.set()  # keep it pending: retried below, and by flush() at shutdown
+                await self._done(generation)
+                await asyncio.sleep(retry)
+                retry = min(retry * 2, RETRY_MAX)
+                continue
+            retry = RETRY_MIN
+            self.writes += 1
+            self.saved = max(self.saved, generation)
+            if self.failing:
+                log.info("autosave works again")
+            self.failing = ""
+            await self._done(generation)
+
+    async def _done(self, generation: int) -> None:
+        async with self._written:
+            self.attempted = max(self.attempted, generation)
+            self._written.notify_all()
+
+    def _failed(self, message: str) -> None:
+        self.failures += 1
+        first = not self.failing
+        self.failing = message
+        log.error("autosave failed (will retry): %s", message)
+        if first and self.on_failure is not None:
+            self.on_failure(message)
+
+    @property
+    def pending(self) -> bool:
+        return self.saved < self.requested
 
     def flush(self) -> None:
-        """Write now if a change is pending (synchronously: used on shutdown)."""
-        if not self._dirty.is_set():
+        """Write now if a change is not saved yet (synchronously: used on shutdown)."""
+        if not self.pending:
             return
         self._dirty.clear()
+        generation = self.requested
         try:
             self._write(self.snapshot())
-            self.writes += 1
         except StompboxError as exc:
             self.failures += 1
+            self.failing = exc.message
             log.error("autosave on shutdown failed: %s", exc.message)
+            return
+        self.writes += 1
+        self.saved = generation
+        self.attempted = max(self.attempted, generation)

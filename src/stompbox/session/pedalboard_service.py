@@ -11,7 +11,7 @@ import logging
 
 import msgspec
 
-from stompbox.contract.errors import ConflictError, NotFoundError
+from stompbox.contract.errors import ConflictError, NotFoundError, StompboxError
 from stompbox.contract.events import EventName
 from stompbox.contract.model import Pedalboard
 from stompbox.contract.rpc import now_iso
@@ -69,9 +69,18 @@ class PedalboardService:
     async def activate(self, board: Pedalboard, *, modified: bool) -> LoadBoardResult:
         """Make `board` current and bring the engine to it; publish `pedalboard_loaded`."""
         st = self.state
+        previous = (st.board, st.modified)
         st.board, st.modified = board, modified
         st.on_change()
-        report = await sync_engine(st, board)
+        try:
+            report = await sync_engine(st, board)
+        except StompboxError:
+            # a failed load changes nothing: the session (and so every client, which never saw
+            # `pedalboard_loaded`) stays on the previous board; the engine is brought back to it
+            # by the replay after a reconnect, or by the watchdog
+            st.board, st.modified = previous
+            st.on_change()
+            raise
         self.last_report = report
         if report.missing:
             st.modified = True

@@ -14,6 +14,7 @@ import re
 from stompbox.contract.errors import (
     ConflictError,
     NotFoundError,
+    ResourceError,
     ValidationError,
 )
 from stompbox.contract.events import EventName
@@ -35,6 +36,9 @@ from stompbox.contract.session import (
 from stompbox.contract.values import check_value
 
 from .state import EngineInstance, SessionState
+
+MAX_PLUGINS = 200
+"""Plugins per board: a bound on what one board (its state, its events, the engine) must hold."""
 
 
 def instance_from_info(
@@ -133,6 +137,10 @@ class PluginManager:
         _check_position(x, y)
         if not uri:
             raise ValidationError("uri must not be empty")
+        if len(board.plugins) >= MAX_PLUGINS:
+            raise ResourceError(
+                f"a board holds at most {MAX_PLUGINS} plugins", {"limit": MAX_PLUGINS}
+            )
         if instance_id is None:
             instance_id = self.new_instance_id((await self.info(uri)).name)
         self.check_new_id(instance_id)

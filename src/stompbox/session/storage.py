@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import secrets
+import stat
+import time
 import unicodedata
 from collections.abc import Collection
 from pathlib import Path
@@ -21,9 +24,13 @@ from stompbox.contract.errors import (
 from stompbox.contract.model import SCHEMA_VERSION, Pedalboard
 from stompbox.contract.names import check_name
 
+log = logging.getLogger(__name__)
+
 MAX_ID = 64
 ID_RE = re.compile(r"[a-z0-9-]{1,64}")
 CURRENT_FILE = "current.json"
+MAX_BOARDS = 1000
+"""Pedalboard files at most; saving a new one beyond that is a ResourceError."""
 
 
 class CurrentState(msgspec.Struct, kw_only=True):
@@ -88,6 +95,7 @@ class Storage:
         self.boards_dir = self.data_dir / "pedalboards"
         self._decoder = msgspec.json.Decoder(Pedalboard)
         self._current_decoder = msgspec.json.Decoder(CurrentState)
+        self.problems: list[str] = []  # what load_current had to set aside, for reports
 
     def ensure(self) -> None:
         try:
@@ -159,6 +167,10 @@ class Storage:
 
     def save(self, board: Pedalboard) -> None:
         self.ensure()
+        if not self.exists(board.id) and len(self.ids()) >= MAX_BOARDS:
+            raise ResourceError(
+                f"at most {MAX_BOARDS} pedalboards; delete one first", {"limit": MAX_BOARDS}
+            )
         atomic_write(self.board_path(board.id), msgspec.json.format(msgspec.json.encode(board)))
 
     def delete(self, board_id: str) -> None:
@@ -190,14 +202,48 @@ class Storage:
     # -- the current board ----------------------------------------------------------------
 
     def load_current(self) -> CurrentState | None:
-        path = self._inside(self.data_dir / CURRENT_FILE)
+        """The autosaved session, or None. A `current.json` that is damaged, of a newer schema,
+        or not a regular file of the data dir (a symlink out of it) is never followed, never
+        overwritten: it is renamed aside with a timestamp, and `problems` says so."""
+        path = self.data_dir / CURRENT_FILE
         try:
-            state = self._current_decoder.decode(path.read_bytes())
+            info = os.lstat(path)
         except FileNotFoundError:
             return None
-        except (OSError, msgspec.DecodeError, msgspec.ValidationError):
-            return None  # a damaged autosave is not fatal: start as if there were none
-        return state if state.schema <= SCHEMA_VERSION else None
+        except OSError as exc:
+            raise ResourceError(f"cannot read {CURRENT_FILE}: {exc.strerror or exc}") from exc
+        if not stat.S_ISREG(info.st_mode):
+            self._set_aside(path, "foreign", "is not a regular file (a symlink?)")
+            return None
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+            with os.fdopen(fd, "rb") as fh:
+                data = fh.read()
+        except OSError as exc:
+            raise ResourceError(f"cannot read {CURRENT_FILE}: {exc.strerror or exc}") from exc
+        try:
+            state = self._current_decoder.decode(data)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            self._set_aside(path, "damaged", f"cannot be decoded ({exc})")
+            return None
+        if state.schema > SCHEMA_VERSION:
+            self._set_aside(path, "newer", f"has schema {state.schema} > {SCHEMA_VERSION}")
+            return None
+        return state
+
+    def _set_aside(self, path: Path, kind: str, why: str) -> Path:
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        aside = path.with_name(f"{path.stem}.{kind}-{stamp}-{secrets.token_hex(2)}{path.suffix}")
+        try:
+            os.rename(path, aside)  # moves a symlink itself, never what it points to
+        except OSError as exc:
+            raise ResourceError(
+                f"{CURRENT_FILE} {why} and cannot be set aside: {exc.strerror or exc}"
+            ) from exc
+        message = f"{CURRENT_FILE} {why}: kept as {aside.name}; starting without it"
+        log.error("%s", message)
+        self.problems.append(message)
+        return aside
 
     def save_current(self, state: CurrentState) -> None:
         self.ensure()

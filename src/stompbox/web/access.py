@@ -15,7 +15,6 @@ import contextlib
 import ipaddress
 import os
 import secrets
-from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -63,13 +62,29 @@ def load_or_create_token(path: Path) -> tuple[str, bool]:
     return token, True
 
 
+def cookie_values(cookie_header: str, name: str = COOKIE) -> list[str]:
+    """Every value of cookie `name` in a `Cookie` header, parsed leniently (`a=b; c=d`).
+
+    Other applications on the same host set cookies too, some with characters a strict parser
+    rejects (the whole header then parsed as nothing, and the user locked out), and a cookie of
+    the same name for another path may come first: so each pair is taken on its own and every
+    value of our name is returned, for the caller to try in turn."""
+    values = []
+    for pair in cookie_header.split(";"):
+        key, sep, value = pair.strip().partition("=")
+        if sep and key.strip() == name:
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] == '"':
+                value = value[1:-1]
+            if value:
+                values.append(value)
+    return values
+
+
 def cookie_value(cookie_header: str, name: str = COOKIE) -> str | None:
-    try:
-        jar: SimpleCookie = SimpleCookie(cookie_header)
-    except CookieError:
-        return None
-    morsel = jar.get(name)
-    return morsel.value if morsel is not None else None
+    """The first value of cookie `name` (see `cookie_values`), or None."""
+    values = cookie_values(cookie_header, name)
+    return values[0] if values else None
 
 
 def bearer(authorization: str) -> str | None:
@@ -97,7 +112,7 @@ class Access:
             return True
         candidates = (
             bearer(headers.get("authorization", "")),
-            cookie_value(headers.get("cookie", "")),
+            *cookie_values(headers.get("cookie", ""))[:8],
             query_token,
         )
         return any(self.token_ok(c) for c in candidates if c)

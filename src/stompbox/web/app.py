@@ -25,6 +25,7 @@ from .access import TOKEN_FILE, Access, is_loopback, load_or_create_token
 from .api import build_router
 from .errors import install_error_handlers
 from .hub import Hub
+from .limits import IDLE_KEEP_ALIVE, BodyLimit, BoundedHttpTools
 from .middleware import AccessMiddleware
 from .relay import SessionLink
 from .schemas import openapi_components
@@ -36,22 +37,26 @@ log = logging.getLogger(__name__)
 WS_MAX_FRAME = 1024 * 1024
 """Frames above this close the socket (1009); up to it, over-long messages get an error reply."""
 MAX_SOCKETS = 1000
+MAX_CONNECTIONS = MAX_SOCKETS + 200
+"""Connections and requests at once (uvicorn answers 503 beyond): the sockets plus REST."""
 HUB_RESTART_DELAY = 1.0
 
 
 def access_for(settings: Settings) -> Access:
-    """Loopback binds need no token; any other bind uses the token in `<data_dir>/token`."""
+    """Loopback binds need no token; any other bind uses the token in `<data_dir>/token`.
+
+    The token itself is never written to the output (which `stompbox up` and service managers
+    keep in log files): only where it is, and how to open the page with it."""
     if is_loopback(settings.web_host):
         return Access(None, loopback_only=True)
     path = settings.data_dir / TOKEN_FILE
     token, created = load_or_create_token(path)
-    if created:
-        print(
-            f"stompbox web: access token (stored in {path}): {token}\n"
-            f"  open http://<this host>:{settings.web_port}/?token={token}",
-            file=sys.stderr,
-            flush=True,
-        )
+    print(
+        f"stompbox web: access token {'created' if created else 'kept'} in {path} (mode 0600); "
+        f"open http://<this host>:{settings.web_port}/?token=$(cat {path}) once",
+        file=sys.stderr,
+        flush=True,
+    )
     return Access(token, loopback_only=False)
 
 
@@ -160,6 +165,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.include_router(build_static_router())
     app.openapi = lambda: _custom_openapi(app)  # type: ignore[method-assign]
+    app.add_middleware(BodyLimit)
     app.add_middleware(AccessMiddleware, access=access_for(settings))
     return app
 
@@ -186,6 +192,9 @@ def build_server(settings: Settings) -> uvicorn.Server:
         port=settings.web_port,
         log_level=settings.log_level.lower(),
         access_log=False,
+        http=BoundedHttpTools,
+        timeout_keep_alive=IDLE_KEEP_ALIVE,
+        limit_concurrency=MAX_CONNECTIONS,
         ws_max_size=WS_MAX_FRAME,
         ws_ping_interval=20.0,
         ws_ping_timeout=20.0,

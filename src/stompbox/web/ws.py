@@ -4,6 +4,10 @@ Client messages are validated (`messages.py`); `set_parameter` goes through a pe
 Coalescer (one session call in flight per (instance_id, symbol), newer values replace the parked
 one); `resync` asks for a fresh state. A bad message gets an error reply (at most
 `ERROR_RATE`/s, the rest dropped) and never closes the socket.
+
+Per-socket rate limits keep one client from slowing the others: at most `RESYNC_RATE` fresh
+states per second (more `resync`s get a rate-limit error), and at most `CALL_RATE` session calls
+per second for parameter changes (a faster client's values are coalesced, newest wins).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import time
 
 from starlette.websockets import WebSocket
 
-from stompbox.contract.errors import StompboxError, ValidationError
+from stompbox.contract.errors import ResourceError, StompboxError, ValidationError
 
 from .coalesce import Coalescer, TokenBucket, TooManyKeys
 from .hub import Client, Hub, Kind
@@ -36,6 +40,10 @@ ERROR_RATE = 50.0
 ERROR_BURST = 100.0
 MAX_KEYS_IN_FLIGHT = 64
 YIELD_EVERY = 32
+RESYNC_RATE = 1.0
+RESYNC_BURST = 3.0
+CALL_RATE = 120.0
+CALL_BURST = 60.0
 
 Key = tuple[str, str]
 
@@ -56,6 +64,8 @@ class SocketSession:
         loop = asyncio.get_running_loop()
         self._clock = loop.time
         self._errors = TokenBucket(ERROR_RATE, ERROR_BURST, loop.time())
+        self._resyncs = TokenBucket(RESYNC_RATE, RESYNC_BURST, loop.time())
+        self._calls = TokenBucket(CALL_RATE, CALL_BURST, loop.time())
         self._tg: asyncio.TaskGroup | None = None
 
     async def run(self) -> None:
@@ -134,7 +144,12 @@ class SocketSession:
                 self._error(exc, exc.request)
                 continue
             if isinstance(message, Resync):
-                self.client.request_state()
+                if self._resyncs.allow(self._clock()):
+                    self.client.request_state()
+                else:
+                    self.client.stats["resyncs_limited"] += 1
+                    limited = ResourceError(f"at most {RESYNC_RATE:g} resync per second")
+                    self._error(limited, {"type": "resync"})
             else:
                 self._set_parameter(message)
 
@@ -152,6 +167,9 @@ class SocketSession:
     async def _parameter_calls(self, key: Key, message: SetParameter | None) -> None:
         """Send this key's value, then whatever newer value was parked meanwhile, until idle."""
         while message is not None:
+            while not self._calls.allow(self._clock()):
+                self.client.stats["calls_paced"] += 1
+                await asyncio.sleep(1.0 / CALL_RATE)  # newer values park (coalesce) meanwhile
             params = {"instance_id": key[0], "symbol": key[1], "value": message.value}
             try:
                 await self.link.call("set_parameter", params)

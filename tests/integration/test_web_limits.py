@@ -1,0 +1,107 @@
+"""Bounded web process: body size, request-head deadline and size, resync rate per socket.
+
+These run the web process alone (no session): every limit acts before a request reaches it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import websockets
+
+from tests.integration.test_access import Web
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
+    w = Web(tmp_path_factory.mktemp("limits"), None)
+    try:
+        yield w
+    finally:
+        w.stop()
+
+
+def test_body_over_the_limit_is_413(web: Web) -> None:
+    big = b"{" + b" " * (3 * 1024 * 1024) + b"}"
+    r = httpx.post(
+        f"http://127.0.0.1:{web.port}/api/pedalboards",
+        content=big,
+        headers={"content-type": "application/json"},
+        timeout=30,
+    )
+    assert r.status_code == 413, r.text
+    assert r.json()["type"] == "validation"
+
+
+def _closed_within(port: int, first: bytes, seconds: float) -> float:
+    """Send `first` and then nothing; seconds until the server closes the connection."""
+    t0 = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=seconds) as s:
+        if first:
+            s.sendall(first)
+        with contextlib.suppress(OSError):
+            while s.recv(4096):
+                pass
+    return time.monotonic() - t0
+
+
+def test_a_half_open_request_is_dropped(web: Web) -> None:
+    took = _closed_within(web.port, b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n", 30)
+    assert took < 30
+    took = _closed_within(web.port, b"", 30)  # connect and say nothing
+    assert took < 30
+
+
+def test_a_huge_request_head_is_refused(web: Web) -> None:
+    r = httpx.get(
+        f"http://127.0.0.1:{web.port}/api/health",
+        headers={"x-filler": "y" * (64 * 1024)},
+        timeout=30,
+    )
+    assert r.status_code == 400
+
+
+async def test_resync_spam_is_rate_limited(web: Web) -> None:
+    url = f"ws://127.0.0.1:{web.port}/ws"
+    limited = 0
+    async with asyncio.timeout(40), websockets.connect(url) as ws:
+        for _ in range(20):
+            await ws.send(json.dumps({"type": "resync"}))
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(20):  # the first state fetch waits for the (absent) session
+                while limited < 10:
+                    reply = json.loads(await ws.recv())
+                    if "resync per second" in json.dumps(reply):
+                        limited += 1
+    assert limited >= 10
+
+
+def test_runtime_dir_of_another_user_is_refused(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    if os.getuid() != 0:
+        pytest.skip("needs root to give the runtime dir to another user")
+    run = tmp_path / "run"
+    run.mkdir(mode=0o700)
+    os.chown(run, 65534, 65534)
+    env = {**os.environ, "STOMPBOX_RUNTIME_DIR": str(run), "STOMPBOX_DATA_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "stompbox.cli", "web"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "belongs to uid 65534" in done.stderr

@@ -1,0 +1,69 @@
+"""A failed board load changes nothing; the watchdog brings the engine back to the model and
+repairs drifted values and connections (against the in-package FakeBridge)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stompbox.contract.errors import StompboxConnectionError
+from stompbox.session.fake_bridge import AMP, SYNTH, FakeBridge
+from stompbox.session.watchdog import Watchdog
+
+from .test_session_support import make_session
+
+
+class FlakyBridge(FakeBridge):
+    """Loads fail like a bridge that lost its engine mid-load while `broken` is set."""
+
+    broken = False
+
+    async def call(self, method: str, params: dict[str, Any] | None = None) -> Any:
+        if self.broken and method == "plugin" and (params or {}).get("method") == "load":
+            raise StompboxConnectionError("engine connection lost: mid-load")
+        return await super().call(method, params)
+
+
+async def test_failed_load_keeps_the_previous_board_and_engine_follows(tmp_path: Path) -> None:
+    bridge = FlakyBridge()
+    m, bridge, events = await make_session(tmp_path, bridge)
+    await m.create_pedalboard("A")
+    await m.load_plugin(AMP, instance_id="amp")
+    await m.save_pedalboard()
+    await m.create_pedalboard("B")
+    await m.load_plugin(SYNTH, instance_id="synth")
+    events.clear()
+    assert isinstance(bridge, FlakyBridge)
+    bridge.broken = True
+    with pytest.raises(StompboxConnectionError):
+        await m.load_pedalboard("a")
+    assert m.current_pedalboard().id == "b"  # the session stays on B ...
+    assert "pedalboard_loaded" not in events.names()  # ... and so does every client
+    assert set(bridge.instances) == set()  # the engine is half way (B unloaded, A not loaded)
+    bridge.broken = False
+    reports: list[tuple[str, str]] = []
+    dog = Watchdog(m, lambda kind, message: reports.append((kind, message)))
+    await dog.round()
+    await dog.round()
+    assert set(bridge.instances) == {"synth"}  # ... until the watchdog brings it back to B
+    assert reports
+    assert reports[0][0] == "drift_repaired"
+
+
+async def test_drifted_value_and_connection_are_repaired(tmp_path: Path) -> None:
+    m, bridge, _ = await make_session(tmp_path)
+    await m.load_plugin(AMP, instance_id="amp")
+    await m.set_parameter("amp", "gain", -6.5)
+    await m.connect("amp:out", "system:playback_1")
+    bridge.instances["amp"].values["gain"] = 12.0  # behind the session's back
+    bridge.connections.clear()
+    reports: list[str] = []
+    dog = Watchdog(m, lambda _kind, message: reports.append(message))
+    await dog.round()
+    assert reports == []  # seen once: may be a change in flight
+    await dog.round()
+    assert bridge.instances["amp"].values["gain"] == -6.5
+    assert ("amp:out", "system:playback_1") in bridge.connections
+    assert len(reports) == 2
