@@ -1,6 +1,7 @@
-"""kill -9 of the engine's own PID (what a segfault does), with plugins loaded: no jalv survives
-it, the supervisor sweeps and restarts, the board is rebuilt; `stompbox up` then stops leaving
-nothing running. A short loop here; `make soak` runs the long one (bench/soak.py)."""
+"""kill -9 of the engine's own PID (what a segfault does), with plugins loaded — in the one-client
+C core and in isolation mode (one jalv per plugin): no jalv survives it, the supervisor sweeps and
+restarts, the board is rebuilt; `stompbox up` then stops leaving nothing running. A short loop
+here; `make soak` runs the long one (bench/soak.py)."""
 
 from __future__ import annotations
 
@@ -51,9 +52,10 @@ async def build_chain(up: Up, n: int = PLUGINS) -> list[str]:
     return ids
 
 
-@pytest.fixture
-def up(tmp_path: Path, catalog_cache_dir: Path) -> Iterator[Up]:
+@pytest.fixture(params=[False, True], ids=["one-client", "isolation"])
+def up(request: pytest.FixtureRequest, tmp_path: Path, catalog_cache_dir: Path) -> Iterator[Up]:
     stack = Up(tmp_path, catalog_cache_dir)
+    stack.env["STOMPBOX_ENGINE_ISOLATION"] = "true" if request.param else "false"
     try:
         stack.start()
         yield stack
@@ -61,12 +63,17 @@ def up(tmp_path: Path, catalog_cache_dir: Path) -> Iterator[Up]:
         stack.stop()
 
 
+def _jalvs_expected(up: Up) -> int:
+    """One jalv per plugin in isolation mode; none when the C core hosts the board."""
+    return PLUGINS if up.env["STOMPBOX_ENGINE_ISOLATION"] == "true" else 0
+
+
 async def kill_engine_once(up: Up) -> float:
     """kill -9 the engine PID only; return seconds until the engine equals the model again."""
     engine = up.pid_of("engine")
     jalvs = up.jalv_pids()
     assert engine is not None
-    assert len(jalvs) == PLUGINS, jalvs
+    assert len(jalvs) == _jalvs_expected(up), jalvs
     t0 = time.monotonic()
     os.kill(engine, signal.SIGKILL)
     deadline = t0 + 20
@@ -75,7 +82,7 @@ async def kill_engine_once(up: Up) -> float:
         await asyncio.sleep(0.05)
     await converge(up)
     assert up.pid_of("engine") not in (None, engine)
-    assert len(up.jalv_pids()) == PLUGINS
+    assert len(up.jalv_pids()) == _jalvs_expected(up)
     return time.monotonic() - t0
 
 
