@@ -82,12 +82,6 @@ async def bridge_stats(stack: Stack) -> dict[str, Any]:
         return dict((await bridge.call("statistics"))["engine"])
 
 
-def jalv_pids(stack: Stack) -> set[int]:
-    from tests.integration.test_faults import cmdline, descendants
-
-    return {p for p in descendants(stack.children["engine"].pid) if "jalv" in cmdline(p)}
-
-
 async def test_http_post_with_embedded_param_set_changes_nothing(
     guarded: tuple[Stack, str],
 ) -> None:
@@ -128,8 +122,6 @@ async def test_connect_to_feedback_port_leaves_plugins_running(
     guarded: tuple[Stack, str],
 ) -> None:
     stack, iid = guarded
-    pids = jalv_pids(stack)
-    assert pids
     before = await bridge_stats(stack)
     with socket.create_connection(("127.0.0.1", stack.engine_port + 1), timeout=10) as s:
         await asyncio.sleep(1.0)
@@ -138,7 +130,7 @@ async def test_connect_to_feedback_port_leaves_plugins_running(
     await asyncio.sleep(1.0)
     after = await bridge_stats(stack)
     assert after.get("disconnects", 0) == before.get("disconnects", 0)
-    assert jalv_pids(stack) == pids
+    # the same instance runs on: a re-added plugin would be back at its default gain (0 dB)
     assert await engine_gain(stack, iid) == pytest.approx(-6.5)
 
 
