@@ -7,6 +7,7 @@ from typing import Any
 
 import msgspec
 
+from .history import HistoryItem
 from .model import Connection, Pedalboard, PluginInstance
 from .params import (  # shared request shapes, re-exported
     BufferSize as BufferSize,
@@ -32,6 +33,7 @@ class LoadPlugin(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     x: float = 0.0
     y: float = 0.0
     instance_id: str | None = None
+    client: str = ""  # who edits (undo history); see contract.history
 
 
 class SetParameters(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -107,7 +109,8 @@ class SessionState(msgspec.Struct, frozen=True):
     engine_connected: bool
     audio: dict[str, Any]
     saved: list[str]
-    modified: bool = False
+    modified: bool = False  # the dirty flag: the board differs from its saved file
+    history: list[HistoryItem] = msgspec.field(default_factory=list)  # newest undo entries
 
 
 class Health(msgspec.Struct, frozen=True):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 import msgspec
 
@@ -25,6 +26,8 @@ class Autosaver:
         self.state = state
         self.storage = storage
         self.debounce = debounce
+        self.extra: list[tuple[str, Callable[[], bytes | None]]] = []
+        """Other files written with the board: (file name, encoder returning None if unchanged)."""
         self._dirty = asyncio.Event()
         self.writes = 0
         self.failures = 0
@@ -32,13 +35,24 @@ class Autosaver:
     def request(self) -> None:
         self._dirty.set()
 
-    def snapshot(self) -> bytes:
+    def snapshot(self) -> list[tuple[str, bytes]]:
         st = self.state
-        return msgspec.json.encode(CurrentState(pedalboard=st.board, modified=st.modified))
+        files = [
+            (
+                "current.json",
+                msgspec.json.encode(CurrentState(pedalboard=st.board, modified=st.modified)),
+            )
+        ]
+        for name, encode in self.extra:
+            data = encode()
+            if data is not None:
+                files.append((name, data))
+        return files
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, files: list[tuple[str, bytes]]) -> None:
         self.storage.ensure()
-        atomic_write(self.storage.data_dir / "current.json", data)
+        for name, data in files:
+            atomic_write(self.storage.data_dir / name, data)
 
     async def run(self) -> None:
         while True:
