@@ -12,6 +12,7 @@ import msgspec
 from pydantic import BaseModel, ConfigDict, Field
 
 from stompbox.contract.errors import ErrorBody
+from stompbox.contract.history import UndoResult
 from stompbox.contract.model import Pedalboard, PluginInstance
 from stompbox.contract.plugin import PluginInfo, PluginSummary, PresetInfo
 
@@ -34,6 +35,7 @@ class AddPlugin(Body):
 
 class ParameterValue(Body):
     value: Value
+    gesture: Annotated[str, Field(max_length=64)] | None = None  # one undo entry per gesture id
 
 
 class Bypass(Body):
@@ -120,6 +122,7 @@ RESPONSE_TYPES: dict[str, Any] = {
     "PedalboardList": list[PedalboardEntry],
     "LoadedPedalboard": LoadedPedalboard,
     "ErrorBody": ErrorBody,
+    "UndoResult": UndoResult,
     "Object": dict[str, Any],
     "AnyList": list[Any],
 }

@@ -20,8 +20,10 @@ from .coalesce import Coalescer, TokenBucket, TooManyKeys
 from .hub import Client, Hub, Kind
 from .messages import (
     ClientMessageError,
+    Redo,
     Resync,
     SetParameter,
+    Undo,
     decode_client_message,
     encode_error,
     request_of,
@@ -135,6 +137,9 @@ class SocketSession:
                 continue
             if isinstance(message, Resync):
                 self.client.request_state()
+            elif isinstance(message, Undo | Redo):
+                assert self._tg is not None
+                self._tg.create_task(self._history_call(message))
             else:
                 self._set_parameter(message)
 
@@ -149,10 +154,19 @@ class SocketSession:
             assert self._tg is not None
             self._tg.create_task(self._parameter_calls(key, first))
 
+    async def _history_call(self, message: Undo | Redo) -> None:
+        """`undo`/`redo`: the outcome reaches every browser as `history_changed`; errors here."""
+        method = "history.undo" if isinstance(message, Undo) else "history.redo"
+        try:
+            await self.link.call(method, {"client": message.client})
+        except StompboxError as exc:
+            self._error(exc, request_of(message))
+
     async def _parameter_calls(self, key: Key, message: SetParameter | None) -> None:
         """Send this key's value, then whatever newer value was parked meanwhile, until idle."""
         while message is not None:
             params = {"instance_id": key[0], "symbol": key[1], "value": message.value}
+            params.update(client=message.client, gesture=message.gesture)
             try:
                 await self.link.call("set_parameter", params)
             except StompboxError as exc:
