@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from stompbox.contract.errors import ConflictError
+from stompbox.contract.errors import ConflictError, ValidationError
 from stompbox.contract.history import ValuesStep
+from stompbox.contract.params import Ports
+from stompbox.contract.session import Splice
 from stompbox.session.fake_bridge import AMP
 from stompbox.session.history import MAX_ENTRIES, History
 
@@ -128,3 +130,31 @@ def test_history_is_bounded() -> None:
         history.record(A, f"e{i}", [ValuesStep("x", {"g": 0.0}, {"g": float(i)})])
     assert len(history.entries) == MAX_ENTRIES
     assert history.entries[-1].label == f"e{MAX_ENTRIES + 49}"
+
+
+async def test_a_spliced_add_is_one_entry_and_bad_wiring_changes_nothing(tmp_path: Path) -> None:
+    m, bridge, _ = await make_session(tmp_path)
+    first = await m.load_plugin(AMP, client=A)
+    await m.connect(f"{first.instance_id}:out", "system:playback_1", client=A)
+    bad = Splice(connect=[Ports("@new:out", "@new:nope")])
+    with pytest.raises(ValidationError):
+        await m.load_plugin(AMP, client=A, splice=bad)
+    assert len(bridge.instances) == 1
+    cut = Ports(f"{first.instance_id}:out", "system:playback_1")
+    splice = Splice(
+        disconnect=[cut],
+        connect=[
+            Ports(f"{first.instance_id}:out", "@new:in"),
+            Ports("@new:out", "system:playback_1"),
+        ],
+    )
+    second = await m.load_plugin(AMP, client=A, splice=splice)
+    cables = {(c.source, c.target) for c in m.current_pedalboard().connections}
+    assert cables == {
+        (f"{first.instance_id}:out", f"{second.instance_id}:in"),
+        (f"{second.instance_id}:out", "system:playback_1"),
+    }
+    assert (await m.undo_edit(A)).done  # one undo takes the plugin out and the old cable back
+    cables = {(c.source, c.target) for c in m.current_pedalboard().connections}
+    assert cables == {(f"{first.instance_id}:out", "system:playback_1")}
+    assert len(bridge.instances) == 1

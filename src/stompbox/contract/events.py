@@ -21,6 +21,7 @@ class EventName(enum.StrEnum):
     OUTPUT_CHANGED = "output_changed"
     AUDIO_STATUS = "audio_status"
     ENGINE_STATUS = "engine_status"
+    PLUGIN_DIED = "plugin_died"  # an instance crashed in the engine (the session replays it)
     HISTORY_CHANGED = "history_changed"  # undo/redo history of the current board
     # published by the bridge
     ENGINE_CONNECTED = "engine_connected"

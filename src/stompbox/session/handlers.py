@@ -85,7 +85,7 @@ class Handlers:
     # -- plugins --------------------------------------------------------------------------
 
     async def load_plugin(self, q: p.LoadPlugin) -> PluginInstance:
-        return await self.m.load_plugin(q.uri, q.x, q.y, q.instance_id, q.client)
+        return await self.m.load_plugin(q.uri, q.x, q.y, q.instance_id, q.client, q.splice)
 
     async def unload_plugin(self, q: h.EditInstance) -> dict[str, Any]:
         await self.m.unload_plugin(q.instance_id, q.client)

@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from stompbox.contract.errors import StompboxConnectionError, StompboxError
+from stompbox.contract.errors import NotFoundError, StompboxConnectionError, StompboxError
 from stompbox.contract.events import EventName
 from stompbox.contract.history import (
     AddPluginStep,
@@ -31,8 +31,10 @@ from stompbox.contract.session import (
     EngineStatus,
     LoadBoardResult,
     OutputChangedData,
+    PluginDiedData,
     SessionState as StateDump,
     SetParameter,
+    Splice,
 )
 
 from .autosave import Autosaver
@@ -146,8 +148,12 @@ class SessionManager:
             self._on_engine_parameter(data)
         elif event == EventName.CPU_LOAD:
             self.control.on_cpu_load(data)
-        elif event == "plugin_died":
-            st.engine.drop_instance(str(data.get("instance_id", "")))
+        elif event == EventName.PLUGIN_DIED:
+            instance_id = str(data.get("instance_id", ""))
+            st.engine.drop_instance(instance_id)
+            plugin = st.find(instance_id)
+            if plugin is not None:
+                st.publish(EventName.PLUGIN_DIED, PluginDiedData(instance_id, plugin.name))
             self.control.publish_engine_status()
 
     def _on_output(self, data: dict[str, Any]) -> None:
@@ -178,11 +184,44 @@ class SessionManager:
         y: float = 0.0,
         instance_id: str | None = None,
         client: str = "",
+        splice: Splice | None = None,
     ) -> PluginInstance:
+        """Add a plugin; with `splice`, also remove and draw cables around it (one undo entry)."""
         async with self.mutation():
+            st = self.state
+            cut = [] if splice is None else splice.disconnect
+            for c in cut:
+                if not st.has_connection(c.source, c.target):
+                    raise NotFoundError(f"no connection from {c.source} to {c.target}")
             plugin = await self.plugins.load(uri, x, y, instance_id)
-            self.undo.record(client, f"Add {plugin.name}", [AddPluginStep(snapshot(plugin))])
+            steps: list[Step] = [AddPluginStep(snapshot(plugin))]
+            if splice is not None:
+                steps += await self._splice(plugin.instance_id, splice)
+            self.undo.record(client, f"Add {plugin.name}", steps)
             return plugin
+
+    async def _splice(self, instance_id: str, splice: Splice) -> list[Step]:
+        """Cables around a new plugin: all are checked first; a bad one unloads it again."""
+
+        def name(address: str) -> str:
+            return address.replace("@new:", f"{instance_id}:", 1)
+
+        wires = [(name(c.source), name(c.target)) for c in splice.connect]
+        try:
+            for source, target in wires:
+                await self.connections.validate(source, target)
+        except StompboxError:
+            await self.plugins.unload(instance_id)
+            raise
+        steps: list[Step] = []
+        for c in splice.disconnect:
+            await self.connections.disconnect(c.source, c.target)
+            steps.append(DisconnectStep(c.source, c.target))
+        for source, target in dict.fromkeys(wires):
+            if not self.state.has_connection(source, target):
+                await self.connections.connect(source, target)
+                steps.append(ConnectStep(source, target))
+        return steps
 
     async def unload_plugin(self, instance_id: str, client: str = "") -> None:
         async with self.mutation():

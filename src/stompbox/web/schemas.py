@@ -27,10 +27,23 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+class PortPair(Body):
+    source: Annotated[str, Field(min_length=1, max_length=1024)]
+    target: Annotated[str, Field(min_length=1, max_length=1024)]
+
+
+class Splice(Body):
+    """Cables to remove and to draw with the new plugin ("@new:<symbol>" is one of its ports)."""
+
+    disconnect: Annotated[list[PortPair], Field(max_length=64)] = []
+    connect: Annotated[list[PortPair], Field(max_length=64)] = []
+
+
 class AddPlugin(Body):
     uri: Uri
     x: Coordinate | None = None
     y: Coordinate | None = None
+    splice: Splice | None = None
 
 
 class ParameterValue(Body):
