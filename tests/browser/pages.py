@@ -130,15 +130,16 @@ class Board:
     def cable(self, source: str, target: str) -> str:
         return f"[data-testid=cable][data-source='{source}'][data-target='{target}']"
 
-    def cable_middle(self, selector: str) -> tuple[float, float]:
-        """Page coordinates of the middle of a cable's curve."""
+    def cable_middle(self, selector: str, at: float = 0.5) -> tuple[float, float]:
+        """Page coordinates of a point of a cable's curve (`at` of its length: 0.5 the middle)."""
         point = self.page.eval_on_selector(
             f"{selector} .cable-line",
-            """path => {
-                const p = path.getPointAtLength(path.getTotalLength() / 2);
+            """(path, at) => {
+                const p = path.getPointAtLength(path.getTotalLength() * at);
                 const m = path.getScreenCTM();
                 return [p.x * m.a + p.y * m.c + m.e, p.x * m.b + p.y * m.d + m.f];
             }""",
+            at,
         )
         return float(point[0]), float(point[1])
 

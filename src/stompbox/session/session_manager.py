@@ -268,6 +268,8 @@ class SessionManager:
         after: float,
         gesture: str,
     ) -> None:
+        if before == after and not gesture:
+            return  # a value sent again (a reverted box): nothing to undo
         port = plugin.available_parameters.get(symbol)
         label = f"Change {plugin.name} {port.name if port is not None else symbol}"
         step = ValuesStep(plugin.instance_id, {symbol: before}, {symbol: after})

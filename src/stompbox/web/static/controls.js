@@ -2,6 +2,19 @@
 
 import { h, clear, formatValue } from "./dom.js";
 import { Knob, toNorm } from "./knob.js";
+import { isSwitchPort } from "./layout.js";
+import { askName, toast } from "./dialogs.js";
+
+/** A step of about 1/100 of the range, rounded to 1, 2 or 5 × a power of ten (arrow keys in a value box). */
+export function niceStep(port) {
+  if (port.integer || port.enumeration) return 1;
+  const span = (port.maximum ?? 1) - (port.minimum ?? 0);
+  if (!(span > 0)) return 0.01;
+  const raw = span / 100;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  const m = raw / p;
+  return Number(((m < 1.5 ? 1 : m < 3.5 ? 2 : m < 7.5 ? 5 : 10) * p).toPrecision(3));
+}
 
 const HIDDEN_DESIGNATIONS = new Set(["freewheeling", "enabled", "sampleRate", "latency"]);
 
@@ -30,6 +43,7 @@ export class ControlPanel {
     this.render(inst);
     this.root.hidden = false;
     this.root.classList.add("open");
+    this.actions.shown?.(id);
   }
 
   close() {
@@ -54,7 +68,7 @@ export class ControlPanel {
 
   controlPorts(inst) {
     return Object.values(inst.available_parameters || {})
-      .filter((p) => p.direction !== "output" && !HIDDEN_DESIGNATIONS.has(p.designation))
+      .filter((p) => p.direction !== "output" && !HIDDEN_DESIGNATIONS.has(p.designation) && !isSwitchPort(p))
       .sort((a, b) => a.index - b.index);
   }
 
@@ -94,6 +108,8 @@ export class ControlPanel {
       h("div", { class: "panel-tools" },
         this.bypassButton,
         this.presetSelect,
+        h("button", { "data-testid": "save-preset", title: "Save the current values as a preset of this plugin",
+          onclick: () => this.savePreset(inst) }, "Save preset…"),
         h("button", { class: "danger", "data-testid": "remove-plugin",
           onclick: () => this.actions.remove(inst.instance_id) }, "Remove")),
       params.childElementCount ? params : h("p", { class: "muted" }, "No controls."),
@@ -121,6 +137,18 @@ export class ControlPanel {
       if (port.units) meter.units.textContent = port.units;
     }
     this.updateMeters(this.store.plugin(inst.instance_id) || inst);
+  }
+
+  async savePreset(inst) {
+    const label = await askName(`Save a preset of ${inst.name}`, "", "Save");
+    if (!label) return;
+    const saved = await this.actions.savePreset(inst.instance_id, label);
+    if (saved === undefined) return;
+    toast(`Saved preset “${label}”`, "info");
+    if (this.id === inst.instance_id) {
+      clear(this.presetSelect).append(h("option", { value: "" }, "Presets…"));
+      await this.loadPresets(this.store.plugin(inst.instance_id) || inst);
+    }
   }
 
   async loadPresets(inst) {
@@ -155,17 +183,31 @@ export class ControlPanel {
       row.knob = new Knob(port, value, (v) => {
         if (document.activeElement !== row.input) row.input.value = formatValue(v, port.integer);
         send(v);
-      });
-      row.input = h("input", { ...common, type: "number", class: "num", step: port.integer ? 1 : "any",
+      }, { begin: () => this.actions.gesture?.(true), end: () => this.actions.gesture?.(false) });
+      const revert = () => {
+        row.input.value = formatValue(this.store.plugin(id)?.parameters?.[port.symbol] ?? value, port.integer);
+      };
+      row.input = h("input", { ...common, type: "number", class: "num", step: niceStep(port),
         min: port.minimum ?? undefined, max: port.maximum ?? undefined,
         onchange: (ev) => {
-          const v = Number(ev.target.value);
-          if (Number.isNaN(v)) return;
+          const text = ev.target.value.trim();
+          const v = Number(text);
+          if (!text || !Number.isFinite(v)) return revert(); // an empty box is not 0: keep the value
           const clamped = Math.min(port.maximum ?? v, Math.max(port.minimum ?? v, port.integer ? Math.round(v) : v));
           row.knob.set(clamped);
           send(clamped);
         },
-        onkeydown: (ev) => ev.key === "Enter" && ev.target.blur() });
+        onblur: (ev) => !ev.target.value.trim() && revert(),
+        onkeydown: (ev) => {
+          if (ev.key === "Enter") ev.target.blur();
+          if (ev.key === "Escape") {
+            ev.stopPropagation(); // Esc reverts the box; it does not close the panel
+            ev.preventDefault();
+            revert();
+            ev.target.dataset.reverted = "1";
+            ev.target.blur();
+          }
+        } });
       widget = h("div", { class: "knob-wrap" }, row.knob.el,
         h("label", { class: "num-wrap" }, row.input, port.units ? h("span", { class: "units" }, port.units) : null));
     }
