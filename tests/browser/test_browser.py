@@ -78,7 +78,7 @@ def test_build_chain_turn_knob_hear_it_save_and_reload(
     board = Board(page, stack.web_url).open()
     board.wait_board_name(fresh_board)
 
-    # the board's first plugin, added by a click, is wired capture → it → playback (mono: both sides)
+    # the board's first plugin, added by a click, is wired capture → it → playback (mono: both)
     amp = board.add_by_click(AMP, "Simple amplifier")
     wait_until(lambda: len(board.state()["pedalboard"]["connections"]) == 3, what="auto wiring")
     connections = {(c["source"], c["target"]) for c in board.state()["pedalboard"]["connections"]}
