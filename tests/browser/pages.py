@@ -50,6 +50,20 @@ def api(base_url: str, method: str, path: str, **kwargs: Any) -> Any:
     return r.json() if r.content else None
 
 
+def new_page(browser: Browser, **kwargs: Any) -> Page:
+    """A page in its own context (its own tab id), 1280×800 unless told; collects JS errors."""
+    context = browser.new_context(**{"viewport": {"width": 1280, "height": 800}, **kwargs})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.js_errors = errors  # type: ignore[attr-defined]
+    return page
+
+
+def plugin(state: dict[str, Any], instance_id: str) -> dict[str, Any]:
+    return next(p for p in state["pedalboard"]["plugins"] if p["instance_id"] == instance_id)
+
+
 class Board:
     """The stompbox page: find, add and wire things the way a user does (pointer gestures)."""
 

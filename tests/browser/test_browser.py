@@ -5,51 +5,18 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import math
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from stompbox.zmqservice.client import RpcClient
 from tests.support.audio import AudioProbe
 from tests.support.stack import Stack
 
-from .pages import AMP, COMPRESSOR, DC_REMOVER, Board, api, launch, wait_until
+from .pages import AMP, COMPRESSOR, DC_REMOVER, Board, api, new_page, plugin, wait_until
 
 pytestmark = pytest.mark.timeout(240)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        b = launch(pw)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-@pytest.fixture
-def fresh_board(stack: Stack) -> str:
-    """A new empty pedalboard, made current (the stack is shared by every test)."""
-    name = f"browser-{uuid.uuid4().hex[:8]}"
-    api(stack.web_url, "POST", "/api/pedalboards", json={"name": name})
-    return name
-
-
-def new_page(browser: Browser, **kwargs: Any) -> Page:
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, **kwargs)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.js_errors = errors  # type: ignore[attr-defined]
-    return page
-
-
-def plugin(state: dict[str, Any], instance_id: str) -> dict[str, Any]:
-    return next(p for p in state["pedalboard"]["plugins"] if p["instance_id"] == instance_id)
 
 
 def bridge_parameter(stack: Stack, instance_id: str, symbol: str) -> float:

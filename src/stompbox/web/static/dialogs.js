@@ -134,8 +134,8 @@ function thumbnail(b) {
 }
 
 /**
- * Show a short message at the bottom of the page for a few seconds. `action` ({label, run}) adds a
- * button (e.g. "Undo") that runs it and dismisses the message.
+ * Show a short message at the bottom of the page for a few seconds. `action` ({label, run}, or a
+ * list of them) adds buttons (e.g. "Undo") that run it and dismiss the message.
  */
 export function toast(message, kind = "error", action = null) {
   let box = document.querySelector(".toasts");
@@ -145,11 +145,12 @@ export function toast(message, kind = "error", action = null) {
   }
   for (const shown of box.children) if (shown.textContent === message) return; // no repeats of one problem
   const item = h("div", { class: `toast ${kind}`, "data-testid": "toast", role: "status" }, message);
-  if (action) {
+  const actions = action ? [action].flat() : [];
+  for (const a of actions) {
     item.append(h("button", { class: "toast-action", "data-testid": "toast-action", onclick: () => {
       item.remove();
-      action.run();
-    } }, action.label));
+      a.run();
+    } }, a.label));
   }
   box.append(item);
   setTimeout(() => item.remove(), action ? 8000 : kind === "error" ? 6000 : 2500);
