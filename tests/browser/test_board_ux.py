@@ -333,3 +333,69 @@ def test_keyboard_selection_and_shortcuts(browser: Browser, stack: Stack, fresh_
     page.wait_for_selector("[data-testid=shortcuts]")
     assert "Ctrl+Z" in (page.text_content("[data-testid=shortcuts]") or "")
     assert page.js_errors == []  # type: ignore[attr-defined]
+
+
+def long_press_drag(page: Page, start: tuple[float, float], end: tuple[float, float]) -> None:
+    """A finger held still for a while on `start`, then moved to `end` (real touch events)."""
+    cdp = page.context.new_cdp_session(page)
+    point = {"x": start[0], "y": start[1]}
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [point]})
+    page.wait_for_timeout(700)
+    for i in range(1, 11):
+        x = start[0] + (end[0] - start[0]) * i / 10
+        y = start[1] + (end[1] - start[1]) * i / 10
+        cdp.send(
+            "Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]}
+        )
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+
+
+def test_phone_mute_touch_targets_fit_and_pan_versus_move(
+    browser: Browser, stack: Stack, fresh_board: str
+) -> None:
+    from .test_browser import touch_drag
+
+    page = new_page(browser, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    board = Board(page, stack.web_url).open()
+    board.wait_board_name(fresh_board)
+    # Mute is reachable, every top-bar button is a 44 px target
+    mute = page.locator("[data-testid=processing]").bounding_box()
+    assert mute is not None
+    assert mute["x"] >= 0
+    assert mute["x"] + mute["width"] <= 390
+    sizes = page.eval_on_selector_all(
+        ".topbar button, .zoom-buttons button",
+        "els => els.filter(e => e.offsetParent).map(e => [e.offsetWidth, e.offsetHeight])",
+    )
+    assert sizes
+    assert all(w >= 44 and h >= 44 for w, h in sizes), sizes
+    # blocks far apart: "fit" shows every one of them whole
+    far = api(
+        stack.web_url, "POST", "/api/pedalboard/plugins", json={"uri": AMP, "x": 1400, "y": 900}
+    )
+    near = api(stack.web_url, "POST", "/api/pedalboard/plugins", json={"uri": AMP, "x": 0, "y": 0})
+    page.wait_for_selector(board.block(far["instance_id"]))
+    page.tap("[data-testid=zoom-fit]")
+    canvas = page.locator("[data-testid=canvas]").bounding_box()
+    assert canvas is not None
+    for pid in (far["instance_id"], near["instance_id"]):
+        box = page.locator(f"{board.block(pid)} .block-body").bounding_box()
+        assert box is not None
+        assert canvas["x"] <= box["x"]
+        assert box["x"] + box["width"] <= canvas["x"] + canvas["width"]
+        assert canvas["y"] <= box["y"]
+        assert box["y"] + box["height"] <= canvas["y"] + canvas["height"]
+    # one finger that moves at once pans the board, even starting on a block
+    pid = near["instance_id"]
+    start = board.center(f"{board.block(pid)} .block-name")
+    touch_drag(page, start, (start[0] + 60, start[1] + 80))
+    page.wait_for_timeout(300)
+    assert (plugin(board.state(), pid)["x"], plugin(board.state(), pid)["y"]) == (0, 0)
+    moved = board.center(f"{board.block(pid)} .block-name")
+    assert moved[1] > start[1] + 40  # the view moved
+    # a long press picks the block up
+    long_press_drag(page, moved, (moved[0] + 40, moved[1] + 120))
+    wait_until(lambda: plugin(board.state(), pid)["y"] > 0, what="the block moved")
+    assert page.js_errors == []  # type: ignore[attr-defined]
+    page.context.close()

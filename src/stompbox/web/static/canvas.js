@@ -198,7 +198,7 @@ export class Canvas {
       top = Math.min(top, (p.y || 0) - 20);
       left = Math.min(left, (p.x || 0) - 40);
     }
-    this.view.fit({ x: left, y: top, w: cols.right + SYS_W + 20 - left, h: bottom - top });
+    this.view.fit({ x: left, y: top, w: cols.right + SYS_W + 20 - left, h: bottom - top }, { minScale: 0.05 });
   }
 
   // rendering
