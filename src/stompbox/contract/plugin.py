@@ -90,6 +90,7 @@ class PluginSummary(msgspec.Struct, frozen=True, kw_only=True):
     cv_inputs: int = 0
     cv_outputs: int = 0
     controls: int = 0
+    family: str = ""  # a player's family (Drive, Amp & Cab, Reverb …), see lv2.taxonomy
 
 
 def summarize(info: PluginInfo) -> PluginSummary:

@@ -25,7 +25,9 @@ Name = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NAME)]
 Id = Annotated[str, msgspec.Meta(max_length=64)]
 
 
-class SetParameter(msgspec.Struct, frozen=True, tag_field="type", tag="set_parameter"):
+class SetParameter(
+    msgspec.Struct, frozen=True, tag_field="type", tag="set_parameter", omit_defaults=True
+):
     instance_id: Name
     symbol: Name
     value: float
@@ -37,11 +39,11 @@ class Resync(msgspec.Struct, frozen=True, tag_field="type", tag="resync"):
     pass
 
 
-class Undo(msgspec.Struct, frozen=True, tag_field="type", tag="undo"):
+class Undo(msgspec.Struct, frozen=True, tag_field="type", tag="undo", omit_defaults=True):
     client: Id = ""
 
 
-class Redo(msgspec.Struct, frozen=True, tag_field="type", tag="redo"):
+class Redo(msgspec.Struct, frozen=True, tag_field="type", tag="redo", omit_defaults=True):
     client: Id = ""
 
 
