@@ -399,3 +399,30 @@ def test_phone_mute_touch_targets_fit_and_pan_versus_move(
     wait_until(lambda: plugin(board.state(), pid)["y"] > 0, what="the block moved")
     assert page.js_errors == []  # type: ignore[attr-defined]
     page.context.close()
+
+
+def test_catalog_synonyms_families_and_descriptions(
+    browser: Browser, stack: Stack, fresh_board: str
+) -> None:
+    page = new_page(browser)
+    board = Board(page, stack.web_url).open()
+    board.wait_board_name(fresh_board)
+    total = page.locator("[data-testid=plugin-item]").count()
+    board.search("overdrive")
+    wait_until(lambda: page.locator("[data-testid=plugin-item]").count() < total, what="a search")
+    page.wait_for_selector("[data-testid=plugin-item]:has-text('DS1')")
+    metas = page.eval_on_selector_all(
+        "[data-testid=plugin-item] .plugin-meta", "els => els.map(e => e.textContent)"
+    )
+    assert metas
+    assert all("Drive" in m for m in metas), metas
+    board.search("")
+    page.select_option("[data-testid=plugin-category]", "Reverb")
+    page.wait_for_selector("[data-testid=plugin-item]:has-text('Calf Reverb')")
+    assert page.locator("[data-testid=plugin-item]:has-text('MDA Delay')").count() == 0
+    page.select_option("[data-testid=plugin-category]", "")
+    combo = board.add_by_click("http://drobilla.net/plugins/mda/Combo", "MDA Combo")
+    board.open_controls(combo)
+    page.wait_for_selector("[data-testid=plugin-description]:not([hidden])")
+    assert "guitar" in (page.text_content("[data-testid=plugin-description]") or "")
+    assert page.js_errors == []  # type: ignore[attr-defined]

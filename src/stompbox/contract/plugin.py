@@ -61,6 +61,7 @@ class PluginInfo(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     author: str = ""
     version: str = ""
     category: list[str] = msgspec.field(default_factory=list)
+    description: str = ""  # the plugin's own rdfs:comment
     bundle: str = ""
     ports: list[PortInfo] = msgspec.field(default_factory=list)
     presets: list[PresetInfo] = msgspec.field(default_factory=list)

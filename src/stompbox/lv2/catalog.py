@@ -44,7 +44,7 @@ def _with_family(s: PluginSummary) -> PluginSummary:
 
 def _score(s: PluginSummary, words: list[str]) -> int | None:
     hay = " ".join([s.name, s.brand, s.uri, s.family, *s.category]).casefold()
-    return match_score(s.name, hay, words, " ".join([s.name, s.brand, s.family]).casefold())
+    return match_score(s.name, hay, words, s.family, f"{s.name} {s.brand}".casefold())
 
 
 def _order(s: PluginInfo | PluginSummary) -> tuple[str, str]:

@@ -68,7 +68,7 @@ _RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
 SYNONYMS: tuple[frozenset[str], ...] = tuple(
     frozenset(group)
     for group in (
-        {"overdrive", "drive", "distortion", "fuzz", "od", "crunch", "screamer", "boost", "dist"},
+        {"overdrive", "drive", "distortion", "fuzz", "crunch", "screamer"},
         {"reverb", "verb", "hall", "room", "plate", "spring"},
         {"delay", "echo"},
         {"amp", "amplifier", "cab", "cabinet", "simulator", "preamp", "amps"},
@@ -96,6 +96,7 @@ def family(name: str, categories: Iterable[str]) -> str:
 
 
 def _has_word(text: str, word: str) -> bool:
+    """`word` starts a word of `text` (so "amp" is in "gxamp", no: in "amp-x", yes)."""
     i = text.find(word)
     while i >= 0:
         before = text[i - 1] if i else " "
@@ -103,6 +104,10 @@ def _has_word(text: str, word: str) -> bool:
             return True
         i = text.find(word, i + 1)
     return False
+
+
+def _family_words(fam: str) -> set[str]:
+    return {w for w in fam.casefold().replace("&", " ").split() if w}
 
 
 def alternatives(word: str) -> frozenset[str]:
@@ -115,11 +120,15 @@ def alternatives(word: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def match_score(name: str, haystack: str, words: list[str], loose: str = "") -> int | None:
+def match_score(
+    name: str, haystack: str, words: list[str], fam: str = "", loose: str = ""
+) -> int | None:
     """None when a word (or all of its synonyms) is missing; else lower is better: 0 every word
-    in the name itself, 1 every word found as typed in `haystack`, 2 found through a synonym in
-    `loose` (name, brand, family: not the raw LV2 classes, which file reverbs under Delay)."""
+    in the name itself, 1 every word found as typed in `haystack`, 2 found through a synonym of
+    the family `fam`, 3 through a synonym in `loose` (name and brand: not the raw LV2 classes,
+    which file reverbs under Delay)."""
     name = name.casefold()
+    family_words = _family_words(fam)
     score = 0
     for word in words:
         if word in name:
@@ -128,8 +137,11 @@ def match_score(name: str, haystack: str, words: list[str], loose: str = "") -> 
             score = max(score, 1)
             continue
         others = alternatives(word) - {word}
-        if any(_has_word(loose or haystack, alt) for alt in others):
-            score = 2
+        if others & family_words:
+            score = max(score, 2)
+            continue
+        if any(_has_word(loose, alt) for alt in others):
+            score = 3
             continue
         return None
     return score

@@ -62,7 +62,7 @@ export class PluginBrowser {
     }
     if (no !== this.requestNo) return; // a newer search is on its way
     const before = this.categories.size;
-    for (const p of plugins) if (p.category?.length) this.categories.set(p.uri, p.category[0]);
+    for (const p of plugins) if (p.family || p.category?.length) this.categories.set(p.uri, p.family || p.category[0]);
     if (this.categories.size !== before) this.onCategories();
     if (!this.search.value.trim()) plugins.sort((a, b) => a.name.localeCompare(b.name)); // else: best match first
     clear(this.list);
@@ -76,7 +76,7 @@ export class PluginBrowser {
       title: `${p.name}\n${p.uri}\nClick to add, or drag onto the board`,
       onkeydown: (ev) => ev.key === "Enter" && this.actions.add(p.uri, null) },
     h("span", { class: "plugin-name" }, p.name),
-    h("span", { class: "plugin-meta" }, [p.brand, (p.category || [])[0]].filter(Boolean).join(" · ")),
+    h("span", { class: "plugin-meta" }, [p.brand, p.family || (p.category || [])[0]].filter(Boolean).join(" · ")),
     h("span", { class: "plugin-io" }, ioSummary(p)));
     li.addEventListener("pointerdown", (ev) => this.onDown(ev, p, li));
     return li;

@@ -112,15 +112,16 @@ export class ControlPanel {
           onclick: () => this.savePreset(inst) }, "Save preset…"),
         h("button", { class: "danger", "data-testid": "remove-plugin",
           onclick: () => this.actions.remove(inst.instance_id) }, "Remove")),
+      this.description = h("p", { class: "plugin-desc", "data-testid": "plugin-description", hidden: true }),
       params.childElementCount ? params : h("p", { class: "muted" }, "No controls."),
       outputs.length ? h("h3", {}, "Monitors") : null,
       outputs.length ? monitors : null,
     ];
     this.root.append(...parts.filter(Boolean));
-    if (outputs.some((p) => p.index === undefined)) this.loadOutputInfo(inst);
+    this.loadOutputInfo(inst);
   }
 
-  /** Monitored outputs the instance carries no metadata for: take names and ranges from the catalog. */
+  /** The catalog entry: the plugin's description, and names/ranges of monitored outputs. */
   async loadOutputInfo(inst) {
     let info;
     try {
@@ -129,6 +130,10 @@ export class ControlPanel {
       return;
     }
     if (this.id !== inst.instance_id) return;
+    if (info.description) {
+      this.description.textContent = info.description;
+      this.description.hidden = false;
+    }
     for (const port of info.ports || []) {
       const meter = this.meters.get(port.symbol);
       if (!meter || port.type !== "control" || port.direction !== "output") continue;
