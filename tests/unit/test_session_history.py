@@ -158,3 +158,11 @@ async def test_a_spliced_add_is_one_entry_and_bad_wiring_changes_nothing(tmp_pat
     cables = {(c.source, c.target) for c in m.current_pedalboard().connections}
     assert cables == {(f"{first.instance_id}:out", "system:playback_1")}
     assert len(bridge.instances) == 1
+
+
+async def test_a_plugin_crash_is_published_with_its_name(tmp_path: Path) -> None:
+    m, _, events = await make_session(tmp_path)
+    amp = await m.load_plugin(AMP)
+    await m.on_bridge_event("plugin_died", {"instance_id": amp.instance_id})
+    assert events.of("plugin_died") == [{"instance_id": amp.instance_id, "name": "Test Amp"}]
+    assert amp.instance_id not in m.state.engine.instances

@@ -46,6 +46,7 @@ class SessionApp:
                 svc,
                 self.storage,
                 auto_create=self.settings.auto_create_pedalboard,
+                device=self.settings.audio_device,
             )
             Handlers(manager, lambda: {**svc.statistics(), "bridge": client.statistics()}).register(
                 svc

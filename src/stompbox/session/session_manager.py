@@ -56,7 +56,13 @@ class SessionManager:
     """Entry point of every session operation; see the package's services for the details."""
 
     def __init__(
-        self, bridge: Bridge, events: EventSink, storage: Storage, *, auto_create: bool = True
+        self,
+        bridge: Bridge,
+        events: EventSink,
+        storage: Storage,
+        *,
+        auto_create: bool = True,
+        device: str = "",
     ) -> None:
         self.state = SessionState(BridgeApi(bridge), events)
         self.storage = storage
@@ -64,7 +70,7 @@ class SessionManager:
         self.plugins = PluginManager(self.state)
         self.connections = ConnectionService(self.state)
         self.pedalboards = PedalboardService(self.state, storage)
-        self.control = SessionControl(self.state, storage)
+        self.control = SessionControl(self.state, storage, device)
         self.autosaver = Autosaver(self.state, storage)
         self.state.on_change = self.autosaver.request
         self.undo = UndoService(self.state, self.plugins, self.connections)
