@@ -48,7 +48,7 @@ class App {
       open: (id) => this.panel.open(id),
       setParameter: (id, symbol, value) => this.setParameter(id, symbol, value),
       gesture: (on) => this.markGesture(on),
-      refuse: (message) => toast(message),
+      refuse: (message, kind = "error") => toast(message, kind),
     });
     this.panel = new ControlPanel($("panel"), this.store, {
       setParameter: (id, symbol, value) => this.setParameter(id, symbol, value),
@@ -59,6 +59,7 @@ class App {
       remove: (id) => this.removePlugin(id),
       presets: (uri) => api.get(`/api/plugins/presets${query({ uri })}`),
       info: (uri) => api.get(`/api/plugins/info${query({ uri })}`),
+      pinned: () => this.canvas.schedule(),
       close: () => this.canvas.reveal(null),
       shown: (id) => this.canvas.reveal(id),
     });

@@ -158,6 +158,8 @@ export class Canvas {
       if (best) this.focusBlock(best.instance_id);
       return true;
     }
+    const portEl = document.activeElement?.closest?.("[data-testid=port]");
+    if (portEl && (ev.key === "Enter" || ev.key === " ")) return this.keyConnect(portEl.dataset.address);
     if (!cur) return false;
     if (ev.key === "Enter") {
       this.actions.open(cur.instance_id);
@@ -168,6 +170,27 @@ export class Canvas {
       return true;
     }
     return false;
+  }
+
+  /** Enter on a port, then Enter on another: a cable between them (in the right direction). */
+  keyConnect(address) {
+    const from = this.keyPort;
+    if (!from || from === address) {
+      this.keyPort = address;
+      this.actions.refuse?.("Now focus another port (Tab) and press Enter to connect them", "info");
+      return true;
+    }
+    this.keyPort = null;
+    const a = this.ports.get(from);
+    const b = this.ports.get(address);
+    if (!a || !b) return true;
+    if (a.direction === b.direction) {
+      this.actions.refuse?.(`Cannot connect two ${a.direction}s: pick an output and an input`);
+      return true;
+    }
+    const [source, target] = a.direction === "output" ? [from, address] : [address, from];
+    this.actions.connect(source, target);
+    return true;
   }
 
   focusBlock(id) {

@@ -2,7 +2,7 @@
 
 import { h, clear, formatValue } from "./dom.js";
 import { Knob, toNorm } from "./knob.js";
-import { isSwitchPort } from "./layout.js";
+import { isSwitchPort, mainControls, togglePinned } from "./layout.js";
 import { askName, toast } from "./dialogs.js";
 
 /** A step of about 1/100 of the range, rounded to 1, 2 or 5 × a power of ten (arrow keys in a value box). */
@@ -218,8 +218,17 @@ export class ControlPanel {
     }
     this.rows.set(port.symbol, row);
     this.showValue(row, value);
+    const onBlock = mainControls(inst).some((p) => p.symbol === port.symbol);
+    const pin = row.knob ? h("button", { class: `pin${onBlock ? " on" : ""}`, "data-testid": "pin-knob",
+      "data-symbol": port.symbol, title: onBlock ? "Shown on the block — click to remove it" : "Show this knob on the block",
+      "aria-pressed": String(onBlock), onclick: () => {
+        const pinned = togglePinned(this.store.plugin(id) || inst, port.symbol).includes(port.symbol);
+        pin.classList.toggle("on", pinned);
+        pin.setAttribute("aria-pressed", String(pinned));
+        this.actions.pinned?.();
+      } }, "◉") : null;
     return h("div", { class: `param${row.knob ? "" : " compact"}`, "data-symbol": port.symbol },
-      h("span", { class: "param-name", title: port.name }, port.name),
+      h("span", { class: "param-name", title: port.name }, pin, port.name),
       widget,
       !row.knob && port.units ? h("span", { class: "units" }, port.units) : null);
   }
