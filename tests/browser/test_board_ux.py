@@ -426,3 +426,49 @@ def test_catalog_synonyms_families_and_descriptions(
     page.wait_for_selector("[data-testid=plugin-description]:not([hidden])")
     assert "guitar" in (page.text_content("[data-testid=plugin-description]") or "")
     assert page.js_errors == []  # type: ignore[attr-defined]
+
+
+CRASH_SCRIPT = """async () => {
+  const { Store } = await import("/store.js");
+  const store = new Store();
+  const ev = (seq, event, data) => ({ type: "event", seq, event, data });
+  const plugin = { instance_id: "a", uri: "u", name: "A", ports: {}, parameters: {} };
+  const pedalboard = { id: "b", name: "B", plugins: [plugin], connections: [] };
+  store.setState({ pedalboard, seq: 1 });
+  const out = [];
+  store.apply(ev(2, "plugin_died", { instance_id: "a", name: "A" }));
+  out.push(Boolean(store.plugin("a").crashed));
+  store.apply(ev(3, "engine_status", { connected: true, replays: 1 }));
+  out.push(Boolean(store.plugin("a").crashed));
+  store.apply(ev(4, "history_changed", { entries: [{ id: 1, label: "Add A", client: "me",
+    undone: false }] }));
+  out.push(store.undoable("me").undo?.label ?? null, store.undoable("other").undo);
+  return out;
+}"""
+
+
+def test_crash_marks_pinned_knobs_and_keyboard_cables(
+    browser: Browser, stack: Stack, fresh_board: str
+) -> None:
+    page = new_page(browser)
+    board = Board(page, stack.web_url).open()
+    # a crashed plugin is marked until the engine is rebuilt; the history gives each client its own
+    assert page.evaluate(CRASH_SCRIPT) == [True, False, "Add A", None]
+    board.wait_board_name(fresh_board)
+    comp = board.add_by_click(COMPRESSOR, "Calf Mono Compressor")
+    before = page.eval_on_selector_all(
+        f"{board.block(comp)} [data-testid=block-knob]", "els => els.map(e => e.dataset.symbol)"
+    )
+    assert 2 <= len(before) <= 4
+    assert "bypass" not in before
+    board.open_controls(comp)
+    page.click("[data-testid=pin-knob][data-symbol=knee]")  # show Knee on the block too
+    page.wait_for_selector(f"{board.block(comp)} [data-testid=block-knob][data-symbol=knee]")
+    page.keyboard.press("Escape")
+    # keyboard wiring: Enter on a port, Enter on another
+    page.focus(board.port("system:capture_2"))
+    page.keyboard.press("Enter")
+    page.focus(board.port(f"{comp}:in_l"))
+    page.keyboard.press("Enter")
+    wait_until(lambda: ("system:capture_2", f"{comp}:in_l") in cables(board), what="a cable")
+    assert page.js_errors == []  # type: ignore[attr-defined]
