@@ -45,6 +45,7 @@ from .history import ENGINE_CLIENT
 from .pedalboard_service import DEFAULT_ID, DEFAULT_NAME, PedalboardService, empty_board
 from .plugin_manager import PluginManager, validate_value
 from .session_control import SessionControl
+from .splice import splice_in
 from .state import EventSink, SessionState
 from .storage import Storage
 from .undo import HISTORY_FILE, UndoService, snapshot
@@ -202,32 +203,9 @@ class SessionManager:
             plugin = await self.plugins.load(uri, x, y, instance_id)
             steps: list[Step] = [AddPluginStep(snapshot(plugin))]
             if splice is not None:
-                steps += await self._splice(plugin.instance_id, splice)
+                steps += await splice_in(self.plugins, self.connections, plugin.instance_id, splice)
             self.undo.record(client, f"Add {plugin.name}", steps)
             return plugin
-
-    async def _splice(self, instance_id: str, splice: Splice) -> list[Step]:
-        """Cables around a new plugin: all are checked first; a bad one unloads it again."""
-
-        def name(address: str) -> str:
-            return address.replace("@new:", f"{instance_id}:", 1)
-
-        wires = [(name(c.source), name(c.target)) for c in splice.connect]
-        try:
-            for source, target in wires:
-                await self.connections.validate(source, target)
-        except StompboxError:
-            await self.plugins.unload(instance_id)
-            raise
-        steps: list[Step] = []
-        for c in splice.disconnect:
-            await self.connections.disconnect(c.source, c.target)
-            steps.append(DisconnectStep(c.source, c.target))
-        for source, target in dict.fromkeys(wires):
-            if not self.state.has_connection(source, target):
-                await self.connections.connect(source, target)
-                steps.append(ConnectStep(source, target))
-        return steps
 
     async def unload_plugin(self, instance_id: str, client: str = "") -> None:
         async with self.mutation():
@@ -262,24 +240,8 @@ class SessionManager:
             sent.add_done_callback(self._sets_in_flight.discard)
         result = await sent
         if before is not None and self.state.find(instance_id) is plugin:
-            self._record_value(client, plugin, symbol, before, result, gesture)
+            self.undo.record_value(client, plugin, symbol, (before, result), gesture)
         return result
-
-    def _record_value(
-        self,
-        client: str,
-        plugin: PluginInstance,
-        symbol: str,
-        before: float,
-        after: float,
-        gesture: str,
-    ) -> None:
-        if before == after and not gesture:
-            return  # a value sent again (a reverted box): nothing to undo
-        port = plugin.available_parameters.get(symbol)
-        label = f"Change {plugin.name} {port.name if port is not None else symbol}"
-        step = ValuesStep(plugin.instance_id, {symbol: before}, {symbol: after})
-        self.undo.record(client, label, [step], gesture)
 
     async def set_parameters(self, changes: list[SetParameter], client: str = "") -> list[float]:
         """Validate every change first (all or nothing), then send them all at once."""

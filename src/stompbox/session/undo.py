@@ -103,6 +103,23 @@ class UndoService:
             self.publish("recorded", label, client)
         self.state.on_change()
 
+    def record_value(
+        self,
+        client: str,
+        plugin: PluginInstance,
+        symbol: str,
+        change: tuple[float, float],
+        gesture: str,
+    ) -> None:
+        """One knob value (before, after); a gesture's values extend one entry."""
+        before, after = change
+        if before == after and not gesture:
+            return  # a value sent again (a reverted box): nothing to undo
+        port = plugin.available_parameters.get(symbol)
+        label = f"Change {plugin.name} {port.name if port is not None else symbol}"
+        step = ValuesStep(plugin.instance_id, {symbol: before}, {symbol: after})
+        self.record(client, label, [step], gesture)
+
     def touch(self, keys: set[str], client: str) -> None:
         """A change that is not undoable by itself (e.g. from the engine) still stamps its keys."""
         self.history.touch(keys, client)
