@@ -3,8 +3,10 @@
 import { h, s, clear } from "./dom.js";
 import { Viewport } from "./viewport.js";
 import { toNorm, fromNorm } from "./knob.js";
+import { renderBlock } from "./blocks.js";
+import { boardKey } from "./boardkeys.js";
 import {
-  BLOCK_W, SYS_W, blockPorts, blockHeight, blockRows, portOffset, systemColumns, cablePath, cableMid, systemLabel,
+  BLOCK_W, SYS_W, blockPorts, blockHeight, portOffset, systemColumns, cablePath, cableMid, systemLabel,
   freeSpot, mainControls,
 } from "./layout.js";
 
@@ -13,18 +15,6 @@ const DOUBLE_TAP_MS = 400;
 const LONG_PRESS_MS = 450; // a finger held this long on a block picks it up (a shorter drag pans)
 const SNAP_PX = 26; // a cable drop this close to a port connects to it
 const KNOB_PIXELS = 150; // vertical drag for a block knob's full range
-const SWEEP = 270;
-const FOOT_Y = 25;
-
-function arcPath(cx, cy, r, from, to) {
-  const p = (deg) => {
-    const a = ((deg - 90) * Math.PI) / 180;
-    return [cx + r * Math.cos(a), cy + r * Math.sin(a)];
-  };
-  const [ax, ay] = p(from);
-  const [bx, by] = p(to);
-  return `M ${ax} ${ay} A ${r} ${r} 0 ${to - from > 180 ? 1 : 0} 1 ${bx} ${by}`;
-}
 
 /**
  * actions: {connect(source, target), disconnect(source, target), move(id, x, y), remove(id),
@@ -128,74 +118,9 @@ export class Canvas {
     });
   }
 
-  /** Keyboard on the board: arrows move the selection between blocks, Enter opens, B bypasses. */
+  /** Keyboard on the board (see boardkeys.js); true when the key was used. */
   onKey(ev) {
-    const plugins = this.store.board.plugins;
-    if (!plugins.length) return false;
-    const focused = document.activeElement?.closest?.("[data-testid=block]")?.dataset.instanceId;
-    if (focused && focused !== this.selectedBlock()) this.select({ kind: "block", id: focused }); // Tab, then keys
-    const id = this.selectedBlock();
-    const cur = id && this.store.plugin(id);
-    const dirs = { ArrowRight: [1, 0], ArrowLeft: [-1, 0], ArrowDown: [0, 1], ArrowUp: [0, -1] };
-    if (ev.key in dirs) {
-      const [dx, dy] = dirs[ev.key];
-      let best = null;
-      let bestScore = Infinity;
-      for (const p of plugins) {
-        if (cur && p === cur) continue;
-        if (!cur) {
-          const score = (p.x || 0) + (p.y || 0) / 10;
-          if (score < bestScore) [best, bestScore] = [p, score];
-          continue;
-        }
-        const vx = (p.x || 0) - (cur.x || 0);
-        const vy = (p.y || 0) - (cur.y || 0);
-        const along = vx * dx + vy * dy;
-        if (along <= 0) continue;
-        const score = along + 2 * Math.abs(vx * dy - vy * dx);
-        if (score < bestScore) [best, bestScore] = [p, score];
-      }
-      if (best) this.focusBlock(best.instance_id);
-      return true;
-    }
-    const portEl = document.activeElement?.closest?.("[data-testid=port]");
-    if (portEl && (ev.key === "Enter" || ev.key === " ")) return this.keyConnect(portEl.dataset.address);
-    if (!cur) return false;
-    if (ev.key === "Enter") {
-      this.actions.open(cur.instance_id);
-      return true;
-    }
-    if (ev.key === "b" || ev.key === "B") {
-      this.actions.bypass(cur.instance_id, cur.enabled !== false);
-      return true;
-    }
-    return false;
-  }
-
-  /** Enter on a port, then Enter on another: a cable between them (in the right direction). */
-  keyConnect(address) {
-    const from = this.keyPort;
-    if (!from || from === address) {
-      this.keyPort = address;
-      this.actions.refuse?.("Now focus another port (Tab) and press Enter to connect them", "info");
-      return true;
-    }
-    this.keyPort = null;
-    const a = this.ports.get(from);
-    const b = this.ports.get(address);
-    if (!a || !b) return true;
-    if (a.direction === b.direction) {
-      this.actions.refuse?.(`Cannot connect two ${a.direction}s: pick an output and an input`);
-      return true;
-    }
-    const [source, target] = a.direction === "output" ? [from, address] : [address, from];
-    this.actions.connect(source, target);
-    return true;
-  }
-
-  focusBlock(id) {
-    this.select({ kind: "block", id });
-    this.svg.querySelector(`[data-testid=block][data-instance-id="${CSS.escape(id)}"]`)?.focus({ preventScroll: true });
+    return boardKey(this, ev);
   }
 
   deleteSelection() {
@@ -271,70 +196,7 @@ export class Canvas {
   }
 
   renderBlock(inst) {
-    const id = inst.instance_id;
-    const drag = this.gesture?.type === "block" && this.gesture.id === id && this.gesture.moved ? this.gesture : null;
-    const x = drag ? drag.x : inst.x || 0;
-    const y = drag ? drag.y : inst.y || 0;
-    const ports = blockPorts(inst);
-    const knobs = mainControls(inst);
-    const height = blockHeight(ports, knobs.length);
-    const rows = blockRows(ports, knobs.length);
-    const selected = this.selection?.kind === "block" && this.selection.id === id;
-    const bypassed = inst.enabled === false;
-    const category = (this.category(inst.uri) || "other").toLowerCase().replace(/[^a-z]+/g, "-");
-    const g = s("g", {
-      class: `block cat-${category}${selected ? " selected" : ""}${bypassed ? " bypassed" : ""}${inst.crashed ? " crashed" : ""}`,
-      transform: `translate(${x} ${y})`,
-      "data-testid": "block",
-      "data-instance-id": id,
-      "data-category": category,
-      tabindex: "0",
-      role: "group",
-      "aria-label": `${inst.name}${bypassed ? " (bypassed)" : ""}`,
-    });
-    const name = inst.name.length > 20 ? `${inst.name.slice(0, 19)}…` : inst.name;
-    g.append(
-      s("rect", { class: "block-body", width: BLOCK_W, height, rx: 12 }),
-      s("rect", { class: "block-stripe", width: BLOCK_W, height: 6, rx: 3 }),
-      s("text", { class: "block-name", x: 12, y: 24 }, s("title", {}, inst.name), name),
-      s("text", { class: "block-brand", x: 12, y: 39 }, inst.crashed ? "crashed — restarting…" : inst.brand || ""),
-      s("g", { class: "block-button", "data-action": "open", "data-testid": "block-open",
-        transform: `translate(${BLOCK_W - 22} 22)` },
-      s("title", {}, "All controls"),
-      s("circle", { r: 16, class: "hit" }), s("text", { class: "gear", y: 5, "text-anchor": "middle" }, "⚙")));
-    knobs.forEach((port, i) => g.append(this.blockKnob(inst, port, i, knobs.length, rows.knobTop)));
-    const cx = BLOCK_W / 2;
-    const cy = rows.footTop + FOOT_Y;
-    g.append(s("g", { class: "block-button footswitch", "data-action": "bypass", "data-testid": "block-bypass",
-      transform: `translate(${cx} ${cy})` },
-    s("title", {}, bypassed ? "Bypassed — press to switch on" : "On — press to bypass"),
-    s("circle", { r: 22, class: "hit" }),
-    s("circle", { r: 14, class: "switch-ring" }), s("circle", { r: 9, class: "switch-cap" })),
-    s("g", { class: "led", "data-testid": "block-led", transform: `translate(${cx - 40} ${cy})` },
-      s("circle", { r: 5, class: "lamp" })));
-    ports.inputs.forEach((p, i) => this.blockPort(g, inst, p, i, x, y));
-    ports.outputs.forEach((p, i) => this.blockPort(g, inst, p, i, x, y));
-    return g;
-  }
-
-  /** One of the block's main controls as a small knob: drag up/down to turn it. */
-  blockKnob(inst, port, i, n, top) {
-    const slot = BLOCK_W / n;
-    const cx = slot * i + slot / 2;
-    const cy = top + 20;
-    const value = inst.parameters?.[port.symbol] ?? port.default ?? port.minimum ?? 0;
-    const t = toNorm(port, value);
-    const label = (port.name || port.symbol).slice(0, 9);
-    return s("g", { class: "mini-knob", "data-knob": port.symbol, "data-testid": "block-knob",
-      "data-symbol": port.symbol, "data-value": value, transform: `translate(${cx} ${cy})` },
-    s("title", {}, `${port.name}: ${Number(value.toFixed(3))}${port.units ? ` ${port.units}` : ""}`),
-    s("circle", { r: 20, class: "hit" }),
-    s("path", { class: "mini-track", d: arcPath(0, 0, 15, -SWEEP / 2, SWEEP / 2) }),
-    t > 0.005 ? s("path", { class: "mini-value", d: arcPath(0, 0, 15, -SWEEP / 2, -SWEEP / 2 + t * SWEEP) }) : null,
-    s("circle", { r: 10, class: "mini-cap" }),
-    s("line", { class: "mini-pointer", x1: 0, y1: 0, x2: 8 * Math.sin(((-SWEEP / 2 + t * SWEEP) * Math.PI) / 180),
-      y2: -8 * Math.cos(((-SWEEP / 2 + t * SWEEP) * Math.PI) / 180) }),
-    s("text", { class: "mini-label", y: 31, "text-anchor": "middle" }, label));
+    return renderBlock(this, inst);
   }
 
   blockPort(g, inst, port, i, bx, by) {
