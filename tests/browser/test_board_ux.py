@@ -472,3 +472,21 @@ def test_crash_marks_pinned_knobs_and_keyboard_cables(
     page.keyboard.press("Enter")
     wait_until(lambda: ("system:capture_2", f"{comp}:in_l") in cables(board), what="a cable")
     assert page.js_errors == []  # type: ignore[attr-defined]
+
+
+def test_phone_landscape_keeps_the_board_and_mute(
+    browser: Browser, stack: Stack, fresh_board: str
+) -> None:
+    page = new_page(browser, viewport={"width": 844, "height": 390}, is_mobile=True, has_touch=True)
+    board = Board(page, stack.web_url).open()
+    board.wait_board_name(fresh_board)
+    canvas = page.locator("[data-testid=canvas]").bounding_box()
+    assert canvas is not None
+    assert canvas["width"] >= 800  # the catalog is a drawer, the board takes the width
+    assert canvas["height"] >= 300
+    mute = page.locator("[data-testid=processing]")
+    assert mute.is_visible()
+    box = mute.bounding_box()
+    assert box is not None
+    assert box["height"] >= 44
+    page.context.close()
