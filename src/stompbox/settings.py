@@ -68,8 +68,10 @@ class Settings(BaseSettings):
     jack_server: str = Field(
         default_factory=lambda: os.environ.get("JACK_DEFAULT_SERVER", "default")
     )
-    jack_driver: Literal["dummy", "alsa"] = "dummy"
-    jack_device: str = "hw:0"
+    # auto: the first ALSA device that can capture and play (dummy where there is none)
+    jack_driver: Literal["auto", "dummy", "alsa"] = "auto"
+    jack_device: str = ""  # e.g. hw:1 (alsa); empty: the detected device, else hw:0
+    audio_device: str = ""  # set by `stompbox up` for its children: what jackd runs on
     jack_rate: int = 48000
     jack_period: int = 128
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from . import lifetime
 from .jackd import JackError, JackServer, server_running
 from .settings import Settings
+from .soundcard import find_duplex
 
 log = logging.getLogger("stompbox.up")
 
@@ -32,6 +33,24 @@ def has_sound_card() -> bool:
     except OSError:
         return False
     return bool(text.strip()) and "no soundcards" not in text
+
+
+def choose_driver(settings: Settings) -> tuple[str, str, str]:
+    """(jackd driver, ALSA device, a label for people): the sound card by default, dummy only
+    where there is none (or when asked for)."""
+    if settings.jack_driver == "dummy":
+        return "dummy", "", "dummy driver (no sound card in use)"
+    card = find_duplex()
+    if settings.jack_driver == "alsa":
+        device = settings.jack_device or (card.device if card else "hw:0")
+        if card is None and not has_sound_card():
+            log.warning("STOMPBOX_JACK_DRIVER=alsa but no sound card found: using the dummy driver")
+            return "dummy", "", "dummy driver (no sound card found)"
+        return "alsa", device, f"ALSA {device}" + (f" ({card.name})" if card else "")
+    if card is None:
+        return "dummy", "", "dummy driver (no sound card found)"
+    device = settings.jack_device or card.device
+    return "alsa", device, f"ALSA {device} ({card.name})"
 
 
 class LineRelay:
@@ -209,16 +228,14 @@ class Supervisor:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        driver = settings.jack_driver
-        if driver == "alsa" and not has_sound_card():
-            log.warning("STOMPBOX_JACK_DRIVER=alsa but no sound card found: using the dummy driver")
-            driver = "dummy"
+        driver, device, label = choose_driver(settings)
+        log.info("audio: %s", label)
         self.jack = JackServer(
             settings.jack_server,
             driver=driver,
             rate=settings.jack_rate,
             period=settings.jack_period,
-            device=settings.jack_device,
+            device=device,
             owner_tag=lifetime.owner_tag(settings.runtime_dir, "jackd", 0),
         )
         names = ["engine", "bridge", "session", "web"]
@@ -226,6 +243,7 @@ class Supervisor:
             names.remove("engine")
         env = {**os.environ, **self.jack.env(), "STOMPBOX_JACK_SERVER": settings.jack_server}
         env.pop(lifetime.OWNER_VAR, None)
+        env["STOMPBOX_AUDIO_DEVICE"] = label
         self.runtime_dir = settings.runtime_dir
         self.children = [Child(n, env, self.runtime_dir) for n in names]
 

@@ -50,6 +50,20 @@ def api(base_url: str, method: str, path: str, **kwargs: Any) -> Any:
     return r.json() if r.content else None
 
 
+def new_page(browser: Browser, **kwargs: Any) -> Page:
+    """A page in its own context (its own tab id), 1280×800 unless told; collects JS errors."""
+    context = browser.new_context(**{"viewport": {"width": 1280, "height": 800}, **kwargs})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.js_errors = errors  # type: ignore[attr-defined]
+    return page
+
+
+def plugin(state: dict[str, Any], instance_id: str) -> dict[str, Any]:
+    return next(p for p in state["pedalboard"]["plugins"] if p["instance_id"] == instance_id)
+
+
 class Board:
     """The stompbox page: find, add and wire things the way a user does (pointer gestures)."""
 
@@ -130,15 +144,16 @@ class Board:
     def cable(self, source: str, target: str) -> str:
         return f"[data-testid=cable][data-source='{source}'][data-target='{target}']"
 
-    def cable_middle(self, selector: str) -> tuple[float, float]:
-        """Page coordinates of the middle of a cable's curve."""
+    def cable_middle(self, selector: str, at: float = 0.5) -> tuple[float, float]:
+        """Page coordinates of a point of a cable's curve (`at` of its length: 0.5 the middle)."""
         point = self.page.eval_on_selector(
             f"{selector} .cable-line",
-            """path => {
-                const p = path.getPointAtLength(path.getTotalLength() / 2);
+            """(path, at) => {
+                const p = path.getPointAtLength(path.getTotalLength() * at);
                 const m = path.getScreenCTM();
                 return [p.x * m.a + p.y * m.c + m.e, p.x * m.b + p.y * m.d + m.f];
             }""",
+            at,
         )
         return float(point[0]), float(point[1])
 

@@ -1,8 +1,8 @@
 """Refresh docs/screenshots/ from the real stack: `python -m tests.browser.screenshots [--url URL]`.
 
 Without --url it starts a stack of its own (jackd, engine, bridge, session, web) in a temp dir.
-It builds a small board through the HTTP API, then photographs the main views in Chromium:
-the board with plugins and cables, a control panel, the plugin browser, and a phone in portrait.
+It builds a guitar rig through the HTTP API, then photographs the main views in Chromium:
+the board, one block, a control panel, the plugin browser, and a phone in portrait.
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ from playwright.sync_api import Page, sync_playwright
 
 from tests.support.stack import Stack
 
-from .pages import AMP, COMPRESSOR, Board, api, launch
+from .pages import Board, api, launch
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-GVERB = "http://plugin.org.uk/swh-plugins/gverb"
 
 
 @contextlib.contextmanager
@@ -38,25 +37,38 @@ def web_url(url: str | None) -> Iterator[str]:
             stack.stop()
 
 
+TS9 = "http://guitarix.sourceforge.net/plugins/gxts9#ts9sim"
+GX_AMP = "http://guitarix.sourceforge.net/plugins/gx_amp#GUITARIX"
+GX_CAB = "http://guitarix.sourceforge.net/plugins/gx_cabinet#CABINET"
+DELAY = "http://calf.sourceforge.net/plugins/VintageDelay"
+REVERB = "http://calf.sourceforge.net/plugins/Reverb"
+
+
 def build_board(url: str) -> dict[str, str]:
-    """A fresh board: capture → amp → compressor → gverb → playback 1/2."""
-    api(url, "POST", "/api/pedalboards", json={"name": f"Demo board {uuid.uuid4().hex[:4]}"})
+    """A fresh guitar rig: capture → TubeScreamer → amp → cab → delay → reverb → playback 1/2."""
+    api(url, "POST", "/api/pedalboards", json={"name": f"Guitar rig {uuid.uuid4().hex[:4]}"})
     ids = {}
     for key, uri, x, y in (
-        ("amp", AMP, 0, 40),
-        ("comp", COMPRESSOR, 290, 150),
-        ("verb", GVERB, 580, 40),
+        ("ts9", TS9, 0, 0),
+        ("amp", GX_AMP, 260, 0),
+        ("cab", GX_CAB, 520, 0),
+        ("delay", DELAY, 780, 0),
+        ("verb", REVERB, 1040, 0),
     ):
         ids[key] = api(url, "POST", "/api/pedalboard/plugins", json={"uri": uri, "x": x, "y": y})[
             "instance_id"
         ]
-    amp, comp, verb = ids["amp"], ids["comp"], ids["verb"]
+    ts9, amp, cab, delay, verb = (ids[k] for k in ("ts9", "amp", "cab", "delay", "verb"))
     for source, target in (
-        ("system:capture_1", f"{amp}:input"),
-        (f"{amp}:output", f"{comp}:in_l"),
-        (f"{comp}:out_l", f"{verb}:input"),
-        (f"{verb}:outl", "system:playback_1"),
-        (f"{verb}:outr", "system:playback_2"),
+        ("system:capture_1", f"{ts9}:in"),
+        (f"{ts9}:out", f"{amp}:in"),
+        (f"{amp}:out", f"{cab}:in"),
+        (f"{cab}:out", f"{delay}:in_l"),
+        (f"{cab}:out", f"{delay}:in_r"),
+        (f"{delay}:out_l", f"{verb}:in_l"),
+        (f"{delay}:out_r", f"{verb}:in_r"),
+        (f"{verb}:out_l", "system:playback_1"),
+        (f"{verb}:out_r", "system:playback_2"),
     ):
         with contextlib.suppress(Exception):  # port symbols differ between plugin versions
             api(
@@ -65,7 +77,6 @@ def build_board(url: str) -> dict[str, str]:
                 "/api/pedalboard/connections",
                 json={"source": source, "target": target},
             )
-    api(url, "PUT", f"/api/pedalboard/plugins/{amp}/parameters/gain", json={"value": -6})
     return ids
 
 
@@ -88,11 +99,15 @@ def main() -> None:
         desktop.wait_for_selector("[data-testid=cable]", state="attached")
         desktop.click("[data-testid=zoom-fit]")
         shoot(desktop, "board.png")
-        board.open_controls(ids["comp"])
+        desktop.click("[data-testid=zoom-in]")
+        desktop.click("[data-testid=zoom-in]")
+        board.open_controls(ids["ts9"])
         shoot(desktop, "control-panel.png")
+        desktop.locator(board.block(ids["amp"])).screenshot(path=str(OUT / "block.png"))
+        print(OUT / "block.png")
         desktop.keyboard.press("Escape")
-        board.search("reverb")
-        desktop.wait_for_selector(f"[data-testid=plugin-item][data-uri='{GVERB}']")
+        board.search("overdrive")
+        desktop.wait_for_selector(f"[data-testid=plugin-item][data-uri='{TS9}']")
         shoot(desktop, "plugin-browser.png")
 
         phone = browser.new_page(

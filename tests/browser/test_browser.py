@@ -5,51 +5,18 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import math
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from stompbox.zmqservice.client import RpcClient
 from tests.support.audio import AudioProbe
 from tests.support.stack import Stack
 
-from .pages import AMP, COMPRESSOR, DC_REMOVER, Board, api, launch, wait_until
+from .pages import AMP, COMPRESSOR, DC_REMOVER, Board, api, new_page, plugin, wait_until
 
 pytestmark = pytest.mark.timeout(240)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        b = launch(pw)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-@pytest.fixture
-def fresh_board(stack: Stack) -> str:
-    """A new empty pedalboard, made current (the stack is shared by every test)."""
-    name = f"browser-{uuid.uuid4().hex[:8]}"
-    api(stack.web_url, "POST", "/api/pedalboards", json={"name": name})
-    return name
-
-
-def new_page(browser: Browser, **kwargs: Any) -> Page:
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, **kwargs)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.js_errors = errors  # type: ignore[attr-defined]
-    return page
-
-
-def plugin(state: dict[str, Any], instance_id: str) -> dict[str, Any]:
-    return next(p for p in state["pedalboard"]["plugins"] if p["instance_id"] == instance_id)
 
 
 def bridge_parameter(stack: Stack, instance_id: str, symbol: str) -> float:
@@ -78,19 +45,28 @@ def test_build_chain_turn_knob_hear_it_save_and_reload(
     board = Board(page, stack.web_url).open()
     board.wait_board_name(fresh_board)
 
-    # two plugins from the browser: one by click, one dragged onto the board
+    # the board's first plugin, added by a click, is wired capture → it → playback (mono: both)
     amp = board.add_by_click(AMP, "Simple amplifier")
-    canvas = page.locator("[data-testid=canvas]").bounding_box()
-    assert canvas is not None
-    dc = board.add_by_drag(
-        DC_REMOVER, "DC Offset", (canvas["x"] + canvas["width"] * 0.7, canvas["y"] + 150)
-    )
+    wait_until(lambda: len(board.state()["pedalboard"]["connections"]) == 3, what="auto wiring")
+    connections = {(c["source"], c["target"]) for c in board.state()["pedalboard"]["connections"]}
+    assert connections == {
+        ("system:capture_1", f"{amp}:input"),
+        (f"{amp}:output", "system:playback_1"),
+        (f"{amp}:output", "system:playback_2"),
+    }
+    # a plugin dragged onto a cable is spliced into it
+    to_left = board.cable(f"{amp}:output", "system:playback_1")
+    page.wait_for_selector(to_left, state="attached")
+    dc = board.add_by_drag(DC_REMOVER, "DC Offset", board.cable_middle(to_left))
     assert plugin(board.state(), dc)["uri"] == DC_REMOVER
-
-    # capture → amp → dc remover → playback, drawn by dragging port to port
-    board.connect("system:capture_1", f"{amp}:input")
-    board.connect(f"{amp}:output", f"{dc}:input")
-    board.connect(f"{dc}:output", "system:playback_1")
+    page.wait_for_selector(board.cable(f"{dc}:output", "system:playback_1"), state="attached")
+    # the other cable: click it, Delete
+    page.keyboard.press("Escape")
+    to_right = board.cable(f"{amp}:output", "system:playback_2")
+    page.mouse.click(*board.cable_middle(to_right, 0.9))
+    page.wait_for_selector(f"{to_right}.selected", state="attached")
+    page.keyboard.press("Delete")
+    page.wait_for_selector(to_right, state="detached")
     connections = {(c["source"], c["target"]) for c in board.state()["pedalboard"]["connections"]}
     assert connections == {
         ("system:capture_1", f"{amp}:input"),
@@ -213,7 +189,7 @@ def test_two_browsers_see_each_others_changes(
 
     # a block moved in one moves in two
     before = two.page.locator(two.block(amp)).get_attribute("transform")
-    start = one.center(f"{one.block(amp)} .block-body")
+    start = one.center(f"{one.block(amp)} .block-name")
     one.drag(start, (start[0] + 80, start[1] + 60))
     wait_until(
         lambda: two.page.locator(two.block(amp)).get_attribute("transform") != before,
@@ -230,7 +206,7 @@ def test_two_browsers_see_each_others_changes(
 
     # a block removed with the keyboard in two disappears in one
     two.page.keyboard.press("Escape")
-    two.page.locator(f"{two.block(amp)} .block-body").click(force=True)
+    two.page.locator(f"{two.block(amp)} .block-name").click(force=True)
     two.page.wait_for_selector(f"{two.block(amp)}.selected", state="attached")
     two.page.keyboard.press("Delete")
     one.page.wait_for_selector(one.block(amp), state="detached")
@@ -315,18 +291,23 @@ def test_phone_portrait_drawer_touch_wiring_and_bottom_sheet(
     amp = wait_until(lambda: set(board.block_ids()) - before, what="the tapped plugin").pop()  # type: ignore[attr-defined]
     wait_until(lambda: drawer_x() <= 0, what="the drawer to close after adding")
 
-    # a cable drawn with a finger
-    touch_drag(
-        page, board.center(board.port("system:capture_1")), board.center(board.port(f"{amp}:input"))
-    )
+    # the first plugin came wired; tap its input cable to select it, tap its × to remove it
     cable = board.cable("system:capture_1", f"{amp}:input")
     page.wait_for_selector(cable, state="attached")
-    # tap the cable to select it, tap its × to remove it
     page.touchscreen.tap(*board.cable_middle(cable))
     page.wait_for_selector(f"{cable}.selected", state="attached")
     page.touchscreen.tap(*board.center(f"{cable} [data-testid=cable-remove]"))
     page.wait_for_selector(cable, state="detached")
-    wait_until(lambda: not board.state()["pedalboard"]["connections"], what="no cable in session")
+
+    def wired() -> set[tuple[str, str]]:
+        return {(c["source"], c["target"]) for c in board.state()["pedalboard"]["connections"]}
+
+    wait_until(lambda: ("system:capture_1", f"{amp}:input") not in wired(), what="cable gone")
+    # and draw it again with a finger
+    touch_drag(
+        page, board.center(board.port("system:capture_1")), board.center(board.port(f"{amp}:input"))
+    )
+    page.wait_for_selector(cable, state="attached")
 
     # the controls open as a bottom sheet, full width
     page.locator(f"{board.block(amp)} [data-testid=block-open]").tap()

@@ -153,7 +153,11 @@ def check_data_dir(data: Path, low: int, high: int) -> int | None:
         assert state.pedalboard is not None
     # leftovers of interrupted writes are dot-files the loader never lists
     for path in data.rglob("*"):
-        if path.is_file() and path.name not in ("current.json",) and path.parent == data:
+        if (
+            path.is_file()
+            and path.name not in ("current.json", "history.json")
+            and path.parent == data
+        ):
             assert path.name.startswith("."), path
     for path in storage.boards_dir.iterdir() if storage.boards_dir.is_dir() else []:
         assert path.suffix == ".json" or path.name.startswith("."), path

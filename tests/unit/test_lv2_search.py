@@ -95,8 +95,8 @@ def test_audio_port_count_filters(catalog: Catalog) -> None:
     ]
     assert _uris(list(catalog.search(audio_inputs=0))) == ["urn:synth"]
     assert _uris(list(catalog.search("delay", audio_outputs=2))) == [
-        "http://calf.sourceforge.net/plugins/Reverb",
-        "http://drobilla.net/plugins/mda/Delay",
+        "http://drobilla.net/plugins/mda/Delay",  # the name matches: first
+        "http://calf.sourceforge.net/plugins/Reverb",  # LV2 files reverbs under Delay
     ]
 
 
@@ -112,14 +112,37 @@ def test_get_and_categories(catalog: Catalog) -> None:
     assert amp.name == "Simple amplifier"
     assert catalog.get("urn:missing") is None
     assert len(catalog) == 4
-    assert catalog.categories() == [
-        "Amplifier",
-        "Delay",
-        "Dynamics",
-        "Generator",
-        "Instrument",
-        "Reverb",
+    assert catalog.categories() == ["Delay", "Reverb", "Dynamics", "Instrument"]  # families
+
+
+def test_families_put_reverbs_under_reverb_and_synonyms_find_drives() -> None:
+    plugins = [
+        _plugin("urn:ts", "GxTubeScreamer", "Guitarix", ["Distortion"], 1, 1),
+        _plugin("urn:ds1", "GxBoss DS1", "Guitarix", ["Distortion"], 1, 1),
+        _plugin("urn:amp", "GxAmplifier-X", "Guitarix", ["Simulator"], 1, 1),
+        _plugin("urn:cab", "GxCabinet", "Guitarix", ["Simulator"], 1, 1),
+        _plugin("urn:verb", "Calf Reverb", "Calf", ["Delay", "Reverb"], 2, 2),
+        _plugin("urn:echo", "MDA Delay", "MDA", ["Delay"], 2, 2),
     ]
+    cat = Catalog(plugins, CatalogStats(plugins=6, mode=ScanMode.WARM, seconds=0.0))
+    families = {s.uri: s.family for s in cat.search()}
+    assert families == {
+        "urn:ts": "Drive",
+        "urn:ds1": "Drive",
+        "urn:amp": "Amp & Cab",
+        "urn:cab": "Amp & Cab",
+        "urn:verb": "Reverb",
+        "urn:echo": "Delay",
+    }
+    assert sorted(_uris(list(cat.search("overdrive")))) == ["urn:ds1", "urn:ts"]
+    assert sorted(_uris(list(cat.search("fuzz")))) == ["urn:ds1", "urn:ts"]
+    assert _uris(list(cat.search("verb"))) == ["urn:verb"]
+    assert _uris(list(cat.search("hall"))) == ["urn:verb"]
+    assert _uris(list(cat.search("echo"))) == ["urn:echo"]
+    assert sorted(_uris(list(cat.search("cab")))) == ["urn:amp", "urn:cab"]
+    assert _uris(list(cat.search("guitarix tubescreamer"))) == ["urn:ts"]
+    assert _uris(list(cat.search(category="reverb"))) == ["urn:verb"]
+    assert sorted(_uris(list(cat.search(category="Amp & Cab")))) == ["urn:amp", "urn:cab"]
 
 
 @pytest.mark.parametrize(

@@ -82,7 +82,7 @@ async def test_set_parameter_validates_against_port_metadata(tmp_path: Path) -> 
         await m.set_parameter("test_amp_1", "gain", True)
     assert m.current_pedalboard().plugins[0].parameters["gain"] == -6.5
     assert bridge.instances["test_amp_1"].values["gain"] == -6.5
-    assert len(events.events) == 1
+    assert len(events.names()) == 1
 
 
 async def test_set_parameters_is_all_or_nothing(tmp_path: Path) -> None:

@@ -27,8 +27,9 @@ class Recorder:
     def seq(self) -> int:
         return self._seq
 
-    def names(self) -> list[str]:
-        return [e[1] for e in self.events]
+    def names(self, *, history: bool = False) -> list[str]:
+        """Event names in order (`history_changed`, published beside every edit, only if asked)."""
+        return [e[1] for e in self.events if history or e[1] != "history_changed"]
 
     def of(self, name: str) -> list[Any]:
         return [e[2] for e in self.events if e[1] == name]

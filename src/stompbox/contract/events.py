@@ -22,6 +22,8 @@ class EventName(enum.StrEnum):
     AUDIO_STATUS = "audio_status"
     ENGINE_STATUS = "engine_status"
     SESSION_WARNING = "session_warning"  # {"kind", "message"}: drift repaired, autosave failing…
+    PLUGIN_DIED = "plugin_died"  # an instance crashed in the engine (the session replays it)
+    HISTORY_CHANGED = "history_changed"  # undo/redo history of the current board
     # published by the bridge
     ENGINE_CONNECTED = "engine_connected"
     ENGINE_DISCONNECTED = "engine_disconnected"

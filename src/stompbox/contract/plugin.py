@@ -61,6 +61,7 @@ class PluginInfo(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     author: str = ""
     version: str = ""
     category: list[str] = msgspec.field(default_factory=list)
+    description: str = ""  # the plugin's own rdfs:comment
     bundle: str = ""
     ports: list[PortInfo] = msgspec.field(default_factory=list)
     presets: list[PresetInfo] = msgspec.field(default_factory=list)
@@ -90,6 +91,7 @@ class PluginSummary(msgspec.Struct, frozen=True, kw_only=True):
     cv_inputs: int = 0
     cv_outputs: int = 0
     controls: int = 0
+    family: str = ""  # a player's family (Drive, Amp & Cab, Reverb …), see lv2.taxonomy
 
 
 def summarize(info: PluginInfo) -> PluginSummary:

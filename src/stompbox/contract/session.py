@@ -7,6 +7,7 @@ from typing import Any
 
 import msgspec
 
+from .history import HistoryItem
 from .model import Connection, Pedalboard, PluginInstance
 from .params import (  # shared request shapes, re-exported
     BufferSize as BufferSize,
@@ -32,6 +33,16 @@ class LoadPlugin(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     x: float = 0.0
     y: float = 0.0
     instance_id: str | None = None
+    client: str = ""  # who edits (undo history); see contract.history
+    splice: Splice | None = None
+
+
+class Splice(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Wire a new plugin in as one undo entry: cables removed, then cables drawn ("@new:<symbol>"
+    names a port of the new plugin)."""
+
+    disconnect: list[Ports] = msgspec.field(default_factory=list)
+    connect: list[Ports] = msgspec.field(default_factory=list)
 
 
 class SetParameters(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -74,11 +85,25 @@ class ValueResult(msgspec.Struct, frozen=True):
     value: float
 
 
+class LayoutBlock(msgspec.Struct, frozen=True):
+    id: str
+    x: float
+    y: float
+
+
+class BoardLayout(msgspec.Struct, frozen=True):
+    """A board's shape for a thumbnail: block positions and which blocks are wired together."""
+
+    blocks: list[LayoutBlock] = msgspec.field(default_factory=list)
+    cables: list[tuple[str, str]] = msgspec.field(default_factory=list)
+
+
 class BoardSummary(msgspec.Struct, frozen=True):
     id: str
     name: str
     modified_at: str
     plugins: int
+    layout: BoardLayout = msgspec.field(default_factory=BoardLayout)
 
 
 class LoadBoardResult(msgspec.Struct, frozen=True):
@@ -107,7 +132,8 @@ class SessionState(msgspec.Struct, frozen=True):
     engine_connected: bool
     audio: dict[str, Any]
     saved: list[str]
-    modified: bool = False
+    modified: bool = False  # the dirty flag: the board differs from its saved file
+    history: list[HistoryItem] = msgspec.field(default_factory=list)  # newest undo entries
 
 
 class Health(msgspec.Struct, frozen=True):
@@ -188,6 +214,13 @@ class OutputChangedData(msgspec.Struct, frozen=True):
     instance_id: str
     symbol: str
     value: float
+
+
+class PluginDiedData(msgspec.Struct, frozen=True):
+    """`plugin_died`: the engine lost this instance (a crash); the session replays it."""
+
+    instance_id: str
+    name: str
 
 
 class AudioStatusData(msgspec.Struct, frozen=True):

@@ -15,7 +15,7 @@ import msgspec
 
 from stompbox.contract.plugin import PluginInfo, PluginSummary
 
-CACHE_VERSION: Final = 2  # 2: summaries stored beside the full infos, for the lazy warm path
+CACHE_VERSION: Final = 3  # 2: summaries beside the full infos (lazy warm path); 3: descriptions
 
 
 class BundleStamp(msgspec.Struct, frozen=True):

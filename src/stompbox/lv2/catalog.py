@@ -22,6 +22,7 @@ from stompbox.lv2.cache import (
 )
 from stompbox.lv2.rescan import ScanMode, refresh
 from stompbox.lv2.scan import DEFAULT_SAMPLE_RATE
+from stompbox.lv2.taxonomy import FAMILIES, family, match_score
 from stompbox.lv2.world import lv2_path as default_lv2_path
 
 log = logging.getLogger(__name__)
@@ -68,9 +69,13 @@ def _warn_missing(path: list[Path]) -> tuple[str, ...]:
     return missing
 
 
-def _matches(s: PluginSummary, words: list[str]) -> bool:
-    hay = " ".join([s.name, s.brand, s.uri, *s.category]).casefold()
-    return all(w in hay for w in words)
+def _with_family(s: PluginSummary) -> PluginSummary:
+    return msgspec.structs.replace(s, family=family(s.name, s.category))
+
+
+def _score(s: PluginSummary, words: list[str]) -> int | None:
+    hay = " ".join([s.name, s.brand, s.uri, s.family, *s.category]).casefold()
+    return match_score(s.name, hay, words, s.family, f"{s.name} {s.brand}".casefold())
 
 
 def _order(s: PluginInfo | PluginSummary) -> tuple[str, str]:
@@ -86,7 +91,7 @@ class Catalog:
 
     def __init__(self, plugins: list[PluginInfo], stats: CatalogStats) -> None:
         ordered = sorted(plugins, key=_order)
-        self._summaries = [summarize(p) for p in ordered]
+        self._summaries = [_with_family(summarize(p)) for p in ordered]
         self._by_uri: dict[str, PluginInfo] = {p.uri: p for p in ordered}
         self._raw: dict[str, msgspec.Raw] = {}
         self.stats = stats
@@ -94,7 +99,7 @@ class Catalog:
     @classmethod
     def _from_warm(cls, warm: WarmCacheFile, stats: CatalogStats) -> Catalog:
         catalog = cls([], stats)
-        catalog._summaries = sorted(warm.summaries, key=_order)
+        catalog._summaries = sorted((_with_family(s) for s in warm.summaries), key=_order)
         catalog._raw = {s.uri: c.info for s, c in zip(warm.summaries, warm.plugins, strict=True)}
         return catalog
 
@@ -193,20 +198,27 @@ class Catalog:
         audio_inputs: int | None = None,
         audio_outputs: int | None = None,
     ) -> list[PluginSummary]:
-        """Summaries whose name/brand/uri/category contain every word of `query`
-        (case-insensitive), in `category` (case-insensitive) and with exactly the given
-        audio port counts; sorted by name."""
+        """Summaries whose name/brand/uri/classes/family contain every word of `query`, each
+        word also through its synonyms (lv2.taxonomy); in `category` (a family or an LV2 class,
+        case-insensitive) and with exactly the given audio port counts. Name matches first,
+        then by name."""
         words = query.casefold().split()
         cat = category.casefold().strip()
-        return [
-            s
-            for s in self._summaries
-            if (not words or _matches(s, words))
-            and (not cat or any(c.casefold() == cat for c in s.category))
-            and (audio_inputs is None or s.audio_inputs == audio_inputs)
-            and (audio_outputs is None or s.audio_outputs == audio_outputs)
-        ]
+        found: list[tuple[int, PluginSummary]] = []
+        for s in self._summaries:
+            if cat and s.family.casefold() != cat and all(c.casefold() != cat for c in s.category):
+                continue
+            if audio_inputs is not None and s.audio_inputs != audio_inputs:
+                continue
+            if audio_outputs is not None and s.audio_outputs != audio_outputs:
+                continue
+            score = _score(s, words) if words else 0
+            if score is not None:
+                found.append((score, s))
+        found.sort(key=lambda pair: pair[0])  # stable: by name within a score
+        return [s for _, s in found]
 
     def categories(self) -> list[str]:
-        """Every category used by at least one plugin, sorted."""
-        return sorted({c for s in self._summaries for c in s.category}, key=str.casefold)
+        """The families in use, in the taxonomy's order (Drive, Amp & Cab, … Other)."""
+        used = {s.family for s in self._summaries}
+        return [f for f in FAMILIES if f in used]

@@ -279,6 +279,15 @@ def scan_presets(world: World, plugin: int) -> tuple[list[PresetInfo], list[str]
     return presets, files
 
 
+MAX_DESCRIPTION = 2000
+
+
+def _description(world: World, plugin: int) -> str:
+    """The plugin's rdfs:comment (its own words about what it does), whitespace tidied."""
+    texts = world.plugin_values(plugin, "http://www.w3.org/2000/01/rdf-schema#comment")
+    return " ".join(texts[0].split())[:MAX_DESCRIPTION] if texts else ""
+
+
 def scan_plugin(world: World, plugin: int, sample_rate: int = DEFAULT_SAMPLE_RATE) -> Scanned:
     """Everything the contract knows about one plugin of `world`."""
     lib = world.lib
@@ -302,6 +311,7 @@ def scan_plugin(world: World, plugin: int, sample_rate: int = DEFAULT_SAMPLE_RAT
         author=author,
         version=_version(world, plugin),
         category=categories(world, plugin),
+        description=_description(world, plugin),
         bundle=world.plugin_bundle(plugin),
         ports=ports,
         presets=presets,

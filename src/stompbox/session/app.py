@@ -73,6 +73,7 @@ class SessionApp:
                 svc,
                 self.storage,
                 auto_create=self.settings.auto_create_pedalboard,
+                device=self.settings.audio_device,
             )
 
             def warn(kind: str, message: str) -> None:

@@ -48,6 +48,8 @@ class Autosaver:
         self.storage = storage
         self.debounce = debounce
         self.on_failure = on_failure
+        self.extra: list[tuple[str, Callable[[], bytes | None]]] = []
+        """Other files written with the board: (file name, encoder returning None if unchanged)."""
         self._dirty = asyncio.Event()
         self._urgent = asyncio.Event()
         self._written = asyncio.Condition()
@@ -62,13 +64,24 @@ class Autosaver:
         self.requested += 1
         self._dirty.set()
 
-    def snapshot(self) -> bytes:
+    def snapshot(self) -> list[tuple[str, bytes]]:
         st = self.state
-        return msgspec.json.encode(CurrentState(pedalboard=st.board, modified=st.modified))
+        files = [
+            (
+                "current.json",
+                msgspec.json.encode(CurrentState(pedalboard=st.board, modified=st.modified)),
+            )
+        ]
+        for name, encode in self.extra:
+            data = encode()
+            if data is not None:
+                files.append((name, data))
+        return files
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, files: list[tuple[str, bytes]]) -> None:
         self.storage.ensure()
-        atomic_write(self.storage.data_dir / "current.json", data)
+        for name, data in files:
+            atomic_write(self.storage.data_dir / name, data)
 
     async def settled(self) -> None:
         """Return once every change requested before this call is written (or its write was

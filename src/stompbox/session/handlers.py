@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from stompbox.contract import session as p
+from stompbox.contract import history as h, session as p
 from stompbox.contract.model import Connection, Pedalboard, PluginInstance
 from stompbox.contract.plugin import PluginInfo, PluginSummary, PresetInfo
 from stompbox.contract.session import (
@@ -39,15 +39,17 @@ class Handlers:
             ("state", self.state, p.Empty),
             ("health", self.health, p.Empty),
             ("load_plugin", self.load_plugin, p.LoadPlugin),
-            ("unload_plugin", self.unload_plugin, p.InstanceRef),
-            ("set_parameter", self.set_parameter, p.SetParameter),
+            ("unload_plugin", self.unload_plugin, h.EditInstance),
+            ("set_parameter", self.set_parameter, h.EditParameter),
             ("set_parameters", self.set_parameters, p.SetParameters),
-            ("bypass_plugin", self.bypass_plugin, p.BypassPlugin),
-            ("move_plugin", self.move_plugin, p.MovePlugin),
-            ("load_preset", self.load_preset, p.LoadPreset),
+            ("bypass_plugin", self.bypass_plugin, h.EditBypass),
+            ("move_plugin", self.move_plugin, h.EditMove),
+            ("load_preset", self.load_preset, h.EditPreset),
             ("save_preset", self.save_preset, p.SavePreset),
-            ("connect", self.connect, p.ConnectPorts),
-            ("disconnect", self.disconnect, p.ConnectPorts),
+            ("connect", self.connect, h.EditPorts),
+            ("disconnect", self.disconnect, h.EditPorts),
+            ("history.undo", self.history_undo, h.HistoryRequest),
+            ("history.redo", self.history_redo, h.HistoryRequest),
             ("list_plugins", self.list_plugins, p.ListPlugins),
             ("plugin_info", self.plugin_info, p.PluginUri),
             ("plugin_presets", self.plugin_presets, p.PluginUri),
@@ -83,40 +85,47 @@ class Handlers:
     # -- plugins --------------------------------------------------------------------------
 
     async def load_plugin(self, q: p.LoadPlugin) -> PluginInstance:
-        return await self.m.load_plugin(q.uri, q.x, q.y, q.instance_id)
+        return await self.m.load_plugin(q.uri, q.x, q.y, q.instance_id, q.client, q.splice)
 
-    async def unload_plugin(self, q: p.InstanceRef) -> dict[str, Any]:
-        await self.m.unload_plugin(q.instance_id)
+    async def unload_plugin(self, q: h.EditInstance) -> dict[str, Any]:
+        await self.m.unload_plugin(q.instance_id, q.client)
         return {}
 
-    async def set_parameter(self, q: p.SetParameter) -> ValueResult:
-        return ValueResult(await self.m.set_parameter(q.instance_id, q.symbol, q.value))
+    async def set_parameter(self, q: h.EditParameter) -> ValueResult:
+        value = await self.m.set_parameter(q.instance_id, q.symbol, q.value, q.client, q.gesture)
+        return ValueResult(value)
 
     async def set_parameters(self, q: p.SetParameters) -> dict[str, Any]:
         return {"values": await self.m.set_parameters(q.changes)}
 
-    async def bypass_plugin(self, q: p.BypassPlugin) -> dict[str, Any]:
-        await self.m.bypass_plugin(q.instance_id, q.bypassed)
+    async def bypass_plugin(self, q: h.EditBypass) -> dict[str, Any]:
+        await self.m.bypass_plugin(q.instance_id, q.bypassed, q.client)
         return {}
 
-    async def move_plugin(self, q: p.MovePlugin) -> dict[str, Any]:
-        await self.m.move_plugin(q.instance_id, q.x, q.y)
+    async def move_plugin(self, q: h.EditMove) -> dict[str, Any]:
+        await self.m.move_plugin(q.instance_id, q.x, q.y, q.client)
         return {}
 
-    async def load_preset(self, q: p.LoadPreset) -> dict[str, Any]:
-        return {"parameters": await self.m.load_preset(q.instance_id, q.uri)}
+    async def load_preset(self, q: h.EditPreset) -> dict[str, Any]:
+        return {"parameters": await self.m.load_preset(q.instance_id, q.uri, q.client)}
 
     async def save_preset(self, q: p.SavePreset) -> PresetSaved:
         return PresetSaved(await self.m.save_preset(q.instance_id, q.label))
 
     # -- connections ----------------------------------------------------------------------
 
-    async def connect(self, q: p.ConnectPorts) -> Connection:
-        return await self.m.connect(q.source, q.target)
+    async def connect(self, q: h.EditPorts) -> Connection:
+        return await self.m.connect(q.source, q.target, q.client)
 
-    async def disconnect(self, q: p.ConnectPorts) -> dict[str, Any]:
-        await self.m.disconnect(q.source, q.target)
+    async def disconnect(self, q: h.EditPorts) -> dict[str, Any]:
+        await self.m.disconnect(q.source, q.target, q.client)
         return {}
+
+    async def history_undo(self, q: h.HistoryRequest) -> h.UndoResult:
+        return await self.m.undo_edit(q.client)
+
+    async def history_redo(self, q: h.HistoryRequest) -> h.UndoResult:
+        return await self.m.redo_edit(q.client)
 
     # -- catalog (pass-through to the bridge) ---------------------------------------------
 

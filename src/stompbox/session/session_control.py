@@ -21,10 +21,10 @@ AUDIO_STATUS_INTERVAL = 0.25
 class SessionControl:
     """Reads and changes the audio system through the bridge; reports engine and session state."""
 
-    def __init__(self, state: SessionState, storage: Storage) -> None:
+    def __init__(self, state: SessionState, storage: Storage, device: str = "") -> None:
         self.state = state
         self.storage = storage
-        self.audio: dict[str, Any] = {}
+        self.audio: dict[str, Any] = {"device": device} if device else {}
         self.replays = 0
         self.reason = ""
         self._last_audio_event = float("-inf")

@@ -9,8 +9,21 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from stompbox.contract.errors import StompboxConnectionError, StompboxError
+import msgspec
+
+from stompbox.contract.errors import NotFoundError, StompboxConnectionError, StompboxError
 from stompbox.contract.events import EventName
+from stompbox.contract.history import (
+    AddPluginStep,
+    BypassStep,
+    ConnectStep,
+    DisconnectStep,
+    MoveStep,
+    RemovePluginStep,
+    Step,
+    UndoResult,
+    ValuesStep,
+)
 from stompbox.contract.model import Connection, Pedalboard, PluginInstance
 from stompbox.contract.session import (
     BoardSummary,
@@ -18,19 +31,24 @@ from stompbox.contract.session import (
     EngineStatus,
     LoadBoardResult,
     OutputChangedData,
+    PluginDiedData,
     SessionState as StateDump,
     SetParameter,
+    Splice,
 )
 
 from .autosave import Autosaver
 from .bridge_client import Bridge, BridgeApi
 from .connection_service import ConnectionService
 from .engine_sync import adopt_engine, settle
+from .history import ENGINE_CLIENT
 from .pedalboard_service import DEFAULT_ID, DEFAULT_NAME, PedalboardService, empty_board
 from .plugin_manager import PluginManager, validate_value
 from .session_control import SessionControl
+from .splice import splice_in
 from .state import EventSink, SessionState
 from .storage import Storage
+from .undo import HISTORY_FILE, UndoService, snapshot
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +57,13 @@ class SessionManager:
     """Entry point of every session operation; see the package's services for the details."""
 
     def __init__(
-        self, bridge: Bridge, events: EventSink, storage: Storage, *, auto_create: bool = True
+        self,
+        bridge: Bridge,
+        events: EventSink,
+        storage: Storage,
+        *,
+        auto_create: bool = True,
+        device: str = "",
     ) -> None:
         self.state = SessionState(BridgeApi(bridge), events)
         self.storage = storage
@@ -47,9 +71,11 @@ class SessionManager:
         self.plugins = PluginManager(self.state)
         self.connections = ConnectionService(self.state)
         self.pedalboards = PedalboardService(self.state, storage)
-        self.control = SessionControl(self.state, storage)
+        self.control = SessionControl(self.state, storage, device)
         self.autosaver = Autosaver(self.state, storage)
         self.state.on_change = self.autosaver.request
+        self.undo = UndoService(self.state, self.plugins, self.connections)
+        self.autosaver.extra.append((HISTORY_FILE, self.undo.pending))
         self.closing = False
         self._sets_in_flight: set[asyncio.Future[float]] = set()
 
@@ -65,6 +91,7 @@ class SessionManager:
         elif self.auto_create:
             st.board, st.modified = empty_board(DEFAULT_ID, DEFAULT_NAME), False
             st.on_change()
+        self.undo.restore(self.storage.data_dir)
 
     @contextlib.asynccontextmanager
     async def mutation(self) -> AsyncIterator[None]:
@@ -128,8 +155,12 @@ class SessionManager:
             self._on_engine_parameter(data)
         elif event == EventName.CPU_LOAD:
             self.control.on_cpu_load(data)
-        elif event == "plugin_died":
-            st.engine.drop_instance(str(data.get("instance_id", "")))
+        elif event == EventName.PLUGIN_DIED:
+            instance_id = str(data.get("instance_id", ""))
+            st.engine.drop_instance(instance_id)
+            plugin = st.find(instance_id)
+            if plugin is not None:
+                st.publish(EventName.PLUGIN_DIED, PluginDiedData(instance_id, plugin.name))
             self.control.publish_engine_status()
 
     def _on_output(self, data: dict[str, Any]) -> None:
@@ -149,46 +180,84 @@ class SessionManager:
             return
         if symbol in plugin.available_parameters and plugin.parameters.get(symbol) != value:
             self.plugins.apply_parameter(plugin, symbol, float(value), ChangeSource.ENGINE)
+            self.undo.touch({f"{plugin.instance_id}/p/{symbol}"}, ENGINE_CLIENT)
 
-    # -- plugins --------------------------------------------------------------------------
+    # -- plugins (every edit is one entry of the board's undo history) -----------------------
 
     async def load_plugin(
-        self, uri: str, x: float = 0.0, y: float = 0.0, instance_id: str | None = None
+        self,
+        uri: str,
+        x: float = 0.0,
+        y: float = 0.0,
+        instance_id: str | None = None,
+        client: str = "",
+        splice: Splice | None = None,
     ) -> PluginInstance:
+        """Add a plugin; with `splice`, also remove and draw cables around it (one undo entry)."""
         async with self.mutation():
-            return await self.plugins.load(uri, x, y, instance_id)
+            st = self.state
+            cut = [] if splice is None else splice.disconnect
+            for c in cut:
+                if not st.has_connection(c.source, c.target):
+                    raise NotFoundError(f"no connection from {c.source} to {c.target}")
+            plugin = await self.plugins.load(uri, x, y, instance_id)
+            steps: list[Step] = [AddPluginStep(snapshot(plugin))]
+            if splice is not None:
+                steps += await splice_in(self.plugins, self.connections, plugin.instance_id, splice)
+            self.undo.record(client, f"Add {plugin.name}", steps)
+            return plugin
 
-    async def unload_plugin(self, instance_id: str) -> None:
+    async def unload_plugin(self, instance_id: str, client: str = "") -> None:
         async with self.mutation():
+            st = self.state
+            plugin = st.instance(instance_id)
+            prefix = f"{instance_id}:"
+            steps: list[Step] = [
+                DisconnectStep(c.source, c.target)
+                for c in st.require_board().connections
+                if c.source.startswith(prefix) or c.target.startswith(prefix)
+            ]
+            steps.append(RemovePluginStep(snapshot(plugin)))
             await self.plugins.unload(instance_id)
+            self.undo.record(client, f"Remove {plugin.name}", steps)
 
-    async def set_parameter(self, instance_id: str, symbol: str, value: float) -> float:
+    async def set_parameter(
+        self, instance_id: str, symbol: str, value: float, client: str = "", gesture: str = ""
+    ) -> float:
         """Validate and send under the session lock, await the engine's ack outside it.
 
         The request leaves for the bridge before the lock is released (the task's first step,
         up to the socket send, runs before any waiter of the lock), so a parameter change stays
         ordered with every structural change; but knob changes do not queue behind each other's
-        round trips: many are in flight at once and the bridge pipelines them in order.
+        round trips: many are in flight at once and the bridge pipelines them in order. The
+        history records the change once acknowledged (one entry per gesture).
         """
         async with self.mutation():
+            plugin = self.state.instance(instance_id)
+            before = plugin.parameters.get(symbol)
             sent = asyncio.ensure_future(self.plugins.set_parameter(instance_id, symbol, value))
             self._sets_in_flight.add(sent)
             sent.add_done_callback(self._sets_in_flight.discard)
-        return await sent
+        result = await sent
+        if before is not None and self.state.find(instance_id) is plugin:
+            self.undo.record_value(client, plugin, symbol, (before, result), gesture)
+        return result
 
-    async def set_parameters(self, changes: list[SetParameter]) -> list[float]:
+    async def set_parameters(self, changes: list[SetParameter], client: str = "") -> list[float]:
         """Validate every change first (all or nothing), then send them all at once."""
         async with self.mutation():
             st = self.state
             checked = [
                 (c, validate_value(st.instance(c.instance_id), c.symbol, c.value)) for c in changes
             ]
+            befores = [st.instance(c.instance_id).parameters.get(c.symbol) for c in changes]
             results = await settle(
                 st.bridge.set_parameter(c.instance_id, c.symbol, v) for c, v in checked
             )
             values: list[float] = []
             error: StompboxError | None = None
-            for (change, _), result in zip(checked, results, strict=True):
+            steps: list[Step] = []
+            for (change, _), before, result in zip(checked, befores, results, strict=True):
                 if isinstance(result, StompboxError):
                     error = error or result
                     continue
@@ -197,7 +266,14 @@ class SessionManager:
                     self.plugins.apply_parameter(
                         plugin, change.symbol, result, ChangeSource.SESSION
                     )
+                    if before is not None:
+                        steps.append(
+                            ValuesStep(
+                                plugin.instance_id, {change.symbol: before}, {change.symbol: result}
+                            )
+                        )
                 values.append(result)
+            self.undo.record(client, f"Change {len(steps)} values", steps)
             if error is not None:
                 raise error
             return values
@@ -206,17 +282,34 @@ class SessionManager:
         async with self.mutation():
             return await self.control.set_processing(enabled)
 
-    async def bypass_plugin(self, instance_id: str, bypassed: bool) -> None:
+    async def bypass_plugin(self, instance_id: str, bypassed: bool, client: str = "") -> None:
         async with self.mutation():
+            plugin = self.state.instance(instance_id)
+            before = plugin.enabled
             await self.plugins.bypass(instance_id, bypassed)
+            label = f"{'Bypass' if bypassed else 'Enable'} {plugin.name}"
+            self.undo.record(client, label, [BypassStep(instance_id, before, plugin.enabled)])
 
-    async def move_plugin(self, instance_id: str, x: float, y: float) -> None:
+    async def move_plugin(self, instance_id: str, x: float, y: float, client: str = "") -> None:
         async with self.mutation():
+            plugin = self.state.instance(instance_id)
+            before = (plugin.x, plugin.y)
             await self.plugins.move(instance_id, x, y)
+            if before != (plugin.x, plugin.y):
+                step = MoveStep(instance_id, before, (plugin.x, plugin.y))
+                self.undo.record(client, f"Move {plugin.name}", [step])
 
-    async def load_preset(self, instance_id: str, uri: str) -> dict[str, float]:
+    async def load_preset(self, instance_id: str, uri: str, client: str = "") -> dict[str, float]:
         async with self.mutation():
-            return await self.plugins.load_preset(instance_id, uri)
+            plugin = self.state.instance(instance_id)
+            before, preset = dict(plugin.parameters), plugin.preset
+            values = await self.plugins.load_preset(instance_id, uri)
+            changed = {s: v for s, v in values.items() if before.get(s) != v}
+            step = ValuesStep(
+                instance_id, {s: before[s] for s in changed if s in before}, changed, preset, uri
+            )
+            self.undo.record(client, f"Load preset on {plugin.name}", [step])
+            return values
 
     async def save_preset(self, instance_id: str, label: str) -> str:
         async with self.mutation():
@@ -224,23 +317,43 @@ class SessionManager:
 
     # -- connections ----------------------------------------------------------------------
 
-    async def connect(self, source: str, target: str) -> Connection:
+    async def connect(self, source: str, target: str, client: str = "") -> Connection:
         async with self.mutation():
-            return await self.connections.connect(source, target)
+            conn = await self.connections.connect(source, target)
+            label = self.undo.cable_label("Connect", source, target)
+            self.undo.record(client, label, [ConnectStep(source, target)])
+            return conn
 
-    async def disconnect(self, source: str, target: str) -> None:
+    async def disconnect(self, source: str, target: str, client: str = "") -> None:
         async with self.mutation():
             await self.connections.disconnect(source, target)
+            label = self.undo.cable_label("Disconnect", source, target)
+            self.undo.record(client, label, [DisconnectStep(source, target)])
+
+    # -- undo and redo --------------------------------------------------------------------
+
+    async def undo_edit(self, client: str = "") -> UndoResult:
+        async with self.mutation():
+            return await self.undo.undo(client)
+
+    async def redo_edit(self, client: str = "") -> UndoResult:
+        async with self.mutation():
+            return await self.undo.redo(client)
 
     # -- pedalboards ----------------------------------------------------------------------
 
     async def create_pedalboard(self, name: str) -> LoadBoardResult:
         async with self.mutation():
-            return await self.pedalboards.create(name)
+            result = await self.pedalboards.create(name)
+            self.undo.follow_board()
+            return result
 
     async def load_pedalboard(self, board_id: str) -> LoadBoardResult:
         async with self.mutation():
-            return await self.pedalboards.load(board_id)
+            result = await self.pedalboards.load(board_id)
+            self.undo.history.reset("")  # even the same board again: a fresh history
+            self.undo.follow_board()
+            return result
 
     async def save_pedalboard(self) -> Pedalboard:
         async with self.mutation():
@@ -248,7 +361,9 @@ class SessionManager:
 
     async def save_pedalboard_as(self, name: str) -> Pedalboard:
         async with self.mutation():
-            return self.pedalboards.save_as(name)
+            board = self.pedalboards.save_as(name)
+            self.undo.rename_board(board.id)
+            return board
 
     async def rename_pedalboard(self, board_id: str, name: str) -> Pedalboard:
         async with self.mutation():
@@ -267,7 +382,8 @@ class SessionManager:
     # -- state ----------------------------------------------------------------------------
 
     def dump(self) -> StateDump:
-        return self.control.dump()
+        self.undo.follow_board()
+        return msgspec.structs.replace(self.control.dump(), history=self.undo.history.summary())
 
     def statistics(self) -> dict[str, Any]:
         st = self.state

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Header, Path, Query
 from fastapi.responses import Response
 
 from stompbox.contract.errors import StompboxError
@@ -33,6 +33,14 @@ Symbol = Annotated[str, Path(min_length=1, max_length=256)]
 BoardId = Annotated[str, Path(min_length=1, max_length=256)]
 Text = Annotated[str, Query(min_length=1, max_length=2048)]
 OptionalText = Annotated[str | None, Query(max_length=2048)]
+Client = Annotated[
+    str,
+    Header(
+        alias="X-Stompbox-Client",
+        max_length=64,
+        description="the editing client's id (one per browser tab): whose undo history",
+    ),
+]
 
 HEALTH_TIMEOUT = 2.0
 
@@ -52,6 +60,7 @@ def build_router() -> APIRouter:
     _connection_routes(r)
     _board_routes(r)
     _audio_routes(r)
+    _history_routes(r)
     return r
 
 
@@ -99,12 +108,12 @@ def _pedalboard_routes(r: APIRouter) -> None:
         return await link.respond("pedalboard.current", idempotent=True)
 
     @r.post("/pedalboard/plugins", responses=ok("PluginInstance"), tags=["pedalboard"])
-    async def add_plugin(link: Link, body: AddPlugin) -> Response:
-        return await link.respond("load_plugin", _body(body))
+    async def add_plugin(link: Link, body: AddPlugin, client: Client = "") -> Response:
+        return await link.respond("load_plugin", _body(body, client=client))
 
     @r.delete("/pedalboard/plugins/{instance_id}", responses=ok("Object"), tags=["pedalboard"])
-    async def remove_plugin(link: Link, instance_id: InstanceId) -> Response:
-        return await link.respond("unload_plugin", {"instance_id": instance_id})
+    async def remove_plugin(link: Link, instance_id: InstanceId, client: Client = "") -> Response:
+        return await link.respond("unload_plugin", {"instance_id": instance_id, "client": client})
 
 
 def _plugin_routes(r: APIRouter) -> None:
@@ -114,24 +123,41 @@ def _plugin_routes(r: APIRouter) -> None:
         tags=["pedalboard"],
     )
     async def set_parameter(
-        link: Link, instance_id: InstanceId, symbol: Symbol, body: ParameterValue
+        link: Link,
+        instance_id: InstanceId,
+        symbol: Symbol,
+        body: ParameterValue,
+        client: Client = "",
     ) -> Response:
         params = {"instance_id": instance_id, "symbol": symbol, "value": body.value}
+        params.update(client=client, gesture=body.gesture or "")
         return await link.respond("set_parameter", params)
 
     @r.put("/pedalboard/plugins/{instance_id}/bypass", responses=ok("Object"), tags=["pedalboard"])
-    async def bypass(link: Link, instance_id: InstanceId, body: Bypass) -> Response:
-        return await link.respond("bypass_plugin", _body(body, instance_id=instance_id))
+    async def bypass(
+        link: Link, instance_id: InstanceId, body: Bypass, client: Client = ""
+    ) -> Response:
+        return await link.respond(
+            "bypass_plugin", _body(body, instance_id=instance_id, client=client)
+        )
 
     @r.put(
         "/pedalboard/plugins/{instance_id}/position", responses=ok("Object"), tags=["pedalboard"]
     )
-    async def move(link: Link, instance_id: InstanceId, body: Position) -> Response:
-        return await link.respond("move_plugin", _body(body, instance_id=instance_id))
+    async def move(
+        link: Link, instance_id: InstanceId, body: Position, client: Client = ""
+    ) -> Response:
+        return await link.respond(
+            "move_plugin", _body(body, instance_id=instance_id, client=client)
+        )
 
     @r.post("/pedalboard/plugins/{instance_id}/preset", responses=ok("Object"), tags=["pedalboard"])
-    async def load_preset(link: Link, instance_id: InstanceId, body: PresetLoad) -> Response:
-        return await link.respond("load_preset", _body(body, instance_id=instance_id))
+    async def load_preset(
+        link: Link, instance_id: InstanceId, body: PresetLoad, client: Client = ""
+    ) -> Response:
+        return await link.respond(
+            "load_preset", _body(body, instance_id=instance_id, client=client)
+        )
 
     @r.post(
         "/pedalboard/plugins/{instance_id}/presets", responses=ok("Object"), tags=["pedalboard"]
@@ -142,16 +168,18 @@ def _plugin_routes(r: APIRouter) -> None:
 
 def _connection_routes(r: APIRouter) -> None:
     @r.post("/pedalboard/connections", responses=ok("Object"), tags=["pedalboard"])
-    async def connect(link: Link, body: ConnectionBody) -> Response:
-        return await link.respond("connect", _body(body))
+    async def connect(link: Link, body: ConnectionBody, client: Client = "") -> Response:
+        return await link.respond("connect", _body(body, client=client))
 
     @r.delete("/pedalboard/connections", responses=ok("Object"), tags=["pedalboard"])
     async def disconnect(
         link: Link,
         source: Annotated[str, Query(min_length=1, max_length=1024)],
         target: Annotated[str, Query(min_length=1, max_length=1024)],
+        client: Client = "",
     ) -> Response:
-        return await link.respond("disconnect", {"source": source, "target": target})
+        params = {"source": source, "target": target, "client": client}
+        return await link.respond("disconnect", params)
 
     @r.post("/pedalboard/save", responses=ok("Object"), tags=["pedalboard"])
     async def save(link: Link) -> Response:
@@ -206,3 +234,16 @@ def _audio_routes(r: APIRouter) -> None:
     ) -> Response:
         params = {k: v for k, v in (("type", type), ("direction", direction)) if v}
         return await link.respond("audio.list_ports", params, idempotent=True)
+
+
+def _history_routes(r: APIRouter) -> None:
+    @r.post("/history/undo", responses=ok("UndoResult"), tags=["history"])
+    async def undo(link: Link, client: Client = "") -> Response:
+        """Undo this client's newest edit of the current board (409: another client changed
+        the same thing since; that entry is skipped)."""
+        return await link.respond("history.undo", {"client": client})
+
+    @r.post("/history/redo", responses=ok("UndoResult"), tags=["history"])
+    async def redo(link: Link, client: Client = "") -> Response:
+        """Redo what this client undid last."""
+        return await link.respond("history.redo", {"client": client})

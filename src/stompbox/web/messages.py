@@ -22,17 +22,32 @@ MAX_ECHO = 1024
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NAME)]
 
 
-class SetParameter(msgspec.Struct, frozen=True, tag_field="type", tag="set_parameter"):
+Id = Annotated[str, msgspec.Meta(max_length=64)]
+
+
+class SetParameter(
+    msgspec.Struct, frozen=True, tag_field="type", tag="set_parameter", omit_defaults=True
+):
     instance_id: Name
     symbol: Name
     value: float
+    client: Id = ""  # the editing client (its undo history)
+    gesture: Id = ""  # values of one gesture (drag start → release) make one undo entry
 
 
 class Resync(msgspec.Struct, frozen=True, tag_field="type", tag="resync"):
     pass
 
 
-ClientMessage = SetParameter | Resync
+class Undo(msgspec.Struct, frozen=True, tag_field="type", tag="undo", omit_defaults=True):
+    client: Id = ""
+
+
+class Redo(msgspec.Struct, frozen=True, tag_field="type", tag="redo", omit_defaults=True):
+    client: Id = ""
+
+
+ClientMessage = SetParameter | Resync | Undo | Redo
 
 _decoder = msgspec.json.Decoder(ClientMessage)
 _encoder = msgspec.json.Encoder()

@@ -12,6 +12,7 @@ import msgspec
 from pydantic import BaseModel, ConfigDict, Field
 
 from stompbox.contract.errors import ErrorBody
+from stompbox.contract.history import UndoResult
 from stompbox.contract.model import Pedalboard, PluginInstance
 from stompbox.contract.plugin import PluginInfo, PluginSummary, PresetInfo
 
@@ -26,14 +27,28 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+class PortPair(Body):
+    source: Annotated[str, Field(min_length=1, max_length=1024)]
+    target: Annotated[str, Field(min_length=1, max_length=1024)]
+
+
+class Splice(Body):
+    """Cables to remove and to draw with the new plugin ("@new:<symbol>" is one of its ports)."""
+
+    disconnect: Annotated[list[PortPair], Field(max_length=64)] = []
+    connect: Annotated[list[PortPair], Field(max_length=64)] = []
+
+
 class AddPlugin(Body):
     uri: Uri
     x: Coordinate | None = None
     y: Coordinate | None = None
+    splice: Splice | None = None
 
 
 class ParameterValue(Body):
     value: Value
+    gesture: Annotated[str, Field(max_length=64)] | None = None  # one undo entry per gesture id
 
 
 class Bypass(Body):
@@ -120,6 +135,7 @@ RESPONSE_TYPES: dict[str, Any] = {
     "PedalboardList": list[PedalboardEntry],
     "LoadedPedalboard": LoadedPedalboard,
     "ErrorBody": ErrorBody,
+    "UndoResult": UndoResult,
     "Object": dict[str, Any],
     "AnyList": list[Any],
 }

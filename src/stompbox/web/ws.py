@@ -24,8 +24,10 @@ from .coalesce import Coalescer, TokenBucket, TooManyKeys
 from .hub import Client, Hub, Kind
 from .messages import (
     ClientMessageError,
+    Redo,
     Resync,
     SetParameter,
+    Undo,
     decode_client_message,
     encode_error,
     request_of,
@@ -150,6 +152,9 @@ class SocketSession:
                     self.client.stats["resyncs_limited"] += 1
                     limited = ResourceError(f"at most {RESYNC_RATE:g} resync per second")
                     self._error(limited, {"type": "resync"})
+            elif isinstance(message, Undo | Redo):
+                assert self._tg is not None
+                self._tg.create_task(self._history_call(message))
             else:
                 self._set_parameter(message)
 
@@ -164,6 +169,14 @@ class SocketSession:
             assert self._tg is not None
             self._tg.create_task(self._parameter_calls(key, first))
 
+    async def _history_call(self, message: Undo | Redo) -> None:
+        """`undo`/`redo`: the outcome reaches every browser as `history_changed`; errors here."""
+        method = "history.undo" if isinstance(message, Undo) else "history.redo"
+        try:
+            await self.link.call(method, {"client": message.client})
+        except StompboxError as exc:
+            self._error(exc, request_of(message))
+
     async def _parameter_calls(self, key: Key, message: SetParameter | None) -> None:
         """Send this key's value, then whatever newer value was parked meanwhile, until idle."""
         while message is not None:
@@ -171,6 +184,7 @@ class SocketSession:
                 self.client.stats["calls_paced"] += 1
                 await asyncio.sleep(1.0 / CALL_RATE)  # newer values park (coalesce) meanwhile
             params = {"instance_id": key[0], "symbol": key[1], "value": message.value}
+            params.update(client=message.client, gesture=message.gesture)
             try:
                 await self.link.call("set_parameter", params)
             except StompboxError as exc:

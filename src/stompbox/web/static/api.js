@@ -11,8 +11,27 @@ export class ApiError extends Error {
   }
 }
 
+/** This tab's client id: whose undo history an edit belongs to (kept across reloads of the tab). */
+export const CLIENT_ID = (() => {
+  try {
+    let id = sessionStorage.getItem("stompbox-client");
+    if (!id) {
+      id = `c-${Math.random().toString(36).slice(2, 12)}`;
+      sessionStorage.setItem("stompbox-client", id);
+    }
+    return id;
+  } catch {
+    return `c-${Math.random().toString(36).slice(2, 12)}`;
+  }
+})();
+
+/** A fresh id for one gesture (knob drag, value entry): its values make one undo entry. */
+export function newGesture() {
+  return `g-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
 async function request(method, path, body) {
-  const init = { method, headers: {} };
+  const init = { method, headers: { "X-Stompbox-Client": CLIENT_ID } };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);

@@ -1,15 +1,18 @@
 // Start the web client: wire the store, the live socket, the canvas, the panels and the keyboard together.
 
-import { api, query, pluginPath, LiveSocket, socketUrl } from "./api.js";
+import { api, query, pluginPath, LiveSocket, socketUrl, CLIENT_ID, newGesture } from "./api.js";
 import { Store } from "./store.js";
 import { Canvas } from "./canvas.js";
-import { BLOCK_W } from "./layout.js";
+import { blockRect, freeSpot, infoAsInstance } from "./layout.js";
 import { ControlPanel } from "./controls.js";
 import { PluginBrowser } from "./browser.js";
 import { TopBar } from "./topbar.js";
-import { askName, showBoards, toast } from "./dialogs.js";
+import { ask, askName, showBoards, toast } from "./dialogs.js";
+import { Wiring } from "./wiring.js";
+import { showShortcuts } from "./shortcuts.js";
 
 const RESYNC_RETRY_MS = 3000;
+const WHEEL_GESTURE_MS = 700; // knob changes this close together (wheel, arrow keys) make one undo entry
 
 class App {
   constructor() {
@@ -17,7 +20,8 @@ class App {
     this.pending = new Map(); // "id\0symbol" → parameter change waiting for the next animation frame
     this.flushFrame = 0;
     this.resyncAt = 0;
-    this.addCount = 0;
+    this.gesture = null; // the knob drag in progress: {id}
+    this.lastChange = { key: "", time: 0, gesture: "" };
     const $ = (id) => document.getElementById(id);
 
     this.socket = new LiveSocket(socketUrl(), {
@@ -30,6 +34,8 @@ class App {
       open: () => this.openBoards(),
       save: () => this.save(),
       saveAs: () => this.saveAs(),
+      undo: () => this.undo(),
+      redo: () => this.redo(),
       toggleBrowser: () => document.body.classList.toggle("browser-open"),
       processing: (enabled) => this.call(api.put("/api/audio/processing", { enabled })),
     });
@@ -40,18 +46,29 @@ class App {
       remove: (id) => this.removePlugin(id),
       bypass: (id, bypassed) => this.call(api.put(`${pluginPath(id)}/bypass`, { bypassed })),
       open: (id) => this.panel.open(id),
+      setParameter: (id, symbol, value) => this.setParameter(id, symbol, value),
+      gesture: (on) => this.markGesture(on),
+      refuse: (message, kind = "error") => toast(message, kind),
     });
     this.panel = new ControlPanel($("panel"), this.store, {
       setParameter: (id, symbol, value) => this.setParameter(id, symbol, value),
+      gesture: (on) => this.markGesture(on),
       bypass: (id, bypassed) => this.call(api.put(`${pluginPath(id)}/bypass`, { bypassed })),
       loadPreset: (id, uri) => this.call(api.post(`${pluginPath(id)}/preset`, { uri })),
+      savePreset: (id, label) => this.call(api.post(`${pluginPath(id)}/presets`, { label })),
       remove: (id) => this.removePlugin(id),
       presets: (uri) => api.get(`/api/plugins/presets${query({ uri })}`),
       info: (uri) => api.get(`/api/plugins/info${query({ uri })}`),
+      pinned: () => this.canvas.schedule(),
+      close: () => this.canvas.reveal(null),
+      shown: (id) => this.canvas.reveal(id),
     });
+    this.wiring = new Wiring(this.store, this.canvas);
     this.browser = new PluginBrowser($("browser"), { add: (uri, at) => this.addPlugin(uri, at) },
       () => this.canvas.svg);
 
+    this.canvas.category = (uri) => this.browser.categories.get(uri) || "";
+    this.browser.onCategories = () => this.canvas.schedule();
     this.store.addEventListener("change", (ev) => this.onChange(ev.detail));
     document.addEventListener("keydown", (ev) => this.onKey(ev));
     setInterval(() => this.checkResync(), RESYNC_RETRY_MS);
@@ -69,8 +86,9 @@ class App {
       this.store.setState(msg.state);
     } else if (msg.type === "event") {
       if (this.store.apply(msg) === "resync") this.resync();
+      if (msg.event === "plugin_died") toast(`${msg.data?.name || "A plugin"} crashed; restarting it`);
     } else if (msg.type === "error") {
-      toast(msg.message || "request failed");
+      toast(this.humanize(msg.message || "request failed"));
     }
   }
 
@@ -90,8 +108,8 @@ class App {
       if (this.store.board.id !== this.boardId) this.canvas.fitted = false; // another board: show it whole
       this.boardId = this.store.board.id;
     }
-    if (["state", "board", "moved"].includes(detail.kind)) this.canvas.schedule();
-    if (["state", "audio", "engine", "meta"].includes(detail.kind)) this.topbar.update();
+    if (["state", "board", "moved", "param"].includes(detail.kind)) this.canvas.schedule();
+    if (["state", "audio", "engine", "meta", "history"].includes(detail.kind)) this.topbar.update();
     this.panel.update(detail);
   }
 
@@ -109,6 +127,20 @@ class App {
     this.canvas.setSystemPorts(system);
   }
 
+  /** Messages name plugins and boards, not internal ids ("amp_1:in" → "Amp In"). */
+  humanize(message) {
+    let text = String(message);
+    const plugins = [...this.store.board.plugins].sort((a, b) => b.instance_id.length - a.instance_id.length);
+    for (const p of plugins) {
+      text = text.replace(new RegExp(`\\b${p.instance_id}:([A-Za-z0-9_]+)`, "g"), (_, sym) =>
+        `${p.name} ${(p.ports?.[sym] || p.available_parameters?.[sym])?.name || sym}`);
+      text = text.split(`'${p.instance_id}'`).join(`“${p.name}”`);
+    }
+    const board = this.store.board;
+    if (board.id) text = text.split(`pedalboard '${board.id}'`).join(`board “${board.name}”`);
+    return text.replace(/system:capture_(\d+)/g, "capture $1").replace(/system:playback_(\d+)/g, "playback $1");
+  }
+
   // client → server
 
   /** Run an API call; report a failure as a toast. Resolves to the result or undefined. */
@@ -116,15 +148,31 @@ class App {
     try {
       return await promise;
     } catch (err) {
-      toast(err.message);
+      toast(this.humanize(err.message));
       return undefined;
     }
+  }
+
+  /** A knob drag (or value entry) starts/ends: its values make one undo entry. */
+  markGesture(on) {
+    this.gesture = on ? newGesture() : null;
+  }
+
+  gestureFor(id, symbol) {
+    if (this.gesture) return this.gesture;
+    const key = `${id}\0${symbol}`;
+    const now = performance.now();
+    const last = this.lastChange;
+    const gesture = last.key === key && now - last.time < WHEEL_GESTURE_MS ? last.gesture : newGesture();
+    this.lastChange = { key, time: now, gesture };
+    return gesture;
   }
 
   /** Optimistic local update now; the newest value per parameter goes out once per animation frame. */
   setParameter(id, symbol, value) {
     this.store.setParameter(id, symbol, value);
-    this.pending.set(`${id}\0${symbol}`, { instance_id: id, symbol, value });
+    const gesture = this.gestureFor(id, symbol);
+    this.pending.set(`${id}\0${symbol}`, { instance_id: id, symbol, value, client: CLIENT_ID, gesture });
     if (!this.flushFrame) this.flushFrame = requestAnimationFrame(() => this.flushParameters());
   }
 
@@ -133,29 +181,74 @@ class App {
     for (const change of this.pending.values()) {
       if (!this.socket.send({ type: "set_parameter", ...change })) {
         const path = `${pluginPath(change.instance_id)}/parameters/${encodeURIComponent(change.symbol)}`;
-        this.call(api.put(path, { value: change.value }));
+        this.call(api.put(path, { value: change.value, gesture: change.gesture }));
       }
     }
     this.pending.clear();
   }
 
+  /**
+   * Add a plugin where it overlaps nothing: dropped on a cable it is spliced into it; otherwise
+   * after the selected block, or at the end of the chain, wired in; a board's first plugin is
+   * wired capture → it → playback.
+   */
   async addPlugin(uri, clientPoint) {
-    let at;
-    if (clientPoint) {
-      const p = this.canvas.view.toBoard(clientPoint.x, clientPoint.y);
-      at = { x: p.x - BLOCK_W / 2, y: p.y - 20 };
-    } else {
-      const c = this.canvas.view.center();
-      const n = this.addCount++ % 6;
-      at = { x: c.x - BLOCK_W / 2 + n * 30, y: c.y - 60 + n * 30 };
-    }
     document.body.classList.remove("browser-open");
-    await this.call(api.post("/api/pedalboard/plugins", { uri, x: Math.round(at.x), y: Math.round(at.y) }));
+    let info;
+    try {
+      info = await api.get(`/api/plugins/info${query({ uri })}`);
+    } catch (err) {
+      toast(this.humanize(err.message));
+      return;
+    }
+    const plan = this.wiring.plan(info, clientPoint, this.canvas.selectedBlock());
+    const height = blockRect(infoAsInstance(info)).h;
+    const at = freeSpot(this.store.board.plugins, plan.x, plan.y, height);
+    const body = { uri, x: at.x, y: at.y };
+    if (plan.splice.connect.length || plan.splice.disconnect.length) body.splice = plan.splice;
+    const added = await this.call(api.post("/api/pedalboard/plugins", body));
+    if (added?.instance_id) this.canvas.select({ kind: "block", id: added.instance_id });
   }
 
+  /** Remove a block; the toast offers Undo, and to reconnect its neighbours when it sat in a chain. */
   async removePlugin(id) {
+    const inst = this.store.plugin(id);
+    if (!inst) return;
     if (this.panel.id === id) this.panel.close();
-    await this.call(api.del(pluginPath(id)));
+    const bridge = this.wiring.bypassCables(inst);
+    if (await this.call(api.del(pluginPath(id))) === undefined) return;
+    const actions = [{ label: "Undo", run: () => this.undo() }];
+    if (bridge.length) {
+      actions.push({ label: "Reconnect", run: async () => {
+        for (const [source, target] of bridge) {
+          await this.call(api.post("/api/pedalboard/connections", { source, target }));
+        }
+      } });
+    }
+    toast(`Removed “${inst.name}”`, "info", actions);
+  }
+
+  async undo() {
+    const result = await this.call(api.post("/api/history/undo"));
+    if (result) toast(result.done ? `Undid “${result.label}”` : "Nothing to undo", "info");
+  }
+
+  async redo() {
+    const result = await this.call(api.post("/api/history/redo"));
+    if (result) toast(result.done ? `Redid “${result.label}”` : "Nothing to redo", "info");
+  }
+
+  /** Unsaved changes? Ask to save, discard or cancel before `what`; true to go on. */
+  async guardUnsaved(what) {
+    if (!this.store.state?.modified) return true;
+    const name = this.store.board.name || "this board";
+    const choice = await ask("Unsaved changes", `“${name}” has unsaved changes. Save them before ${what}?`, [
+      { key: "save", label: "Save", primary: true },
+      { key: "discard", label: "Discard changes", danger: true },
+      { key: "cancel", label: "Cancel" },
+    ]);
+    if (choice === "save") return this.save();
+    return choice === "discard";
   }
 
   async rename() {
@@ -168,6 +261,7 @@ class App {
   }
 
   async createBoard() {
+    if (!(await this.guardUnsaved("starting a new board"))) return;
     const name = await askName("New pedalboard", "", "Create");
     if (!name) return;
     this.panel.close();
@@ -179,11 +273,12 @@ class App {
     if (!boards) return;
     showBoards(boards, this.store.board.id, {
       open: (id) => this.loadBoard(id),
-      remove: (id) => this.call(api.del(`/api/pedalboards/${encodeURIComponent(id)}`)),
+      remove: async (id) => (await this.call(api.del(`/api/pedalboards/${encodeURIComponent(id)}`))) !== undefined,
     });
   }
 
   async loadBoard(id) {
+    if (!(await this.guardUnsaved("opening another board"))) return;
     this.panel.close();
     const result = await this.call(api.post(`/api/pedalboards/${encodeURIComponent(id)}/load`));
     if (result === undefined) return;
@@ -192,15 +287,26 @@ class App {
   }
 
   async save() {
-    if (await this.call(api.post("/api/pedalboard/save")) !== undefined) {
-      toast(`Saved “${this.store.board.name}”`, "info");
-      this.resync();
-    }
+    if (await this.call(api.post("/api/pedalboard/save")) === undefined) return false;
+    toast(`Saved “${this.store.board.name}”`, "info");
+    this.resync();
+    return true;
   }
 
   async saveAs() {
     const name = await askName("Save pedalboard as", this.store.board.name, "Save");
     if (!name) return;
+    const boards = (await this.call(api.get("/api/pedalboards"))) || [];
+    const same = boards.find((b) => b.name.toLocaleLowerCase() === name.toLocaleLowerCase());
+    if (same && same.id === this.store.board.id) return this.save();
+    if (same) {
+      const choice = await ask("Replace?", `A pedalboard named “${same.name}” exists already. Replace it?`, [
+        { key: "replace", label: "Replace", danger: true },
+        { key: "cancel", label: "Cancel" },
+      ]);
+      if (choice !== "replace") return;
+      if (await this.call(api.del(`/api/pedalboards/${encodeURIComponent(same.id)}`)) === undefined) return;
+    }
     if (await this.call(api.post("/api/pedalboard/save-as", { name })) !== undefined) {
       toast(`Saved “${name}”`, "info");
       this.resync();
@@ -210,16 +316,31 @@ class App {
   // keyboard
 
   onKey(ev) {
-    const editing = ev.target.closest?.("input, select, textarea, dialog, .panel");
-    if ((ev.ctrlKey || ev.metaKey) && ev.key === "s") {
+    const typing = ev.target.closest?.("input, select, textarea");
+    const inDialog = Boolean(document.querySelector("dialog[open]"));
+    const mod = ev.ctrlKey || ev.metaKey;
+    const key = ev.key.toLowerCase();
+    if (mod && key === "s") {
       ev.preventDefault();
       this.save();
-    } else if (ev.key === "Escape" && !document.querySelector("dialog[open]")) {
+    } else if (mod && !typing && !inDialog && (key === "z" || key === "y")) {
+      ev.preventDefault();
+      if (key === "y" || ev.shiftKey) this.redo();
+      else this.undo();
+    } else if (ev.key === "Escape" && !inDialog) {
       if (this.panel.isOpen) this.panel.close();
       else if (document.body.classList.contains("browser-open")) document.body.classList.remove("browser-open");
       else this.canvas.select(null);
-    } else if ((ev.key === "Delete" || ev.key === "Backspace") && !editing) {
+    } else if (typing || inDialog || ev.target.closest?.(".panel")) {
+      // keys belong to the field or dialog
+    } else if (ev.key === "Delete" || ev.key === "Backspace") {
+      const focused = ev.target.closest?.("[data-testid=block]")?.dataset.instanceId;
+      if (focused && this.canvas.selectedBlock() !== focused) this.canvas.select({ kind: "block", id: focused });
       if (this.canvas.deleteSelection()) ev.preventDefault();
+    } else if (ev.key === "?") {
+      showShortcuts();
+    } else if (this.canvas.onKey(ev)) {
+      ev.preventDefault();
     }
   }
 }

@@ -25,6 +25,8 @@ export class PluginBrowser {
     this.dropTarget = dropTarget;
     this.timer = 0;
     this.requestNo = 0;
+    this.categories = new Map(); // uri → first category, for the colour of a block
+    this.onCategories = () => {};
     this.search = h("input", { type: "search", placeholder: "Search plugins…", "data-testid": "plugin-search",
       "aria-label": "Search plugins", oninput: () => this.refreshSoon() });
     this.category = h("select", { "data-testid": "plugin-category", "aria-label": "Category",
@@ -59,7 +61,10 @@ export class PluginBrowser {
       return;
     }
     if (no !== this.requestNo) return; // a newer search is on its way
-    plugins.sort((a, b) => a.name.localeCompare(b.name));
+    const before = this.categories.size;
+    for (const p of plugins) if (p.family || p.category?.length) this.categories.set(p.uri, p.family || p.category[0]);
+    if (this.categories.size !== before) this.onCategories();
+    if (!this.search.value.trim()) plugins.sort((a, b) => a.name.localeCompare(b.name)); // else: best match first
     clear(this.list);
     for (const p of plugins.slice(0, SHOW_MAX)) this.list.append(this.item(p));
     this.count.textContent = plugins.length > SHOW_MAX
@@ -71,7 +76,7 @@ export class PluginBrowser {
       title: `${p.name}\n${p.uri}\nClick to add, or drag onto the board`,
       onkeydown: (ev) => ev.key === "Enter" && this.actions.add(p.uri, null) },
     h("span", { class: "plugin-name" }, p.name),
-    h("span", { class: "plugin-meta" }, [p.brand, (p.category || [])[0]].filter(Boolean).join(" · ")),
+    h("span", { class: "plugin-meta" }, [p.brand, p.family || (p.category || [])[0]].filter(Boolean).join(" · ")),
     h("span", { class: "plugin-io" }, ioSummary(p)));
     li.addEventListener("pointerdown", (ev) => this.onDown(ev, p, li));
     return li;

@@ -2,17 +2,24 @@
 
 import { h, s, clear } from "./dom.js";
 import { Viewport } from "./viewport.js";
+import { toNorm, fromNorm } from "./knob.js";
+import { renderBlock } from "./blocks.js";
+import { boardKey } from "./boardkeys.js";
 import {
   BLOCK_W, SYS_W, blockPorts, blockHeight, portOffset, systemColumns, cablePath, cableMid, systemLabel,
+  freeSpot, mainControls,
 } from "./layout.js";
 
 const DRAG_SLOP = 5; // px before a press becomes a drag
 const DOUBLE_TAP_MS = 400;
+const LONG_PRESS_MS = 450; // a finger held this long on a block picks it up (a shorter drag pans)
 const SNAP_PX = 26; // a cable drop this close to a port connects to it
+const KNOB_PIXELS = 150; // vertical drag for a block knob's full range
 
 /**
  * actions: {connect(source, target), disconnect(source, target), move(id, x, y), remove(id),
- * bypass(id, bypassed), open(id), select(selection)}.
+ * bypass(id, bypassed), open(id), select(selection), setParameter(id, symbol, value), gesture(on),
+ * refuse(message)}. `category(uri)` (optional) names a plugin's category for its colour.
  */
 export class Canvas {
   constructor(root, store, actions) {
@@ -34,9 +41,12 @@ export class Canvas {
       system: s("g", { class: "system-layer" }),
       cables: s("g", { class: "cable-layer" }),
       blocks: s("g", { class: "block-layer" }),
+      ports: s("g", { class: "port-layer" }), // above cables and blocks: every port stays clickable
       overlay: s("g", { class: "overlay-layer" }),
     };
-    this.world.append(this.layers.system, this.layers.cables, this.layers.blocks, this.layers.overlay);
+    this.world.append(this.layers.system, this.layers.cables, this.layers.blocks, this.layers.ports,
+      this.layers.overlay);
+    this.category = () => "";
     this.svg.append(this.world);
     this.hint = h("div", { class: "board-hint", hidden: true },
       "Add plugins from the browser (click or drag them here), then drag from an output ● to an input ● to connect.");
@@ -51,7 +61,7 @@ export class Canvas {
     this.svg.addEventListener("pointermove", (ev) => this.onMove(ev));
     this.svg.addEventListener("pointerup", (ev) => this.onUp(ev));
     this.svg.addEventListener("pointercancel", (ev) => this.onCancel(ev));
-    this.svg.addEventListener("click", (ev) => this.onClick(ev));
+
   }
 
   setSystemPorts(ports) {
@@ -74,6 +84,45 @@ export class Canvas {
     this.render();
   }
 
+  selectedBlock() {
+    return this.selection?.kind === "block" ? this.selection.id : null;
+  }
+
+  /** The cable under a page point, as {source, target}, or null. */
+  cableAt(clientX, clientY) {
+    for (const el of document.elementsFromPoint(clientX, clientY)) {
+      const cable = el.closest?.("[data-testid=cable]");
+      if (cable) return { source: cable.dataset.source, target: cable.dataset.target };
+    }
+    return null;
+  }
+
+  /** Keep block `id` visible beside the control panel (pan it out from under the panel). */
+  reveal(id) {
+    if (!id) return;
+    requestAnimationFrame(() => {
+      const panel = document.querySelector("[data-testid=control-panel]:not([hidden])");
+      const block = this.svg.querySelector(`[data-testid=block][data-instance-id="${CSS.escape(id)}"] .block-body`);
+      if (!panel || !block) return;
+      const p = panel.getBoundingClientRect();
+      const b = block.getBoundingClientRect();
+      const r = this.svg.getBoundingClientRect();
+      const bottomSheet = p.width >= r.width * 0.9;
+      if (bottomSheet) {
+        const room = p.top - r.top;
+        if (b.bottom > p.top - 8 || b.top < r.top) this.view.panBy(0, Math.max(8, (room - b.height) / 2) - (b.top - r.top));
+      } else {
+        const room = p.left - r.left;
+        if (b.right > p.left - 8 || b.left < r.left) this.view.panBy(Math.max(8, (room - b.width) / 2) - (b.left - r.left), 0);
+      }
+    });
+  }
+
+  /** Keyboard on the board (see boardkeys.js); true when the key was used. */
+  onKey(ev) {
+    return boardKey(this, ev);
+  }
+
   deleteSelection() {
     const sel = this.selection;
     if (!sel) return false;
@@ -89,11 +138,15 @@ export class Canvas {
     const cols = this.columns;
     if (!cols) return;
     let bottom = 120 + Math.max(cols.captures.length, cols.playbacks.length) * 56;
-    for (const p of this.store.board.plugins) bottom = Math.max(bottom, (p.y || 0) + 200);
     let top = 0;
-    for (const p of this.store.board.plugins) top = Math.min(top, (p.y || 0) - 20);
-    this.view.fit({ x: cols.left - 10, y: top, w: cols.right + SYS_W + 20 - cols.left, h: bottom - top },
-      { minScale: this.svg.clientWidth < 600 ? 0.6 : 0.25 });
+    let left = cols.left - 10;
+    for (const p of this.store.board.plugins) {
+      const h = blockHeight(blockPorts(p), mainControls(p).length);
+      bottom = Math.max(bottom, (p.y || 0) + h + 20);
+      top = Math.min(top, (p.y || 0) - 20);
+      left = Math.min(left, (p.x || 0) - 40);
+    }
+    this.view.fit({ x: left, y: top, w: cols.right + SYS_W + 20 - left, h: bottom - top }, { minScale: 0.05 });
   }
 
   // rendering
@@ -102,12 +155,16 @@ export class Canvas {
     const board = this.store.board;
     this.ports.clear();
     this.columns = systemColumns(this.systemPorts, board.plugins);
+    const focused = document.activeElement?.closest?.("[data-testid=block]")?.dataset.instanceId;
     for (const layer of Object.values(this.layers)) if (layer !== this.layers.overlay) clear(layer);
     this.renderSystem(this.columns);
     for (const inst of board.plugins) this.layers.blocks.append(this.renderBlock(inst));
     for (const conn of board.connections) {
       const el = this.renderCable(conn);
       if (el) this.layers.cables.append(el);
+    }
+    if (focused) {
+      this.svg.querySelector(`[data-testid=block][data-instance-id="${CSS.escape(focused)}"]`)?.focus({ preventScroll: true });
     }
     this.hint.hidden = board.plugins.length > 0;
     if (!this.fitted && this.store.state) {
@@ -133,42 +190,13 @@ export class Canvas {
         s("text", {
           class: "port-label system-label", x: port.x + (output ? -12 : 12), y: port.y + 4,
           "text-anchor": output ? "end" : "start",
-        }, systemLabel(port.address)),
-        this.portElement(port.address, port.type, port.direction, port.x, port.y));
+        }, systemLabel(port.address)));
+      this.layers.ports.append(this.portElement(port.address, port.type, port.direction, port.x, port.y));
     }
   }
 
   renderBlock(inst) {
-    const id = inst.instance_id;
-    const drag = this.gesture?.type === "block" && this.gesture.id === id ? this.gesture : null;
-    const x = drag ? drag.x : inst.x || 0;
-    const y = drag ? drag.y : inst.y || 0;
-    const ports = blockPorts(inst);
-    const height = blockHeight(ports);
-    const selected = this.selection?.kind === "block" && this.selection.id === id;
-    const bypassed = inst.enabled === false;
-    const g = s("g", {
-      class: `block${selected ? " selected" : ""}${bypassed ? " bypassed" : ""}`,
-      transform: `translate(${x} ${y})`,
-      "data-testid": "block",
-      "data-instance-id": id,
-    });
-    const name = inst.name.length > 16 ? `${inst.name.slice(0, 15)}…` : inst.name;
-    g.append(
-      s("rect", { class: "block-body", width: BLOCK_W, height, rx: 10 }),
-      s("text", { class: "block-name", x: 12, y: 20 }, s("title", {}, inst.name), name),
-      s("text", { class: "block-brand", x: 12, y: 35 }, inst.brand || id),
-      s("g", { class: "block-button led", "data-action": "bypass", "data-testid": "block-bypass",
-        transform: `translate(${BLOCK_W - 44} 16)` },
-      s("title", {}, bypassed ? "Bypassed — click to enable" : "On — click to bypass"),
-      s("circle", { r: 10, class: "hit" }), s("circle", { r: 5, class: "lamp" })),
-      s("g", { class: "block-button", "data-action": "open", "data-testid": "block-open",
-        transform: `translate(${BLOCK_W - 18} 16)` },
-      s("title", {}, "Controls"),
-      s("circle", { r: 10, class: "hit" }), s("text", { class: "gear", y: 5, "text-anchor": "middle" }, "⚙")));
-    ports.inputs.forEach((p, i) => this.blockPort(g, inst, p, i, x, y));
-    ports.outputs.forEach((p, i) => this.blockPort(g, inst, p, i, x, y));
-    return g;
+    return renderBlock(this, inst);
   }
 
   blockPort(g, inst, port, i, bx, by) {
@@ -178,17 +206,18 @@ export class Canvas {
     const label = port.name.length > 12 ? `${port.name.slice(0, 11)}…` : port.name;
     g.append(
       s("text", { class: `port-label ${port.type}`, x: off.x + (input ? 12 : -12), y: off.y + 4,
-        "text-anchor": input ? "start" : "end" }, label),
-      this.portElement(address, port.type, port.direction, off.x, off.y));
-    this.ports.set(address, { x: bx + off.x, y: by + off.y, type: port.type, direction: port.direction });
+        "text-anchor": input ? "start" : "end" }, label));
+    this.layers.ports.append(this.portElement(address, port.type, port.direction, bx + off.x, by + off.y,
+      `${inst.name} ${port.name}`));
   }
 
-  portElement(address, type, direction, x, y) {
-    if (address.startsWith("system:")) this.ports.set(address, { x, y, type, direction });
+  portElement(address, type, direction, x, y, title = systemLabel(address)) {
+    this.ports.set(address, { x, y, type, direction });
     return s("g", { class: `port ${type} ${direction}`, transform: `translate(${x} ${y})`,
-      "data-testid": "port", "data-address": address, "data-direction": direction, "data-type": type },
-    s("title", {}, address),
-    s("circle", { class: "hit", r: 12 }), s("circle", { class: "dot", r: 6 }));
+      "data-testid": "port", "data-address": address, "data-direction": direction, "data-type": type,
+      tabindex: "0", role: "button", "aria-label": `${title} (${direction === "output" ? "out" : "in"})` },
+    s("title", {}, title),
+    s("circle", { class: "hit", r: 14 }), s("circle", { class: "dot", r: 6 }));
   }
 
   renderCable(conn) {
@@ -214,6 +243,7 @@ export class Canvas {
 
   onDown(ev) {
     this.svg.focus({ preventScroll: true });
+    if (ev.isPrimary) this.pointers.clear(); // a first finger: no other is down (drop a lost pointerup)
     this.pointers.set(ev.pointerId, { x: ev.clientX, y: ev.clientY });
     if (this.pointers.size === 2) {
       this.gesture = { type: "pinch", dist: this.pinchDistance() };
@@ -222,10 +252,11 @@ export class Canvas {
     if (ev.button !== undefined && ev.button > 0) return;
     const target = ev.target;
     this.pressed = this.actionKey(target);
-    if (this.pressed) return; // buttons act on click
+    if (this.pressed) return; // buttons act on release (onUp)
     const portEl = target.closest("[data-testid=port]");
     const blockEl = target.closest("[data-testid=block]");
     const cableEl = target.closest("[data-testid=cable]");
+    const knobEl = target.closest("[data-knob]");
     try {
       this.svg.setPointerCapture(ev.pointerId);
     } catch {
@@ -237,11 +268,29 @@ export class Canvas {
       if (!port) return;
       this.gesture = { type: "cable", from: address, port };
       this.markCandidates(true);
+    } else if (knobEl && blockEl) {
+      const inst = this.store.plugin(blockEl.dataset.instanceId);
+      const port = inst?.available_parameters?.[knobEl.dataset.knob];
+      if (!port) return;
+      const value = inst.parameters?.[port.symbol] ?? port.default ?? port.minimum ?? 0;
+      this.gesture = { type: "knob", id: inst.instance_id, port, cy: ev.clientY, n: toNorm(port, value), moved: false };
+      this.actions.gesture?.(true);
     } else if (blockEl) {
       const inst = this.store.plugin(blockEl.dataset.instanceId);
       if (!inst) return;
+      const touch = ev.pointerType === "touch";
       this.gesture = { type: "block", id: inst.instance_id, cx: ev.clientX, cy: ev.clientY,
-        ox: inst.x || 0, oy: inst.y || 0, x: inst.x || 0, y: inst.y || 0, moved: false };
+        ox: inst.x || 0, oy: inst.y || 0, x: inst.x || 0, y: inst.y || 0, moved: false,
+        held: !touch, lx: ev.clientX, ly: ev.clientY, panning: false };
+      if (touch) {
+        const g = this.gesture;
+        g.timer = setTimeout(() => {
+          if (this.gesture !== g || g.panning) return;
+          g.held = true; // picked up: now the finger moves the block
+          blockEl.classList.add("lifted");
+          navigator.vibrate?.(15);
+        }, LONG_PRESS_MS);
+      }
     } else if (cableEl) {
       this.gesture = null;
       this.select({ kind: "cable", source: cableEl.dataset.source, target: cableEl.dataset.target });
@@ -263,10 +312,26 @@ export class Canvas {
       const to = this.view.toBoard(ev.clientX, ev.clientY);
       const [a, b] = g.port.direction === "output" ? [g.port, to] : [to, g.port];
       clear(this.layers.overlay).append(s("path", { class: `cable-line drawing ${g.port.type}`, d: cablePath(a, b) }));
+    } else if (g.type === "knob") {
+      if (!g.moved && Math.abs(ev.clientY - g.cy) < 2) return;
+      g.moved = true;
+      const fine = ev.shiftKey ? 0.1 : 1;
+      const value = fromNorm(g.port, g.n + ((g.cy - ev.clientY) / KNOB_PIXELS) * fine);
+      const inst = this.store.plugin(g.id);
+      if (inst && inst.parameters?.[g.port.symbol] !== value) this.actions.setParameter?.(g.id, g.port.symbol, value);
     } else if (g.type === "block") {
       const dx = (ev.clientX - g.cx) / this.view.k;
       const dy = (ev.clientY - g.cy) / this.view.k;
-      if (!g.moved && Math.hypot(ev.clientX - g.cx, ev.clientY - g.cy) < DRAG_SLOP) return;
+      if (!g.moved && !g.panning && Math.hypot(ev.clientX - g.cx, ev.clientY - g.cy) < DRAG_SLOP) return;
+      if (!g.held) {
+        // a finger that moves before the long press pans the board (it does not drag the block)
+        clearTimeout(g.timer);
+        g.panning = true;
+        this.view.panBy(ev.clientX - g.lx, ev.clientY - g.ly);
+        g.lx = ev.clientX;
+        g.ly = ev.clientY;
+        return;
+      }
       g.moved = true;
       g.x = Math.round(g.ox + dx);
       g.y = Math.round(g.oy + dy);
@@ -282,6 +347,15 @@ export class Canvas {
 
   onUp(ev) {
     this.pointers.delete(ev.pointerId);
+    const pressed = this.pressed;
+    this.pressed = null;
+    if (pressed) {
+      // buttons act on release over the button they were pressed on (no reliance on `click`,
+      // which touch input does not always send)
+      const under = document.elementFromPoint(ev.clientX, ev.clientY) || ev.target;
+      if (this.actionKey(under) === pressed) this.runAction(under.closest("[data-action]"));
+      return;
+    }
     const g = this.gesture;
     this.gesture = null;
     if (!g) return;
@@ -292,12 +366,29 @@ export class Canvas {
       if (other) {
         const [source, target] = g.port.direction === "output" ? [g.from, other] : [other, g.from];
         this.actions.connect(source, target);
-      }
-    } else if (g.type === "block") {
-      if (g.moved) {
-        this.store.movePlugin(g.id, g.x, g.y);
-        this.actions.move(g.id, g.x, g.y);
       } else {
+        const near = this.portAt(ev.clientX, ev.clientY, g, () => true);
+        const port = near && this.ports.get(near);
+        if (port && port.direction === g.port.direction) {
+          this.actions.refuse?.(port.direction === "input"
+            ? "Cannot connect an input to an input: drag from an output ● to an input ●"
+            : "Cannot connect an output to an output: drag from an output ● to an input ●");
+        } else if (port) {
+          this.actions.refuse?.(`Cannot connect ${g.port.type} to ${port.type}: the kinds differ`);
+        }
+      }
+    } else if (g.type === "knob") {
+      this.actions.gesture?.(false);
+      if (!g.moved) this.tapBlock(g.id);
+    } else if (g.type === "block") {
+      clearTimeout(g.timer);
+      if (g.moved) {
+        const inst = this.store.plugin(g.id);
+        const h = inst ? blockHeight(blockPorts(inst), mainControls(inst).length) : 120;
+        const spot = freeSpot(this.store.board.plugins, g.x, g.y, h, g.id); // nudged: never on another block
+        this.store.movePlugin(g.id, spot.x, spot.y);
+        this.actions.move(g.id, spot.x, spot.y);
+      } else if (!g.panning) {
         this.tapBlock(g.id);
       }
     } else if (g.type === "pan" && !g.moved) {
@@ -307,6 +398,8 @@ export class Canvas {
 
   onCancel(ev) {
     this.pointers.delete(ev.pointerId);
+    clearTimeout(this.gesture?.timer);
+    if (this.gesture?.type === "knob") this.actions.gesture?.(false);
     if (this.gesture?.type === "cable") {
       clear(this.layers.overlay);
       this.markCandidates(false);
@@ -322,11 +415,7 @@ export class Canvas {
     return `${button.dataset.action} ${button.closest("[data-testid=block]")?.dataset.instanceId ?? ""}`;
   }
 
-  onClick(ev) {
-    const button = ev.target.closest("[data-action]");
-    // a touch tap that selected a cable puts its × under the finger: only a press on the button counts
-    if (!button || this.actionKey(ev.target) !== this.pressed) return;
-    this.pressed = null;
+  runAction(button) {
     const id = button.closest("[data-testid=block]")?.dataset.instanceId;
     const action = button.dataset.action;
     if (action === "bypass" && id) {
@@ -360,12 +449,12 @@ export class Canvas {
   }
 
   /** The compatible port nearest to the pointer, within SNAP_PX screen pixels. */
-  portAt(clientX, clientY, from) {
+  portAt(clientX, clientY, from, accept = (port) => this.compatible(from, port)) {
     const p = this.view.toBoard(clientX, clientY);
     let best = null;
     let bestDist = SNAP_PX / this.view.k;
     for (const [address, port] of this.ports) {
-      if (address === from.from || !this.compatible(from, port)) continue;
+      if (address === from.from || !accept(port)) continue;
       const dist = Math.hypot(port.x - p.x, port.y - p.y);
       if (dist < bestDist) {
         best = address;

@@ -2,6 +2,19 @@
 
 import { h, clear, formatValue } from "./dom.js";
 import { Knob, toNorm } from "./knob.js";
+import { isSwitchPort, mainControls, togglePinned } from "./layout.js";
+import { askName, toast } from "./dialogs.js";
+
+/** A step of about 1/100 of the range, rounded to 1, 2 or 5 × a power of ten (arrow keys in a value box). */
+export function niceStep(port) {
+  if (port.integer || port.enumeration) return 1;
+  const span = (port.maximum ?? 1) - (port.minimum ?? 0);
+  if (!(span > 0)) return 0.01;
+  const raw = span / 100;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  const m = raw / p;
+  return Number(((m < 1.5 ? 1 : m < 3.5 ? 2 : m < 7.5 ? 5 : 10) * p).toPrecision(3));
+}
 
 const HIDDEN_DESIGNATIONS = new Set(["freewheeling", "enabled", "sampleRate", "latency"]);
 
@@ -30,6 +43,7 @@ export class ControlPanel {
     this.render(inst);
     this.root.hidden = false;
     this.root.classList.add("open");
+    this.actions.shown?.(id);
   }
 
   close() {
@@ -54,7 +68,7 @@ export class ControlPanel {
 
   controlPorts(inst) {
     return Object.values(inst.available_parameters || {})
-      .filter((p) => p.direction !== "output" && !HIDDEN_DESIGNATIONS.has(p.designation))
+      .filter((p) => p.direction !== "output" && !HIDDEN_DESIGNATIONS.has(p.designation) && !isSwitchPort(p))
       .sort((a, b) => a.index - b.index);
   }
 
@@ -94,17 +108,20 @@ export class ControlPanel {
       h("div", { class: "panel-tools" },
         this.bypassButton,
         this.presetSelect,
+        h("button", { "data-testid": "save-preset", title: "Save the current values as a preset of this plugin",
+          onclick: () => this.savePreset(inst) }, "Save preset…"),
         h("button", { class: "danger", "data-testid": "remove-plugin",
           onclick: () => this.actions.remove(inst.instance_id) }, "Remove")),
+      this.description = h("p", { class: "plugin-desc", "data-testid": "plugin-description", hidden: true }),
       params.childElementCount ? params : h("p", { class: "muted" }, "No controls."),
       outputs.length ? h("h3", {}, "Monitors") : null,
       outputs.length ? monitors : null,
     ];
     this.root.append(...parts.filter(Boolean));
-    if (outputs.some((p) => p.index === undefined)) this.loadOutputInfo(inst);
+    this.loadOutputInfo(inst);
   }
 
-  /** Monitored outputs the instance carries no metadata for: take names and ranges from the catalog. */
+  /** The catalog entry: the plugin's description, and names/ranges of monitored outputs. */
   async loadOutputInfo(inst) {
     let info;
     try {
@@ -113,6 +130,10 @@ export class ControlPanel {
       return;
     }
     if (this.id !== inst.instance_id) return;
+    if (info.description) {
+      this.description.textContent = info.description;
+      this.description.hidden = false;
+    }
     for (const port of info.ports || []) {
       const meter = this.meters.get(port.symbol);
       if (!meter || port.type !== "control" || port.direction !== "output") continue;
@@ -121,6 +142,18 @@ export class ControlPanel {
       if (port.units) meter.units.textContent = port.units;
     }
     this.updateMeters(this.store.plugin(inst.instance_id) || inst);
+  }
+
+  async savePreset(inst) {
+    const label = await askName(`Save a preset of ${inst.name}`, "", "Save");
+    if (!label) return;
+    const saved = await this.actions.savePreset(inst.instance_id, label);
+    if (saved === undefined) return;
+    toast(`Saved preset “${label}”`, "info");
+    if (this.id === inst.instance_id) {
+      clear(this.presetSelect).append(h("option", { value: "" }, "Presets…"));
+      await this.loadPresets(this.store.plugin(inst.instance_id) || inst);
+    }
   }
 
   async loadPresets(inst) {
@@ -155,24 +188,47 @@ export class ControlPanel {
       row.knob = new Knob(port, value, (v) => {
         if (document.activeElement !== row.input) row.input.value = formatValue(v, port.integer);
         send(v);
-      });
-      row.input = h("input", { ...common, type: "number", class: "num", step: port.integer ? 1 : "any",
+      }, { begin: () => this.actions.gesture?.(true), end: () => this.actions.gesture?.(false) });
+      const revert = () => {
+        row.input.value = formatValue(this.store.plugin(id)?.parameters?.[port.symbol] ?? value, port.integer);
+      };
+      row.input = h("input", { ...common, type: "number", class: "num", step: niceStep(port),
         min: port.minimum ?? undefined, max: port.maximum ?? undefined,
         onchange: (ev) => {
-          const v = Number(ev.target.value);
-          if (Number.isNaN(v)) return;
+          const text = ev.target.value.trim();
+          const v = Number(text);
+          if (!text || !Number.isFinite(v)) return revert(); // an empty box is not 0: keep the value
           const clamped = Math.min(port.maximum ?? v, Math.max(port.minimum ?? v, port.integer ? Math.round(v) : v));
           row.knob.set(clamped);
           send(clamped);
         },
-        onkeydown: (ev) => ev.key === "Enter" && ev.target.blur() });
+        onblur: (ev) => !ev.target.value.trim() && revert(),
+        onkeydown: (ev) => {
+          if (ev.key === "Enter") ev.target.blur();
+          if (ev.key === "Escape") {
+            ev.stopPropagation(); // Esc reverts the box; it does not close the panel
+            ev.preventDefault();
+            revert();
+            ev.target.dataset.reverted = "1";
+            ev.target.blur();
+          }
+        } });
       widget = h("div", { class: "knob-wrap" }, row.knob.el,
         h("label", { class: "num-wrap" }, row.input, port.units ? h("span", { class: "units" }, port.units) : null));
     }
     this.rows.set(port.symbol, row);
     this.showValue(row, value);
+    const onBlock = mainControls(inst).some((p) => p.symbol === port.symbol);
+    const pin = row.knob ? h("button", { class: `pin${onBlock ? " on" : ""}`, "data-testid": "pin-knob",
+      "data-symbol": port.symbol, title: onBlock ? "Shown on the block — click to remove it" : "Show this knob on the block",
+      "aria-pressed": String(onBlock), onclick: () => {
+        const pinned = togglePinned(this.store.plugin(id) || inst, port.symbol).includes(port.symbol);
+        pin.classList.toggle("on", pinned);
+        pin.setAttribute("aria-pressed", String(pinned));
+        this.actions.pinned?.();
+      } }, "◉") : null;
     return h("div", { class: `param${row.knob ? "" : " compact"}`, "data-symbol": port.symbol },
-      h("span", { class: "param-name", title: port.name }, port.name),
+      h("span", { class: "param-name", title: port.name }, pin, port.name),
       widget,
       !row.knob && port.units ? h("span", { class: "units" }, port.units) : null);
   }

@@ -42,9 +42,10 @@ function arc(from, to, r) {
 
 /** A knob for one control port. `oninput(value)` fires while turning. */
 export class Knob {
-  constructor(port, value, oninput) {
+  constructor(port, value, oninput, hooks = {}) {
     this.port = port;
     this.oninput = oninput;
+    this.hooks = hooks; // {begin(), end()}: a drag is one gesture (one undo entry)
     this.active = false; // while the user turns it, values from the server do not move it
     this.value = value;
     this.valueArc = s("path", { class: "knob-value" });
@@ -97,6 +98,7 @@ export class Knob {
     this.el.setPointerCapture(ev.pointerId);
     this.active = true;
     this.drag = { y: ev.clientY, n: toNorm(this.port, this.value) };
+    this.hooks.begin?.();
   }
 
   onMove(ev) {
@@ -106,6 +108,7 @@ export class Knob {
   }
 
   onUp() {
+    if (this.drag) this.hooks.end?.();
     this.drag = null;
     this.active = false;
   }

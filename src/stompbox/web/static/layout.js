@@ -23,8 +23,74 @@ export function blockPorts(inst) {
   };
 }
 
-export function blockHeight(ports) {
-  return HEAD + Math.max(1, ports.inputs.length, ports.outputs.length) * ROW + PAD;
+export const KNOB_ROW = 58;
+export const FOOT_ROW = 50;
+
+/** Block height: head, port rows, a row of main knobs (when it has any), the footswitch row. */
+export function blockHeight(ports, knobs = 0) {
+  return HEAD + Math.max(1, ports.inputs.length, ports.outputs.length) * ROW + PAD + (knobs ? KNOB_ROW : 0) + FOOT_ROW;
+}
+
+/** Top of the knob row and of the footswitch row, relative to the block. */
+export function blockRows(ports, knobs = 0) {
+  const knobTop = HEAD + Math.max(1, ports.inputs.length, ports.outputs.length) * ROW + PAD;
+  return { knobTop, footTop: knobTop + (knobs ? KNOB_ROW : 0) };
+}
+
+/** A plugin's own on/off port (Calf's "bypass", lv2:enabled …): folded into the block's footswitch. */
+export function isSwitchPort(port) {
+  if (port.designation === "enabled") return true;
+  return Boolean(port.toggled) && /^(bypass|enable|enabled|on|on_?off|active|power)$/i.test(port.symbol);
+}
+
+const MAIN_NAMES = /gain|drive|dist|level|volume|tone|mix|dry.?wet|wet|time|delay|feedback|room|size|decay|rate|depth|threshold|ratio|bass|treble|mid|fuzz|sustain|master/i;
+const NOT_MAIN = /freewheel|latency|sample.?rate|bpm|midi|channel/i;
+
+/**
+ * The 2–4 controls shown as knobs on the block: continuous input controls, those with the usual
+ * names of a pedal's knobs first, then in port order.
+ */
+export function mainControls(inst, max = 4) {
+  const pinned = pinnedControls(inst.uri);
+  if (pinned) {
+    const params = inst.available_parameters || {};
+    const chosen = pinned.map((sym) => params[sym]).filter(Boolean);
+    if (chosen.length) return chosen.sort((a, b) => a.index - b.index);
+  }
+  return defaultControls(inst, max);
+}
+
+const PIN_KEY = (uri) => `stompbox-knobs:${uri}`;
+
+/** The controls a user pinned onto this plugin's blocks (this browser), or null for the default. */
+export function pinnedControls(uri) {
+  try {
+    const saved = JSON.parse(localStorage.getItem(PIN_KEY(uri)) || "null");
+    return Array.isArray(saved) ? saved : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Pin or unpin one control on the blocks of plugin `inst` (at most 4 are shown). */
+export function togglePinned(inst, symbol) {
+  const current = (pinnedControls(inst.uri) || defaultControls(inst).map((p) => p.symbol));
+  const next = current.includes(symbol) ? current.filter((s) => s !== symbol) : [...current, symbol].slice(-4);
+  try {
+    localStorage.setItem(PIN_KEY(inst.uri), JSON.stringify(next));
+  } catch {
+    // private mode: the choice lasts until the page closes
+  }
+  return next;
+}
+
+function defaultControls(inst, max = 4) {
+  const ports = Object.values(inst.available_parameters || {})
+    .filter((p) => p.direction !== "output" && !p.toggled && !p.enumeration && !isSwitchPort(p)
+      && p.minimum != null && p.maximum != null && p.maximum > p.minimum
+      && !NOT_MAIN.test(p.symbol) && !["freewheeling", "sampleRate", "latency"].includes(p.designation));
+  const score = (p) => (MAIN_NAMES.test(p.name || p.symbol) ? 0 : 1);
+  return ports.sort((a, b) => score(a) - score(b) || a.index - b.index).slice(0, max).sort((a, b) => a.index - b.index);
 }
 
 /** Port positions relative to the block's top-left corner. */
@@ -68,4 +134,68 @@ export function cableMid(a, b) {
 /** Short label for a system port: "system:capture_1" → "capture 1". */
 export function systemLabel(address) {
   return address.replace(/^system:/, "").replace(/_/g, " ");
+}
+
+/** The rectangle a block covers on the board. */
+export function blockRect(inst) {
+  return { x: inst.x || 0, y: inst.y || 0, w: BLOCK_W, h: blockHeight(blockPorts(inst), mainControls(inst).length) };
+}
+
+const GAP = 24; // free space kept around every block
+
+function overlap(a, b) {
+  return a.x < b.x + b.w + GAP && b.x < a.x + a.w + GAP && a.y < b.y + b.h + GAP && b.y < a.y + a.h + GAP;
+}
+
+/**
+ * The free place nearest to (x, y) for a block of height `h`: one that overlaps no other block
+ * (`plugins`, except `exceptId`). Candidates are tried on a grid around the wanted point.
+ */
+export function freeSpot(plugins, x, y, h = 120, exceptId = null) {
+  const others = plugins.filter((p) => p.instance_id !== exceptId).map(blockRect);
+  const free = (r) => !others.some((o) => overlap(r, o));
+  const want = { x: Math.round(x), y: Math.round(y), w: BLOCK_W, h };
+  if (free(want)) return { x: want.x, y: want.y };
+  const candidates = [];
+  for (let i = -8; i <= 8; i++) {
+    for (let j = -8; j <= 8; j++) {
+      const c = { x: want.x + i * (BLOCK_W + GAP) / 2, y: want.y + j * 40, w: BLOCK_W, h };
+      candidates.push([Math.hypot(i * (BLOCK_W + GAP) / 2, j * 40 * 1.5), c]);
+    }
+  }
+  candidates.sort((a, b) => a[0] - b[0]);
+  for (const [, c] of candidates) if (free(c)) return { x: Math.round(c.x), y: Math.round(c.y) };
+  let bottom = 0;
+  for (const o of others) bottom = Math.max(bottom, o.y + o.h);
+  return { x: want.x, y: Math.round(bottom + GAP * 2) };
+}
+
+/** Audio ports of one direction, in port order: [{symbol, index}] (from an instance or plugin info). */
+export function audioPorts(ports, direction) {
+  return Object.values(ports || {})
+    .filter((p) => p.type === "audio" && p.direction === direction)
+    .sort((a, b) => a.index - b.index);
+}
+
+/**
+ * Which of `sources` feeds which of `targets` (addresses): mono into several feeds them all, else
+ * channel by channel (a stereo source into a mono input uses its first channel).
+ */
+export function pairUp(sources, targets) {
+  if (!sources.length || !targets.length) return [];
+  if (sources.length === 1) return targets.map((t) => [sources[0], t]);
+  if (targets.length === 1) return [[sources[0], targets[0]]];
+  const n = Math.min(sources.length, targets.length);
+  return Array.from({ length: n }, (_, i) => [sources[i], targets[i]]);
+}
+
+/** A catalog entry (PluginInfo) shaped like an instance, to size and place a block before it exists. */
+export function infoAsInstance(info) {
+  const ports = {};
+  const controls = {};
+  for (const p of info.ports || []) {
+    if (p.type !== "control") ports[p.symbol] = p;
+    else if (p.direction === "input") controls[p.symbol] = p;
+  }
+  return { ports, available_parameters: controls };
 }

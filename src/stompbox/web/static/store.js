@@ -11,7 +11,8 @@ const MODIFYING = new Set([
  * (seq already seen), or "resync" (a gap in seq, or an event that needs a full reload): the caller
  * then sends {"type": "resync"} and events are ignored until the next `state` arrives.
  * Listeners get a `change` event with detail {kind, id?, symbol?}; kind is one of
- * "state" | "board" | "param" | "output" | "audio" | "engine" | "moved" | "meta" (name, saved flag).
+ * "state" | "board" | "param" | "output" | "audio" | "engine" | "moved" | "meta" (name, saved flag)
+ * | "history" (the undo entries changed).
  */
 export class Store extends EventTarget {
   constructor() {
@@ -23,6 +24,14 @@ export class Store extends EventTarget {
 
   get board() {
     return this.state?.pedalboard ?? { id: "", name: "", plugins: [], connections: [] };
+  }
+
+  /** This client's next undo and redo entries ({label} or null) from the board's history. */
+  undoable(client) {
+    const mine = (this.state?.history || []).filter((e) => e.client === client);
+    const done = mine.filter((e) => !e.undone);
+    const undone = mine.filter((e) => e.undone);
+    return { undo: done[done.length - 1] || null, redo: undone[0] || null };
   }
 
   plugin(id) {
@@ -39,6 +48,7 @@ export class Store extends EventTarget {
     pb.connections ||= [];
     state.pedalboard = pb;
     state.audio ||= {};
+    state.history ||= [];
     this.state = state;
     this.seq = state.seq ?? 0;
     this.waiting = false;
@@ -157,6 +167,16 @@ const HANDLERS = {
     p.preset = data.uri ?? data.preset ?? p.preset;
     store.emit("param", { id: data.instance_id });
   },
+  history_changed(store, data) {
+    store.state.history = data.entries || [];
+    store.emit("history");
+  },
+  plugin_died(store, data) {
+    const p = store.plugin(data.instance_id);
+    if (!p) return;
+    p.crashed = true;
+    store.emit("board", { id: data.instance_id });
+  },
   audio_status(store, data) {
     const audio = store.state.audio;
     Object.assign(audio, data);
@@ -189,6 +209,12 @@ const HANDLERS = {
     store.emit("audio");
   },
   engine_status(store, data) {
+    if (data.replays !== undefined && data.replays !== store.replays) {
+      // the engine was rebuilt from the board: crashed plugins run again
+      store.replays = data.replays;
+      for (const p of store.board.plugins) delete p.crashed;
+      store.emit("board");
+    }
     const connected = data.connected ?? data.engine_connected;
     if (connected !== undefined) store.state.engine_connected = Boolean(connected);
     if (data.processing !== undefined) {

@@ -51,7 +51,7 @@ export class Viewport {
     const r = this.svg.getBoundingClientRect();
     if (!r.width || !r.height || !box.w || !box.h) return;
     const k = Math.min(1, (r.width - 2 * margin) / box.w, (r.height - 2 * margin) / box.h);
-    this.k = Math.max(minScale, k);
+    this.k = Math.max(minScale, k); // may go below MIN_K: "fit" shows everything
     const tooWide = box.w * this.k > r.width - 2 * margin;
     this.x = tooWide ? margin - box.x * this.k : (r.width - box.w * this.k) / 2 - box.x * this.k;
     this.y = (r.height - box.h * this.k) / 2 - box.y * this.k;

@@ -1,0 +1,168 @@
+"""Undo/redo of the Session Manager against the FakeBridge: entries, gestures, clients, files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from stompbox.contract.errors import ConflictError, ValidationError
+from stompbox.contract.history import ValuesStep
+from stompbox.contract.params import Ports
+from stompbox.contract.session import Splice
+from stompbox.session.fake_bridge import AMP
+from stompbox.session.history import MAX_ENTRIES, History
+
+from .test_session_support import make_session
+
+A, B = "client-a", "client-b"
+
+
+def board_shape(m: object) -> tuple[object, ...]:
+    board = m.current_pedalboard()  # type: ignore[attr-defined]
+    plugins = sorted(
+        (p.instance_id, p.x, p.y, p.enabled, tuple(sorted(p.parameters.items())))
+        for p in board.plugins
+    )
+    cables = sorted((c.source, c.target) for c in board.connections)
+    return tuple(plugins), tuple(cables)
+
+
+async def test_every_structural_change_is_one_entry_and_undo_redo_walk_it(
+    tmp_path: Path,
+) -> None:
+    m, bridge, events = await make_session(tmp_path)
+    shapes = [board_shape(m)]
+    amp = await m.load_plugin(AMP, 10, 20, client=A)
+    shapes.append(board_shape(m))
+    await m.connect("system:capture_1", f"{amp.instance_id}:in", client=A)
+    shapes.append(board_shape(m))
+    await m.move_plugin(amp.instance_id, 300, 40, client=A)
+    shapes.append(board_shape(m))
+    await m.bypass_plugin(amp.instance_id, True, client=A)
+    shapes.append(board_shape(m))
+    await m.set_parameter(amp.instance_id, "gain", -6, client=A)
+    shapes.append(board_shape(m))
+    await m.unload_plugin(amp.instance_id, client=A)
+    shapes.append(board_shape(m))
+    labels = [e.label for e in m.undo.history.entries]
+    assert labels == [
+        "Add Test Amp",
+        "Connect capture 1 → Test Amp in",
+        "Move Test Amp",
+        "Bypass Test Amp",
+        "Change Test Amp Gain",
+        "Remove Test Amp",
+    ]
+    for expected in reversed(shapes[:-1]):
+        result = await m.undo_edit(A)
+        assert result.done
+        assert board_shape(m) == expected
+    assert (await m.undo_edit(A)).done is False  # nothing left
+    assert not bridge.instances
+    for expected in shapes[1:]:
+        assert (await m.redo_edit(A)).done
+        assert board_shape(m) == expected
+    assert (await m.redo_edit(A)).done is False
+    assert "history_changed" in events.names(history=True)
+
+
+async def test_a_knob_gesture_is_one_entry_and_new_edits_drop_the_redo(tmp_path: Path) -> None:
+    m, _, _ = await make_session(tmp_path)
+    amp = await m.load_plugin(AMP, client=A)
+    for v in (-1, -2, -3, -4):
+        await m.set_parameter(amp.instance_id, "gain", v, client=A, gesture="g1")
+    await m.set_parameter(amp.instance_id, "gain", -5, client=A, gesture="g2")
+    assert [e.label for e in m.undo.history.entries][-2:] == ["Change Test Amp Gain"] * 2
+    assert len(m.undo.history.entries) == 3
+    await m.undo_edit(A)
+    assert m.current_pedalboard().plugins[0].parameters["gain"] == -4
+    await m.undo_edit(A)
+    assert m.current_pedalboard().plugins[0].parameters["gain"] == 0
+    await m.set_parameter(amp.instance_id, "gain", -9, client=A)
+    assert (await m.redo_edit(A)).done is False  # the new edit dropped both undone entries
+
+
+async def test_an_undo_never_reverts_another_clients_newer_change(tmp_path: Path) -> None:
+    m, _, _ = await make_session(tmp_path)
+    amp = await m.load_plugin(AMP, client=A)
+    iid = amp.instance_id
+    await m.set_parameter(iid, "gain", -3, client=A)
+    await m.set_parameter(iid, "gain", -12, client=B)
+    with pytest.raises(ConflictError, match="changed since by another client"):
+        await m.undo_edit(A)
+    assert m.current_pedalboard().plugins[0].parameters["gain"] == -12  # B's value stays
+    # the refused entry was skipped: A's next undo is its add, and B's value makes that conflict too
+    with pytest.raises(ConflictError):
+        await m.undo_edit(A)
+    assert len(m.current_pedalboard().plugins) == 1
+    # B undoes its own change; changes of other things do not conflict
+    assert (await m.undo_edit(B)).done
+    assert m.current_pedalboard().plugins[0].parameters["gain"] == -3
+    other = await m.load_plugin(AMP, client=A)
+    await m.move_plugin(iid, 5, 5, client=B)
+    assert (await m.undo_edit(A)).done  # A's add of another plugin: no conflict
+    assert other.instance_id not in {p.instance_id for p in m.current_pedalboard().plugins}
+
+
+async def test_history_survives_a_session_restart_and_is_per_board(tmp_path: Path) -> None:
+    m, _, _ = await make_session(tmp_path)
+    amp = await m.load_plugin(AMP, client=A)
+    await m.set_parameter(amp.instance_id, "gain", -7, client=A)
+    m.autosaver.flush()
+    assert (tmp_path / "history.json").is_file()
+    again, _, _ = await make_session(tmp_path)
+    assert [e.label for e in again.undo.history.entries] == [
+        "Add Test Amp",
+        "Change Test Amp Gain",
+    ]
+    assert [i.label for i in again.dump().history] == ["Add Test Amp", "Change Test Amp Gain"]
+    assert (await again.undo_edit(A)).done
+    assert again.current_pedalboard().plugins[0].parameters["gain"] == 0
+    await again.create_pedalboard("Another")
+    assert again.undo.history.entries == []
+    assert (await again.undo_edit(A)).done is False
+
+
+def test_history_is_bounded() -> None:
+    history = History("b")
+    for i in range(MAX_ENTRIES + 50):
+        history.record(A, f"e{i}", [ValuesStep("x", {"g": 0.0}, {"g": float(i)})])
+    assert len(history.entries) == MAX_ENTRIES
+    assert history.entries[-1].label == f"e{MAX_ENTRIES + 49}"
+
+
+async def test_a_spliced_add_is_one_entry_and_bad_wiring_changes_nothing(tmp_path: Path) -> None:
+    m, bridge, _ = await make_session(tmp_path)
+    first = await m.load_plugin(AMP, client=A)
+    await m.connect(f"{first.instance_id}:out", "system:playback_1", client=A)
+    bad = Splice(connect=[Ports("@new:out", "@new:nope")])
+    with pytest.raises(ValidationError):
+        await m.load_plugin(AMP, client=A, splice=bad)
+    assert len(bridge.instances) == 1
+    cut = Ports(f"{first.instance_id}:out", "system:playback_1")
+    splice = Splice(
+        disconnect=[cut],
+        connect=[
+            Ports(f"{first.instance_id}:out", "@new:in"),
+            Ports("@new:out", "system:playback_1"),
+        ],
+    )
+    second = await m.load_plugin(AMP, client=A, splice=splice)
+    cables = {(c.source, c.target) for c in m.current_pedalboard().connections}
+    assert cables == {
+        (f"{first.instance_id}:out", f"{second.instance_id}:in"),
+        (f"{second.instance_id}:out", "system:playback_1"),
+    }
+    assert (await m.undo_edit(A)).done  # one undo takes the plugin out and the old cable back
+    cables = {(c.source, c.target) for c in m.current_pedalboard().connections}
+    assert cables == {(f"{first.instance_id}:out", "system:playback_1")}
+    assert len(bridge.instances) == 1
+
+
+async def test_a_plugin_crash_is_published_with_its_name(tmp_path: Path) -> None:
+    m, _, events = await make_session(tmp_path)
+    amp = await m.load_plugin(AMP)
+    await m.on_bridge_event("plugin_died", {"instance_id": amp.instance_id})
+    assert events.of("plugin_died") == [{"instance_id": amp.instance_id, "name": "Test Amp"}]
+    assert amp.instance_id not in m.state.engine.instances
