@@ -14,6 +14,7 @@ from stompbox.zmqservice import Subscriber, ZmqService
 
 from .bridge_client import ZmqBridge
 from .handlers import Handlers
+from .live import LiveService
 from .session_manager import SessionManager
 from .storage import Storage
 
@@ -50,13 +51,16 @@ class SessionApp:
             Handlers(manager, lambda: {**svc.statistics(), "bridge": client.statistics()}).register(
                 svc
             )
+            live = LiveService(manager, self.storage.data_dir)
+            live.register(svc)
             manager.restore()
             try:
                 async with asyncio.TaskGroup() as tg:
                     tasks = [
                         tg.create_task(svc.run(), name="rpc"),
                         tg.create_task(manager.autosaver.run(), name="autosave"),
-                        tg.create_task(self._relay(events, manager), name="bridge-events"),
+                        tg.create_task(self._relay(events, manager, live), name="bridge-events"),
+                        tg.create_task(live.run(), name="live"),
                         tg.create_task(self._link(manager), name="bridge-link"),
                         tg.create_task(self._watch(manager), name="watchdog"),
                     ]
@@ -94,10 +98,11 @@ class SessionApp:
             await asyncio.sleep(delay)
             delay = min(delay * 2, RETRY_MAX_DELAY)
 
-    async def _relay(self, events: Subscriber, manager: SessionManager) -> None:
+    async def _relay(self, events: Subscriber, manager: SessionManager, live: LiveService) -> None:
         async for event in events:
             try:
                 await manager.on_bridge_event(event.event, event.data)
+                await live.on_bridge_event(event.event, event.data)
             except StompboxError as exc:
                 log.warning("handling bridge event %s failed: %s", event.event, exc.message)
 

@@ -24,6 +24,7 @@ from .access import TOKEN_FILE, Access, is_loopback, load_or_create_token
 from .api import build_router
 from .errors import install_error_handlers
 from .hub import Hub
+from .live_api import build_live_router
 from .middleware import AccessMiddleware
 from .relay import SessionLink
 from .schemas import openapi_components
@@ -132,6 +133,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     install_error_handlers(app)
     app.include_router(build_router())
+    app.include_router(build_live_router())
 
     @app.get("/api/stats", include_in_schema=False)
     async def stats() -> dict[str, Any]:

@@ -1,0 +1,83 @@
+"""The `live.*` methods: file parameters (`patch_set`) and MIDI monitoring, as engine commands.
+
+An engine that does not implement a command answers -902 (invalid operation); these methods turn
+that into one clear EngineError saying the engine does not support the feature, so the session and
+the browser can tell "not possible here" from "went wrong".
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from stompbox.contract.bridge import Done
+from stompbox.contract.errors import EngineError, StompboxError, ValidationError
+from stompbox.modhost import commands as mh
+from stompbox.modhost.errors import ErrorCode
+
+from .engine_client import EngineClient
+from .instances import InstanceTable
+from .plugins import MethodTable
+
+MAX_PATH = 4096
+
+
+class PatchSet(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    instance_id: str
+    property: str  # a patch:writable property URI
+    path: str  # an absolute file path (the session sends only media-library files)
+
+
+class MidiMonitor(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    channel: int
+    enable: bool = True
+
+
+def unsupported(exc: StompboxError, feature: str) -> StompboxError:
+    """`exc`, or a clear "not supported" EngineError when the engine answered -902."""
+    data = exc.data if isinstance(exc.data, dict) else {}
+    if data.get("engine_code") == ErrorCode.INVALID_OPERATION:
+        return EngineError(
+            f"{feature} is not supported by this engine",
+            ErrorCode.INVALID_OPERATION,
+            {**data, "unsupported": feature},
+        )
+    return exc
+
+
+class LiveMethods:
+    """Handlers of the `live` envelope."""
+
+    def __init__(self, engine: EngineClient, instances: InstanceTable) -> None:
+        self.engine = engine
+        self.instances = instances
+
+    def table(self) -> MethodTable:
+        return {
+            "patch_set": (self.patch_set, PatchSet),
+            "midi_monitor": (self.midi_monitor, MidiMonitor),
+        }
+
+    async def patch_set(self, p: PatchSet) -> Done:
+        inst = self.instances.get(p.instance_id)
+        if not p.property or any(c in p.property for c in ' "\0\n'):
+            raise ValidationError(f"invalid property URI {p.property!r}")
+        if (
+            not p.path.startswith("/")
+            or len(p.path) > MAX_PATH
+            or any(c in p.path for c in '"\0\n')
+        ):
+            raise ValidationError("path must be an absolute file path without quotes or NUL")
+        try:
+            await self.engine.request(mh.PatchSet(inst.number, p.property, p.path))
+        except StompboxError as exc:
+            raise unsupported(exc, "patch_set (file parameters)") from None
+        return Done()
+
+    async def midi_monitor(self, p: MidiMonitor) -> Done:
+        if not 0 <= p.channel <= 15:
+            raise ValidationError("MIDI channel must be 0..15")
+        try:
+            await self.engine.request(mh.MonitorMidiProgram(p.channel, p.enable))
+        except StompboxError as exc:
+            raise unsupported(exc, "MIDI input monitoring") from None
+        return Done()
