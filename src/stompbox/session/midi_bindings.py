@@ -115,7 +115,8 @@ class BindingEngine:
         b = check_binding(b)
         if b.scope is BindingScope.BOARD and b.target in GLOBAL_ONLY:
             b = msgspec.structs.replace(b, scope=BindingScope.GLOBAL)
-        if len(self.all()) >= MAX_BINDINGS:
+        replaces = any(x.id == b.id for x in self.all()) if b.id else False
+        if len(self.all()) >= MAX_BINDINGS and not replaces:
             raise ValidationError(f"at most {MAX_BINDINGS} MIDI bindings")
         b = msgspec.structs.replace(b, id=b.id or secrets.token_hex(4))
         self.remove(b.id, missing_ok=True)
