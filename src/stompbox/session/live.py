@@ -37,6 +37,7 @@ from .tuner import Tuner
 log = logging.getLogger(__name__)
 
 WATCH_INTERVAL = 1.0
+POLL_INTERVAL = 0.1  # tuner readings while the tuner is on
 GLOBAL_MIDI_FILE = "midi.json"
 
 
@@ -104,8 +105,15 @@ class LiveService:
     async def run(self) -> None:
         """Keep the tuner instance loaded while the tuner is on (a board switch removes it);
         send a newly loaded board's file parameters."""
+        ticks = 0
         while True:
-            await asyncio.sleep(WATCH_INTERVAL)
+            await asyncio.sleep(POLL_INTERVAL)
+            ticks += 1
+            if self.tuner.active:
+                with contextlib.suppress(StompboxError):
+                    await self.tuner.poll()
+            if ticks % round(WATCH_INTERVAL / POLL_INTERVAL):
+                continue
             if self.st.engine_connected:
                 await self.media.restore()
             if self.tuner.active and not self.st.lock.locked():

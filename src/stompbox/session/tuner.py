@@ -110,6 +110,19 @@ class Tuner:
             "monitor_output", {"instance_id": TUNER_ID, "symbol": FREQUENCY_PORT}
         )
 
+    async def poll(self) -> None:
+        """Ask for the current frequency (`monitor_output` queues the port's value at once).
+
+        The jalv engine does not stream tuna's output-port changes, so the live service calls
+        this at UI rate while the tuner is on; an engine that streams `output_set` makes it
+        merely redundant.
+        """
+        if self.config is None or TUNER_ID not in self.state.engine.instances:
+            return
+        await self.state.bridge.plugin(
+            "monitor_output", {"instance_id": TUNER_ID, "symbol": FREQUENCY_PORT}
+        )
+
     async def _unload(self) -> None:
         st = self.state
         if TUNER_ID in st.engine.instances:
