@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import logging
 import math
+import statistics
 import time
+from collections import deque
 from typing import Any
 
 import msgspec
@@ -31,7 +33,7 @@ TUNER_ID = "stompbox-tuner"
 FREQUENCY_PORT = "freq_out"
 NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 IN_TUNE_CENTS = 3.0
-SMOOTHING = 0.35  # weight of a new reading in the needle
+MEDIAN_OF = 15  # readings the needle takes the median of
 PUBLISH_INTERVAL = 0.05  # at most 20 readings a second
 
 
@@ -51,6 +53,7 @@ class Tuner:
         self.config: TunerStart | None = None
         self.reading = TunerReading(active=False)
         self._needle: float | None = None
+        self._recent: deque[float] = deque(maxlen=MEDIAN_OF)
         self._note = ""
         self._muted_by_us = False
         self._last_publish = 0.0
@@ -155,9 +158,10 @@ class Tuner:
             name, octave, cents = note_of(frequency, config.reference)
             note = f"{name}{octave}"
             if note != self._note or self._needle is None:
-                self._needle = cents
-            else:
-                self._needle += SMOOTHING * (cents - self._needle)
+                self._recent.clear()
+            self._recent.append(cents)
+            # the median of the last readings: odd ones (an xrun's glitch) do not move the needle
+            self._needle = statistics.median(self._recent)
             self._note = note
             self.reading = msgspec.structs.replace(
                 base,
