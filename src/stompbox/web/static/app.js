@@ -8,6 +8,7 @@ import { ControlPanel } from "./controls.js";
 import { PluginBrowser } from "./browser.js";
 import { TopBar } from "./topbar.js";
 import { askName, showBoards, toast } from "./dialogs.js";
+import { Live } from "./live.js";
 
 const RESYNC_RETRY_MS = 3000;
 
@@ -33,6 +34,7 @@ class App {
       toggleBrowser: () => document.body.classList.toggle("browser-open"),
       processing: (enabled) => this.call(api.put("/api/audio/processing", { enabled })),
     });
+    this.live = new Live(this.store, $("topbar"), $("stage"));
     this.canvas = new Canvas($("board"), this.store, {
       connect: (source, target) => this.call(api.post("/api/pedalboard/connections", { source, target })),
       disconnect: (source, target) => this.call(api.del(`/api/pedalboard/connections${query({ source, target })}`)),
@@ -72,6 +74,7 @@ class App {
     } else if (msg.type === "error") {
       toast(msg.message || "request failed");
     }
+    this.live.onMessage(msg);
   }
 
   resync() {
@@ -93,6 +96,7 @@ class App {
     if (["state", "board", "moved"].includes(detail.kind)) this.canvas.schedule();
     if (["state", "audio", "engine", "meta"].includes(detail.kind)) this.topbar.update();
     this.panel.update(detail);
+    this.live.onChange(detail);
   }
 
   async loadSystemPorts() {
