@@ -20,7 +20,7 @@ pytestmark = pytest.mark.integration
 
 TONES = ((82.41, "E", 2), (110.0, "A", 2), (440.0, "A", 4), (1318.5, "E", 6))
 _names = itertools.count()
-STREAK = 20
+STREAK = 10
 
 
 def cents_off(frequency: float, reference: float = 440.0) -> float:
@@ -28,17 +28,18 @@ def cents_off(frequency: float, reference: float = 440.0) -> float:
     return (midi - round(midi)) * 100
 
 
-async def steady_reading(c: RpcClient, note: str, timeout: float = 20.0) -> dict[str, Any]:
-    """The tuner's reading once it has named `note` for STREAK readings in a row (≈1.5 s: low
-    strings take the detector a moment to settle)."""
+async def steady_reading(c: RpcClient, note: str, timeout: float = 30.0) -> dict[str, Any]:
+    """The tuner's reading once it names `note` and the needle has settled (the last STREAK
+    readings within half a cent of each other), the way a player waits for the needle."""
     deadline = time.monotonic() + timeout
     streak: list[dict[str, Any]] = []
     while time.monotonic() < deadline:
         reading = await c.call("tuner.state")
         streak = [*streak, reading][-STREAK:] if reading["note"] == note else []
-        if len(streak) == STREAK:
+        cents = [r["cents"] for r in streak]
+        if len(streak) == STREAK and max(cents) - min(cents) <= 0.5:
             return dict(streak[-1])
-        await asyncio.sleep(0.15)
+        await asyncio.sleep(0.1)
     raise AssertionError(f"tuner never settled on {note}: {await c.call('tuner.state')}")
 
 
