@@ -134,3 +134,58 @@ def test_stage_view_on_a_phone(stack: Stack, browser: Browser) -> None:
     finally:
         page.context.close()
         other.context.close()
+
+
+def test_midi_learn_moves_a_knob_in_every_browser(stack: Stack, browser: Browser) -> None:
+    url = stack.web_url
+    api(url, "POST", "/api/pedalboards", json={"name": f"learn-{uuid.uuid4().hex[:8]}"})
+    amp = api(url, "POST", "/api/pedalboard/plugins", json={"uri": AMP})["instance_id"]
+    contexts = [browser.new_context(viewport={"width": 1280, "height": 800}) for _ in range(2)]
+    a, b = (c.new_page() for c in contexts)
+    try:
+        for p in (a, b):
+            p.set_default_timeout(20_000)
+            p.goto(url + "/")
+            p.wait_for_selector("[data-testid=connection-status][data-state=open]")
+        a.click("[data-testid=open-midi]")
+        a.wait_for_selector("[data-testid=midi-dialog]")
+        a.select_option("[data-testid=midi-target]", "parameter")
+        a.select_option("[data-testid=midi-plugin]", amp)
+        a.select_option("[data-testid=midi-symbol]", "gain")
+        a.click("[data-testid=midi-learn]")
+        a.wait_for_selector("[data-testid=midi-status][data-learning=true]")
+        # "move a control now": a CC arrives (through the session's MIDI input)
+        api(
+            url,
+            "POST",
+            "/api/midi/input",
+            json={"kind": "cc", "channel": 2, "number": 21, "value": 64},
+        )
+        a.wait_for_selector("[data-testid=midi-binding][data-number='21']")
+        a.wait_for_selector("[data-testid=midi-status][data-learning=false]", state="attached")
+        bindings = api(url, "GET", "/api/midi/bindings")["board"]
+        assert [(x["channel"], x["number"], x["symbol"]) for x in bindings] == [(2, 21, "gain")]
+        # the pedal moves: the knob follows in the other browser, which never touched MIDI
+        b.locator(f"[data-testid=block][data-instance-id='{amp}'] .block-name").dblclick(force=True)
+        field = b.locator("[data-testid=control-panel] [data-testid=param-input][data-symbol=gain]")
+        api(
+            url,
+            "POST",
+            "/api/midi/input",
+            json={"kind": "cc", "channel": 2, "number": 21, "value": 127},
+        )
+        wait_until(lambda: field.input_value() == "70", what="gain at 70 in browser B")
+        assert plugin(url, amp)["parameters"]["gain"] == 70.0
+        # delete it from the dialog; typed CC works too
+        a.click("[data-testid=midi-delete]")
+        a.wait_for_selector("[data-testid=midi-binding]", state="detached")
+        a.select_option("[data-testid=midi-target]", "mute")
+        a.fill("[data-testid=midi-number]", "64")
+        a.click("[data-testid=midi-add]")
+        a.wait_for_selector("[data-testid=midi-binding][data-number='64']")
+        a.click("[data-testid=midi-close]")
+        for binding in api(url, "GET", "/api/midi/bindings")["global"]:
+            api(url, "DELETE", f"/api/midi/bindings/{binding['id']}")
+    finally:
+        for c in contexts:
+            c.close()

@@ -3,6 +3,7 @@
 import { api } from "./api.js";
 import { h } from "./dom.js";
 import { askName, toast } from "./dialogs.js";
+import { MidiDialog } from "./midi.js";
 import { StageView } from "./stage.js";
 import { TunerView } from "./tuner.js";
 
@@ -41,8 +42,11 @@ export class Live {
     this.topTuner = new TunerView(tunerActions, { compact: true });
     this.tunerPop = h("div", { class: "tuner-pop", "data-testid": "tuner-pop", hidden: true }, this.topTuner.el);
     this.rate = h("span", { class: "stat", "data-testid": "xrun-rate", title: "xruns since the board loaded" }, "");
+    this.midi = new MidiDialog(store, call);
     const status = topbarRoot.querySelector(".status") || topbarRoot;
     status.prepend(
+      h("button", { class: "midi-open", "data-testid": "open-midi", title: "MIDI bindings and learn",
+        onclick: () => this.midi.open() }, "MIDI"),
       h("button", { class: "stage-open", "data-testid": "open-stage", title: "Stage view",
         onclick: () => this.showStage(true) }, "Stage"),
       h("button", { class: "tuner-open", "data-testid": "open-tuner", title: "Tuner",
@@ -104,6 +108,7 @@ export class Live {
     if (msg.type !== "event") return;
     const data = msg.data || {};
     const board = this.store.state?.pedalboard;
+    this.midi.onEvent(msg);
     switch (msg.event) {
       case "snapshots_changed":
         if (board) {
