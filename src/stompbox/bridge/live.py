@@ -7,10 +7,17 @@ the browser can tell "not possible here" from "went wrong".
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
 import msgspec
 
-from stompbox.contract.bridge import Done
-from stompbox.contract.errors import EngineError, StompboxError, ValidationError
+from stompbox.contract.bridge import Done, PluginUri
+from stompbox.contract.errors import EngineError, NotFoundError, StompboxError, ValidationError
+from stompbox.contract.live import FileParameter
+from stompbox.lv2.catalog import Catalog
+from stompbox.lv2.files import file_parameters
 from stompbox.modhost import commands as mh
 from stompbox.modhost.errors import ErrorCode
 
@@ -47,15 +54,38 @@ def unsupported(exc: StompboxError, feature: str) -> StompboxError:
 class LiveMethods:
     """Handlers of the `live` envelope."""
 
-    def __init__(self, engine: EngineClient, instances: InstanceTable) -> None:
+    def __init__(
+        self,
+        engine: EngineClient,
+        instances: InstanceTable,
+        catalog: Callable[[], Awaitable[Catalog]],
+    ) -> None:
         self.engine = engine
         self.instances = instances
+        self.catalog = catalog
+        self._files: dict[str, list[FileParameter]] = {}
 
     def table(self) -> MethodTable:
         return {
             "patch_set": (self.patch_set, PatchSet),
             "midi_monitor": (self.midi_monitor, MidiMonitor),
+            "file_parameters": (self.file_parameters, PluginUri),
         }
+
+    async def file_parameters(self, p: PluginUri) -> list[FileParameter]:
+        """The plugin's writable path parameters (read from its bundle once, then cached)."""
+        cached = self._files.get(p.uri)
+        if cached is not None:
+            return cached
+        info = (await self.catalog()).get(p.uri)
+        if info is None:
+            raise NotFoundError(f"no installed LV2 plugin {p.uri!r}", {"uri": p.uri})
+        if not info.bundle:
+            return []
+        bundle = Path(info.bundle.removeprefix("file://"))
+        found = await asyncio.to_thread(file_parameters, bundle, p.uri)
+        self._files[p.uri] = found
+        return found
 
     async def patch_set(self, p: PatchSet) -> Done:
         inst = self.instances.get(p.instance_id)

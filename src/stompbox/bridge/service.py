@@ -86,7 +86,7 @@ class Bridge:
         s.register("state", self.state, Empty)
         s.register("plugin", self._envelope("plugin", self.plugins.table()), Action)
         s.register("audio", self._envelope("audio", self._audio_table()), Action)
-        live = LiveMethods(self.engine, self.instances).table()
+        live = LiveMethods(self.engine, self.instances, self.catalog).table()
         s.register("live", self._envelope("live", live), Action)
         s.register("connect", self.connect, Ports)
         s.register("disconnect", self.disconnect, Ports)

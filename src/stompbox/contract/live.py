@@ -300,6 +300,15 @@ class MediaRef(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     name: str
 
 
+class FileParameter(msgspec.Struct, frozen=True):
+    """A plugin's `patch:writable` path parameter, as the file picker shows it."""
+
+    property: str  # the patch property URI
+    label: str
+    types: list[str]  # as declared (mod:fileTypes), possibly empty
+    extensions: list[str]  # what the picker offers, e.g. [".wav", ".flac"]
+
+
 class SetFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Set a plugin's patch:writable path parameter `property` to media file `name`."""
 

@@ -12,10 +12,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import msgspec
+
 from stompbox.contract import live as lv
 from stompbox.contract.errors import EngineError, StompboxError, ValidationError
 from stompbox.contract.model import Pedalboard
-from stompbox.contract.params import Empty
+from stompbox.contract.params import Empty, PluginUri
 
 from .handlers import Registry
 from .media import MediaLibrary
@@ -39,6 +41,7 @@ class MediaService:
             ("media.upload", self.upload, lv.MediaUpload),
             ("media.delete", self.delete, lv.MediaRef),
             ("media.set_file", self.set_file, lv.SetFile),
+            ("media.file_parameters", self.file_parameters, PluginUri),
         ]
         for method, handler, params_type in table:
             server.register(method, handler, params_type)
@@ -51,6 +54,12 @@ class MediaService:
 
     async def list_media(self, _: Empty) -> list[lv.MediaFile]:
         return self.library.list(self._boards())
+
+    async def file_parameters(self, q: PluginUri) -> list[lv.FileParameter]:
+        result = await self.st.bridge.bridge.call(
+            "live", {"method": "file_parameters", "params": {"uri": q.uri}}
+        )
+        return msgspec.convert(result, list[lv.FileParameter])
 
     async def upload(self, q: lv.MediaUpload) -> lv.MediaFile:
         saved = self.library.save(q.name, q.data)

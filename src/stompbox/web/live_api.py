@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Request
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from stompbox.contract.errors import ValidationError
@@ -176,6 +176,13 @@ def _media_routes(r: APIRouter) -> None:
     @r.get("/media", responses=ok("Object"), tags=tags)
     async def media(link: Link) -> Response:
         return await link.respond("media.list", idempotent=True)
+
+    @r.get("/plugins/files", responses=ok("Object"), tags=tags)
+    async def file_parameters(
+        link: Link, uri: Annotated[str, Query(min_length=1, max_length=2048)]
+    ) -> Response:
+        """The plugin's file parameters (patch:writable paths) and the file types they take."""
+        return await link.respond("media.file_parameters", {"uri": uri}, idempotent=True)
 
     @r.put("/media/{name}", responses=ok("Object"), tags=tags)
     async def upload(link: Link, name: Id, request: Request) -> Response:
