@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -12,6 +13,17 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from tests.support.stack import Stack
 
 from .pages import AMP, DC_REMOVER, api, launch, wait_until
+
+IR_LOADER = "http://gareus.org/oss/lv2/zeroconvolv#CfgMono"
+
+
+def impulse_wav(frames: int = 256, rate: int = 48000) -> bytes:
+    samples = struct.pack(f"<{frames}h", 32767, *([0] * (frames - 1)))
+    fmt = struct.pack("<HHIIHH", 1, 1, rate, rate * 2, 2, 16)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", 16) + fmt
+    body += b"data" + struct.pack("<I", len(samples)) + samples
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -108,8 +120,14 @@ def test_stage_view_on_a_phone(stack: Stack, browser: Browser) -> None:
         # save a snapshot from the stage view
         page.tap("[data-testid=stage-save-snapshot]")
         page.fill("[data-testid=dialog-input]", "Chorus")
+        page.locator(
+            f"[data-testid=snapshot-plugin][data-instance-id='{dc['instance_id']}']"
+        ).uncheck()  # this snapshot leaves the DC remover alone
         page.tap("[data-testid=dialog-ok]")
         other.wait_for_selector("[data-testid=stage-snapshot][data-index='2']")
+        chorus = api(url, "GET", "/api/snapshots")["snapshots"][2]
+        assert chorus["name"] == "Chorus"
+        assert set(chorus["parameters"]) == {amp}
         # mute, then unmute
         page.tap("[data-testid=stage-mute]")
         wait_until(lambda: state(url)["audio"].get("processing") is False, what="mute")
@@ -189,3 +207,34 @@ def test_midi_learn_moves_a_knob_in_every_browser(stack: Stack, browser: Browser
     finally:
         for c in contexts:
             c.close()
+
+
+def test_file_picker_offers_matching_media(stack: Stack, browser: Browser) -> None:
+    url = stack.web_url
+    api(url, "POST", "/api/pedalboards", json={"name": f"files-{uuid.uuid4().hex[:8]}"})
+    ir = api(url, "POST", "/api/pedalboard/plugins", json={"uri": IR_LOADER})["instance_id"]
+    name = f"cab-{uuid.uuid4().hex[:6]}.wav"
+    api(url, "PUT", f"/api/media/{name}", content=impulse_wav())
+    api(url, "PUT", "/api/media/amp-model.nam", content=b'{"version": "0.5"}')
+    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    try:
+        page.set_default_timeout(20_000)
+        page.goto(url + "/")
+        page.wait_for_selector("[data-testid=connection-status][data-state=open]")
+        page.locator(f"[data-testid=block][data-instance-id='{ir}'] .block-name").dblclick(
+            force=True
+        )
+        select = page.locator("[data-testid=file-params] [data-testid=file-select]")
+        select.wait_for()
+        options = select.locator("option").all_text_contents()
+        assert name in options
+        assert "amp-model.nam" not in options  # filtered by the parameter's types
+        select.select_option(name)
+        wait_until(lambda: api(url, "GET", "/api/pedalboard")["files"].get(ir), what="file stored")
+        note = page.locator("[data-testid=file-note]")
+        wait_until(
+            lambda: "not supported" in note.text_content() or not note.text_content(),
+            what="the engine's answer",
+        )
+    finally:
+        page.context.close()

@@ -2,7 +2,8 @@
 
 import { api } from "./api.js";
 import { h } from "./dom.js";
-import { askName, toast } from "./dialogs.js";
+import { toast } from "./dialogs.js";
+import { FilePicker } from "./files.js";
 import { MidiDialog } from "./midi.js";
 import { StageView } from "./stage.js";
 import { TunerView } from "./tuner.js";
@@ -43,6 +44,7 @@ export class Live {
     this.tunerPop = h("div", { class: "tuner-pop", "data-testid": "tuner-pop", hidden: true }, this.topTuner.el);
     this.rate = h("span", { class: "stat", "data-testid": "xrun-rate", title: "xruns since the board loaded" }, "");
     this.midi = new MidiDialog(store, call);
+    this.files = new FilePicker(document.getElementById("panel"), store, call);
     const status = topbarRoot.querySelector(".status") || topbarRoot;
     status.prepend(
       h("button", { class: "midi-open", "data-testid": "open-midi", title: "MIDI bindings and learn",
@@ -78,14 +80,16 @@ export class Live {
     this.onTuner(tuner);
   }
 
+  /** Ask for a name and what the snapshot covers (plugins, parameters, bypass), then save it. */
   async saveSnapshot() {
     const board = this.store.board;
-    const n = (board.snapshots || []).length + 1;
-    const name = await askName("Save snapshot", `Snapshot ${n}`, "Save");
-    if (!name) return;
-    const existing = (board.snapshots || []).findIndex((s) => s.name === name);
-    const index = existing >= 0 ? existing : undefined;
-    await this.call(api.post("/api/snapshots", index === undefined ? { name } : { name, index }));
+    const choice = await askSnapshot(board);
+    if (!choice) return;
+    const existing = (board.snapshots || []).findIndex((s) => s.name === choice.name);
+    const body = { name: choice.name, bypass: choice.bypass };
+    if (existing >= 0) body.index = existing;
+    if (choice.include) body.include = choice.include;
+    await this.call(api.post("/api/snapshots", body));
   }
 
   step(delta) {
@@ -142,4 +146,47 @@ export class Live {
   onChange() {
     if (this.stage.open) this.stage.render();
   }
+}
+
+/** The save-snapshot dialog: resolves to {name, include (null = every parameter), bypass} or null. */
+function askSnapshot(board) {
+  return new Promise((resolve) => {
+    const n = (board.snapshots || []).length + 1;
+    const name = h("input", { type: "text", value: `Snapshot ${n}`, maxlength: 100, required: true,
+      "data-testid": "dialog-input", "aria-label": "Snapshot name" });
+    const bypass = h("input", { type: "checkbox", checked: true, "data-testid": "snapshot-bypass" });
+    const boxes = [];
+    const plugins = board.plugins.map((p) => {
+      const params = Object.keys(p.parameters || {}).map((sym) => {
+        const box = h("input", { type: "checkbox", checked: true, "data-testid": "snapshot-param",
+          "data-address": `${p.instance_id}:${sym}` });
+        boxes.push(box);
+        return h("label", { class: "snap-param" }, box, ` ${p.available_parameters?.[sym]?.name || sym}`);
+      });
+      const all = h("input", { type: "checkbox", checked: true, "data-testid": "snapshot-plugin",
+        "data-instance-id": p.instance_id,
+        onchange: () => { for (const l of params) l.querySelector("input").checked = all.checked; } });
+      return h("details", { class: "snap-plugin" },
+        h("summary", {}, h("label", {}, all, ` ${p.name}`)), ...params);
+    });
+    let result = null;
+    const form = h("form", { method: "dialog", onsubmit: () => {
+      const chosen = boxes.filter((b) => b.checked).map((b) => b.dataset.address);
+      result = { name: name.value.trim(), bypass: bypass.checked,
+        include: chosen.length === boxes.length ? null : chosen };
+      if (!result.name) result = null;
+    } },
+    h("h2", {}, "Save snapshot"), name,
+    h("p", { class: "muted" }, "Covers the checked parameters; recalling it changes only those."),
+    h("div", { class: "snap-plugins" }, ...plugins),
+    h("label", {}, bypass, " include bypass states"),
+    h("div", { class: "dialog-buttons" },
+      h("button", { type: "button", onclick: () => dialog.close() }, "Cancel"),
+      h("button", { type: "submit", class: "primary", "data-testid": "dialog-ok" }, "Save")));
+    const dialog = h("dialog", { class: "modal", "data-testid": "dialog" }, form);
+    document.body.append(dialog);
+    dialog.addEventListener("close", () => { dialog.remove(); resolve(result); });
+    dialog.showModal();
+    name.select();
+  });
 }
