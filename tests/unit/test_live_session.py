@@ -169,15 +169,15 @@ async def test_setlists_store_and_step(tmp_path: Path) -> None:
 async def test_midi_moves_parameters_and_program_change_picks_songs(tmp_path: Path) -> None:
     m, live, _, events = await live_session(tmp_path)
     await m.load_plugin(AMP, instance_id="a")
-    binding = await live.midi_bind(
+    binding = await live.midi.midi_bind(
         lv.MidiBinding(
             target=lv.BindingTarget.PARAMETER, channel=0, number=7, instance_id="a", symbol="gain"
         )
     )
-    await live.midi_bind(
+    await live.midi.midi_bind(
         lv.MidiBinding(target=lv.BindingTarget.BYPASS, channel=0, number=80, instance_id="a")
     )
-    await live.midi_bind(
+    await live.midi.midi_bind(
         lv.MidiBinding(
             target=lv.BindingTarget.MUTE, channel=0, number=81, scope=lv.BindingScope.GLOBAL
         )
@@ -189,13 +189,13 @@ async def test_midi_moves_parameters_and_program_change_picks_songs(tmp_path: Pa
         "midi_control_change", {"channel": 0, "controller": 80, "value": 127}
     )
     assert not m.current_pedalboard().plugins[0].enabled
-    await live.midi_input(lv.MidiInput(kind="cc", channel=0, number=81, value=127))
+    await live.midi.midi_input(lv.MidiInput(kind="cc", channel=0, number=81, value=127))
     assert not m.control.processing
     await live.on_bridge_event("midi_control_change", {"channel": "bad"})  # ignored
     assert (tmp_path / "midi.json").is_file()
     assert m.current_pedalboard().midi_bindings[0].id == binding.id
     with pytest.raises(NotFoundError):
-        await live.midi_bind(
+        await live.midi.midi_bind(
             lv.MidiBinding(
                 target=lv.BindingTarget.PARAMETER,
                 channel=0,
@@ -204,10 +204,10 @@ async def test_midi_moves_parameters_and_program_change_picks_songs(tmp_path: Pa
                 symbol="gain",
             )
         )
-    await live.midi_unbind(lv.BindingRef(binding.id))
-    assert len((await live.midi_bindings(Empty())).board) == 1
+    await live.midi.midi_unbind(lv.BindingRef(binding.id))
+    assert len((await live.midi.midi_bindings(Empty())).board) == 1
     # learning: the next CC makes the binding
-    await live.midi_learn(
+    await live.midi.midi_learn(
         lv.LearnBinding(
             lv.MidiBinding(
                 target=lv.BindingTarget.PARAMETER,
@@ -218,19 +218,19 @@ async def test_midi_moves_parameters_and_program_change_picks_songs(tmp_path: Pa
             )
         )
     )
-    await live.midi_input(lv.MidiInput(kind="cc", channel=4, number=11, value=64))
+    await live.midi.midi_input(lv.MidiInput(kind="cc", channel=4, number=11, value=64))
     learned = events.of("midi_learned")[-1]["binding"]
     assert (learned["channel"], learned["number"]) == (4, 11)
     # program change selects a snapshot
     await live.snapshot_save(lv.SaveSnapshot(name="s0"))
     await m.set_parameter("a", "gain", 5)
-    await live.midi_program_change(lv.ProgramChangeConfig(channel=2, target="snapshot"))
+    await live.midi.midi_program_change(lv.ProgramChangeConfig(channel=2, target="snapshot"))
     await live.on_bridge_event("midi_program_change", {"program": 0, "channel": 2})
     assert m.current_pedalboard().plugins[0].parameters["gain"] != 5
     await live.on_bridge_event("midi_program_change", {"program": 99, "channel": 2})  # no slot
     reborn = LiveService(m, tmp_path)  # global bindings and PC config survive a restart
-    assert reborn.program_change.target == "snapshot"
-    assert [b.target for b in reborn.midi.global_] == [lv.BindingTarget.MUTE]
+    assert reborn.midi.program_change.target == "snapshot"
+    assert [b.target for b in reborn.midi.midi.global_] == [lv.BindingTarget.MUTE]
 
 
 async def test_tuner_hosts_a_hidden_instance_and_reads_notes(tmp_path: Path) -> None:
@@ -313,3 +313,24 @@ async def test_media_library_checks_and_file_parameters(tmp_path: Path) -> None:
         "name": "a.wav",
         "data": "AP8=",
     }
+
+
+async def test_midi_saves_snapshots_and_asks_the_engine_to_report_midi(tmp_path: Path) -> None:
+    m, live, bridge, _ = await live_session(tmp_path)
+    await m.load_plugin(AMP, instance_id="a")
+    await live.midi.midi_bind(
+        lv.MidiBinding(target=lv.BindingTarget.SNAPSHOT_SAVE, channel=5, number=30)
+    )
+    await live.midi.midi_input(lv.MidiInput(kind="cc", channel=5, number=30, value=127))
+    assert [s.name for s in m.current_pedalboard().snapshots] == ["Snapshot 1"]
+    await m.set_parameter("a", "gain", -3)
+    await live.midi.midi_input(lv.MidiInput(kind="cc", channel=5, number=30, value=0))
+    await live.midi.midi_input(lv.MidiInput(kind="cc", channel=5, number=30, value=127))
+    snaps = m.current_pedalboard().snapshots
+    assert len(snaps) == 1
+    assert snaps[0].parameters["a"]["gain"] == -3
+    await live.midi.sync_midi_monitor()  # the fake answers like the jalv engine: unsupported
+    asked = [p["params"]["channel"] for meth, p in bridge.calls if meth == "live"]
+    assert asked == [0, 5]  # the program-change channel and the binding's
+    await live.midi.sync_midi_monitor()
+    assert len([1 for meth, _ in bridge.calls if meth == "live"]) == 2  # asked once per channel

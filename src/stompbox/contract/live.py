@@ -165,6 +165,7 @@ class BindingTarget(enum.StrEnum):
     SNAPSHOT_NEXT = "snapshot_next"
     SNAPSHOT_PREV = "snapshot_prev"
     SNAPSHOT_RECALL = "snapshot_recall"
+    SNAPSHOT_SAVE = "snapshot_save"  # store the current values into the current snapshot
     SETLIST_NEXT = "setlist_next"
     SETLIST_PREV = "setlist_prev"
     TUNER = "tuner"

@@ -22,28 +22,20 @@ from stompbox.contract import live as lv
 from stompbox.contract.errors import NotFoundError, StompboxError, ValidationError
 from stompbox.contract.events import EventName
 from stompbox.contract.params import Empty
-from stompbox.contract.plugin import PortInfo
 from stompbox.contract.session import ChangeSource
 
 from .handlers import Registry
 from .media_service import MediaService
-from .midi_bindings import Action, BindingEngine
+from .midi_service import MidiService
 from .session_manager import SessionManager
 from .setlists import SetlistStore
 from .snapshots import Snapshots
-from .storage import atomic_write
 from .tuner import Tuner
 
 log = logging.getLogger(__name__)
 
 WATCH_INTERVAL = 1.0
 POLL_INTERVAL = 0.1  # tuner readings while the tuner is on
-GLOBAL_MIDI_FILE = "midi.json"
-
-
-class GlobalMidi(msgspec.Struct, kw_only=True):
-    bindings: list[lv.MidiBinding] = msgspec.field(default_factory=list)
-    program_change: lv.ProgramChangeConfig = lv.ProgramChangeConfig()
 
 
 class LiveService:
@@ -57,15 +49,13 @@ class LiveService:
         self.setlists = SetlistStore(self.data_dir)
         self.setlist_id: str | None = None
         self.position: int | None = None
-        self.midi = BindingEngine()
-        self.program_change = lv.ProgramChangeConfig()
         self.tuner = Tuner(self.st, manager.control)
         self.media = MediaService(manager)
         self.snapshots.send_file = self.media.send
         self._load_board = ""
         self._load_base: tuple[float, int] = (time.monotonic(), 0)
         self.load_stats = lv.LoadStats(0.0, 0.0, 0, 0.0, 0.0, "")
-        self._load_global_midi()
+        self.midi = MidiService(manager, self.data_dir, self)
 
     # -- wiring ---------------------------------------------------------------------------
 
@@ -86,13 +76,6 @@ class LiveService:
             ("setlist.go", self.setlist_go, lv.SetlistGo),
             ("setlist.next", self.setlist_next, Empty),
             ("setlist.previous", self.setlist_previous, Empty),
-            ("midi.bindings", self.midi_bindings, Empty),
-            ("midi.bind", self.midi_bind, lv.MidiBinding),
-            ("midi.unbind", self.midi_unbind, lv.BindingRef),
-            ("midi.learn", self.midi_learn, lv.LearnBinding),
-            ("midi.learn_cancel", self.midi_learn_cancel, Empty),
-            ("midi.program_change", self.midi_program_change, lv.ProgramChangeConfig),
-            ("midi.input", self.midi_input, lv.MidiInput),
             ("tuner.start", self.tuner_start, lv.TunerStart),
             ("tuner.stop", self.tuner_stop, Empty),
             ("tuner.state", self.tuner_state, Empty),
@@ -101,6 +84,7 @@ class LiveService:
         for method, handler, params_type in table:
             server.register(method, handler, params_type)
         self.media.register(server)
+        self.midi.register(server)
 
     async def run(self) -> None:
         """Keep the tuner instance loaded while the tuner is on (a board switch removes it);
@@ -114,6 +98,7 @@ class LiveService:
                     await self.tuner.poll()
             if ticks % round(WATCH_INTERVAL / POLL_INTERVAL):
                 continue
+            await self.midi.sync_midi_monitor()
             if self.st.engine_connected:
                 await self.media.restore()
             if self.tuner.active and not self.st.lock.locked():
@@ -131,7 +116,7 @@ class LiveService:
         elif event == lv.LiveEvent.MIDI_CONTROL_CHANGE:
             with contextlib.suppress(msgspec.ValidationError):
                 cc = msgspec.convert(data, lv.MidiControlChange)
-                await self.apply_midi(
+                await self.midi.apply_midi(
                     lv.MidiInput(
                         kind="cc", channel=cc.channel, number=cc.controller, value=cc.value
                     )
@@ -139,7 +124,7 @@ class LiveService:
         elif event == lv.LiveEvent.MIDI_PROGRAM_CHANGE:
             with contextlib.suppress(msgspec.ValidationError):
                 pc = msgspec.convert(data, lv.MidiProgramChange)
-                await self.apply_midi(
+                await self.midi.apply_midi(
                     lv.MidiInput(kind="program", channel=pc.channel, number=pc.program)
                 )
 
@@ -242,7 +227,7 @@ class LiveService:
         self.setlist_id, self.position = sid, q.position
         return self._publish_setlist()
 
-    async def _setlist_step(self, step: int) -> lv.SetlistState:
+    async def setlist_step(self, step: int) -> lv.SetlistState:
         if self.setlist_id is None:
             raise NotFoundError("no active setlist")
         setlist = self.setlists.load(self.setlist_id)
@@ -253,157 +238,10 @@ class LiveService:
         return await self.setlist_go(lv.SetlistGo(id=self.setlist_id, position=position))
 
     async def setlist_next(self, _: Empty) -> lv.SetlistState:
-        return await self._setlist_step(1)
+        return await self.setlist_step(1)
 
     async def setlist_previous(self, _: Empty) -> lv.SetlistState:
-        return await self._setlist_step(-1)
-
-    # -- MIDI -----------------------------------------------------------------------------
-
-    def _load_global_midi(self) -> None:
-        path = self.data_dir / GLOBAL_MIDI_FILE
-        try:
-            saved = msgspec.json.decode(path.read_bytes(), type=GlobalMidi)
-        except (OSError, msgspec.DecodeError, msgspec.ValidationError):
-            return
-        self.midi.global_ = list(saved.bindings)
-        self.program_change = saved.program_change
-
-    def _save_global_midi(self) -> None:
-        data = GlobalMidi(bindings=self.midi.global_, program_change=self.program_change)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write(self.data_dir / GLOBAL_MIDI_FILE, msgspec.json.encode(data))
-
-    def _sync_board_bindings(self) -> None:
-        board = self.st.board
-        self.midi.board = board.midi_bindings if board is not None else []
-
-    def _bindings_state(self) -> lv.MidiBindingsState:
-        self._sync_board_bindings()
-        return lv.MidiBindingsState(
-            list(self.midi.board), list(self.midi.global_), self.midi.learning, self.program_change
-        )
-
-    def _bindings_changed(self) -> lv.MidiBindingsState:
-        state = self._bindings_state()
-        self.st.publish(lv.LiveEvent.BINDINGS_CHANGED, state)
-        return state
-
-    async def midi_bindings(self, _: Empty) -> lv.MidiBindingsState:
-        return self._bindings_state()
-
-    async def midi_bind(self, q: lv.MidiBinding) -> lv.MidiBinding:
-        async with self.m.mutation():
-            self._sync_board_bindings()
-            if q.target in (lv.BindingTarget.PARAMETER, lv.BindingTarget.BYPASS):
-                plugin = self.st.instance(q.instance_id)
-                if q.target is lv.BindingTarget.PARAMETER and q.symbol not in (
-                    plugin.available_parameters
-                ):
-                    raise ValidationError(f"no parameter {q.symbol!r} on {q.instance_id!r}")
-            binding = self.midi.add(q)
-            self._persist(binding.scope)
-            self._bindings_changed()
-            return binding
-
-    def _persist(self, scope: lv.BindingScope) -> None:
-        if scope is lv.BindingScope.GLOBAL:
-            self._save_global_midi()
-        else:
-            self.st.changed()
-
-    async def midi_unbind(self, q: lv.BindingRef) -> dict[str, Any]:
-        async with self.m.mutation():
-            self._sync_board_bindings()
-            was_global = any(b.id == q.id for b in self.midi.global_)
-            self.midi.remove(q.id)
-            self._persist(lv.BindingScope.GLOBAL if was_global else lv.BindingScope.BOARD)
-            self._bindings_changed()
-        return {}
-
-    async def midi_learn(self, q: lv.LearnBinding) -> lv.MidiBindingsState:
-        self.midi.learn(q.binding)
-        return self._bindings_changed()
-
-    async def midi_learn_cancel(self, _: Empty) -> lv.MidiBindingsState:
-        self.midi.learning = None
-        return self._bindings_changed()
-
-    async def midi_program_change(self, q: lv.ProgramChangeConfig) -> lv.MidiBindingsState:
-        if not 0 <= q.channel <= 15 or q.target not in ("setlist", "snapshot", "off"):
-            raise ValidationError("program change: channel 0..15, target setlist|snapshot|off")
-        self.program_change = q
-        self._save_global_midi()
-        return self._bindings_changed()
-
-    async def midi_input(self, q: lv.MidiInput) -> dict[str, Any]:
-        """Apply one MIDI message as if it came from the engine (tests, other MIDI sources)."""
-        return {"actions": await self.apply_midi(q)}
-
-    def _port_of(self, instance_id: str, symbol: str) -> PortInfo | None:
-        plugin = self.st.find(instance_id)
-        return None if plugin is None else plugin.available_parameters.get(symbol)
-
-    def _switch_state(self, b: lv.MidiBinding) -> bool:
-        if b.target is lv.BindingTarget.BYPASS:
-            plugin = self.st.find(b.instance_id)
-            return plugin is not None and plugin.enabled
-        if b.target is lv.BindingTarget.TUNER:
-            return self.tuner.active
-        return not self.m.control.processing  # mute
-
-    async def apply_midi(self, msg: lv.MidiInput) -> int:
-        """Perform what `msg` is bound to; errors are logged, never raised. Returns how many."""
-        if msg.kind == "program":
-            return await self._program(msg)
-        self._sync_board_bindings()
-        actions, learned = self.midi.handle(msg, self._port_of, self._switch_state)
-        if learned is not None:
-            self._persist(learned.scope)
-            self.st.publish(lv.LiveEvent.MIDI_LEARNED, lv.MidiLearnedData(learned))
-            self._bindings_changed()
-        done = 0
-        for action in actions:
-            try:
-                await self._perform(action)
-                done += 1
-            except StompboxError as exc:
-                log.info("MIDI %s: %s", action.target, exc.message)
-        return done
-
-    async def _program(self, msg: lv.MidiInput) -> int:
-        pc = self.program_change
-        if pc.target == "off" or msg.channel != pc.channel:
-            return 0
-        try:
-            if pc.target == "setlist":
-                await self.setlist_go(lv.SetlistGo(position=msg.number))
-            else:
-                await self.snapshot_recall(lv.SnapshotRef(msg.number), ChangeSource.ENGINE)
-        except StompboxError as exc:
-            log.info("program change %d: %s", msg.number, exc.message)
-            return 0
-        return 1
-
-    async def _perform(self, a: Action) -> None:
-        t = lv.BindingTarget
-        if a.target is t.PARAMETER:
-            await self.m.set_parameter(a.instance_id, a.symbol, a.value)
-        elif a.target is t.BYPASS:
-            await self.m.bypass_plugin(a.instance_id, not a.on)
-        elif a.target is t.MUTE:
-            await self.m.set_processing(not a.on)
-        elif a.target is t.TUNER:
-            await (self.tuner_start(lv.TunerStart()) if a.on else self.tuner_stop(Empty()))
-        elif a.target in (t.SNAPSHOT_NEXT, t.SNAPSHOT_PREV):
-            step = 1 if a.target is t.SNAPSHOT_NEXT else -1
-            await self.snapshot_step(lv.SnapshotStep(step), ChangeSource.ENGINE)
-        elif a.target is t.SNAPSHOT_RECALL:
-            await self.snapshot_recall(lv.SnapshotRef(a.index), ChangeSource.ENGINE)
-        elif a.target is t.SETLIST_NEXT:
-            await self._setlist_step(1)
-        elif a.target is t.SETLIST_PREV:
-            await self._setlist_step(-1)
+        return await self.setlist_step(-1)
 
     # -- tuner ----------------------------------------------------------------------------
 
@@ -414,6 +252,9 @@ class LiveService:
     async def tuner_stop(self, _: Empty) -> lv.TunerReading:
         async with self.m.mutation():
             return await self.tuner.stop()
+
+    def tuner_active(self) -> bool:
+        return self.tuner.active
 
     async def tuner_state(self, _: Empty) -> lv.TunerReading:
         return self.tuner.reading

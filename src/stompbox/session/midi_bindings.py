@@ -35,6 +35,7 @@ TRIGGERS = frozenset(
         BindingTarget.SNAPSHOT_NEXT,
         BindingTarget.SNAPSHOT_PREV,
         BindingTarget.SNAPSHOT_RECALL,
+        BindingTarget.SNAPSHOT_SAVE,
         BindingTarget.SETLIST_NEXT,
         BindingTarget.SETLIST_PREV,
     }
