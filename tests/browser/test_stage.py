@@ -69,6 +69,7 @@ def within_width(page: Page, selector: str, width: int) -> bool:
 
 def test_stage_view_on_a_phone(stack: Stack, browser: Browser) -> None:
     url = stack.web_url
+    api(url, "POST", "/api/setlist/leave")  # the shared stack may follow another test's setlist
     api(url, "POST", "/api/pedalboards", json={"name": f"stage-{uuid.uuid4().hex[:8]}"})
     api(url, "POST", "/api/pedalboard/plugins", json={"uri": AMP})
     api(url, "POST", "/api/pedalboard/plugins", json={"uri": DC_REMOVER})

@@ -124,6 +124,8 @@ async def test_setlist_next_and_previous_switch_boards(stack: Stack) -> None:
         assert board["plugins"][0]["parameters"]["gain"] == 3.0
         assert (await api.post("/api/setlist/previous")).json()["position"] == 1
         assert (await api.get("/api/setlist")).json()["id"] == sid
+        left = (await api.post("/api/setlist/leave")).json()
+        assert left["id"] is None
         bad = await api.post("/api/setlists", json={"name": "../evil"})
         assert bad.status_code == 422
         assert (await api.get("/api/setlists/..%2Fx")).status_code in (404, 422)

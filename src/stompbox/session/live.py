@@ -75,6 +75,7 @@ class LiveService:
             ("setlist.state", self.setlist_state, Empty),
             ("setlist.go", self.setlist_go, lv.SetlistGo),
             ("setlist.next", self.setlist_next, Empty),
+            ("setlist.leave", self.setlist_leave, Empty),
             ("setlist.previous", self.setlist_previous, Empty),
             ("tuner.start", self.tuner_start, lv.TunerStart),
             ("tuner.stop", self.tuner_stop, Empty),
@@ -236,6 +237,11 @@ class LiveService:
         current = -1 if self.position is None else self.position
         position = min(max(current + step, 0), len(setlist.entries) - 1)
         return await self.setlist_go(lv.SetlistGo(id=self.setlist_id, position=position))
+
+    async def setlist_leave(self, _: Empty) -> lv.SetlistState:
+        """Play without a setlist (next/previous then step through snapshots)."""
+        self.setlist_id, self.position = None, None
+        return self._publish_setlist()
 
     async def setlist_next(self, _: Empty) -> lv.SetlistState:
         return await self.setlist_step(1)

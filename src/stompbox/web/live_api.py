@@ -92,6 +92,11 @@ def _setlist_routes(r: APIRouter) -> None:
     async def next_(link: Link) -> Response:
         return await link.respond("setlist.next")
 
+    @r.post("/setlist/leave", responses=ok("Object"), tags=tags)
+    async def leave(link: Link) -> Response:
+        """Stop following a setlist."""
+        return await link.respond("setlist.leave")
+
     @r.post("/setlist/previous", responses=ok("Object"), tags=tags)
     async def previous(link: Link) -> Response:
         return await link.respond("setlist.previous")
