@@ -144,6 +144,14 @@ def test_stage_view_on_a_phone(stack: Stack, browser: Browser) -> None:
         assert api(url, "GET", "/api/tuner")["active"] is True
         page.tap("[data-testid=stage] [data-testid=tuner-toggle]")
         wait_until(lambda: api(url, "GET", "/api/tuner")["active"] is False, what="tuner off")
+        # a setlist from the stage view: this board as song 1, then follow it
+        page.tap("[data-testid=stage-setlist-add]")
+        page.fill("[data-testid=dialog-input]", f"Gig {uuid.uuid4().hex[:6]}")
+        page.tap("[data-testid=dialog-ok]")
+        wait_until(lambda: api(url, "GET", "/api/setlist").get("position") == 0, what="setlist")
+        page.wait_for_selector("[data-testid=stage-song]:has-text('1/1')")
+        page.select_option("[data-testid=stage-setlist]", "")
+        wait_until(lambda: api(url, "GET", "/api/setlist").get("id") is None, what="left")
         # the editor is one tap back
         page.tap("[data-testid=stage-close]")
         page.wait_for_selector("[data-testid=stage]", state="hidden")

@@ -2,7 +2,7 @@
 
 import { api } from "./api.js";
 import { h } from "./dom.js";
-import { toast } from "./dialogs.js";
+import { askName, toast } from "./dialogs.js";
 import { FilePicker } from "./files.js";
 import { MidiDialog } from "./midi.js";
 import { StageView } from "./stage.js";
@@ -13,6 +13,7 @@ export class Live {
   constructor(store, topbarRoot, stageRoot) {
     this.store = store;
     this.setlist = {};
+    this.setlists = [];
     this.tuner = { active: false };
     this.load = null;
     const call = async (promise) => {
@@ -38,6 +39,8 @@ export class Live {
       tunerStart: tunerActions.start,
       tunerStop: tunerActions.stop,
       close: () => this.showStage(false),
+      chooseSetlist: (id) => this.chooseSetlist(id),
+      addToSetlist: () => this.addToSetlist(),
     });
     // top bar: stage view, tuner (a drop-down), xruns since the board loaded
     this.topTuner = new TunerView(tunerActions, { compact: true });
@@ -72,11 +75,13 @@ export class Live {
   }
 
   async refresh() {
-    const [setlist, tuner] = await Promise.all([
+    const [setlist, tuner, setlists] = await Promise.all([
       api.get("/api/setlist").catch(() => ({})),
       api.get("/api/tuner").catch(() => ({ active: false })),
+      api.get("/api/setlists").catch(() => []),
     ]);
     this.setlist = setlist || {};
+    this.setlists = setlists || [];
     this.onTuner(tuner);
   }
 
@@ -90,6 +95,31 @@ export class Live {
     if (existing >= 0) body.index = existing;
     if (choice.include) body.include = choice.include;
     await this.call(api.post("/api/snapshots", body));
+  }
+
+  async chooseSetlist(id) {
+    if (id) await this.call(api.post(`/api/setlists/${encodeURIComponent(id)}/go/0`));
+    else await this.call(api.post("/api/setlist/leave"));
+    await this.refresh();
+    this.stage.render();
+  }
+
+  /** Append the current board (at its current snapshot) to the setlist, or start a new one. */
+  async addToSetlist() {
+    const board = this.store.board;
+    const entry = { board: board.id };
+    if (board.current_snapshot !== null && board.current_snapshot !== undefined) entry.snapshot = board.current_snapshot;
+    if (this.setlist?.id) {
+      const entries = [...(this.setlist.entries || []), entry];
+      await this.call(api.patch(`/api/setlists/${encodeURIComponent(this.setlist.id)}`, { entries }));
+    } else {
+      const name = await askName("New setlist", "Setlist", "Create");
+      if (!name) return;
+      const created = await this.call(api.post("/api/setlists", { name, entries: [entry] }));
+      if (created) await this.call(api.post(`/api/setlists/${encodeURIComponent(created.id)}/go/0`));
+    }
+    await this.refresh();
+    this.stage.render();
   }
 
   step(delta) {

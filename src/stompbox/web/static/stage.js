@@ -7,7 +7,7 @@ const FOOT_KEY = "stompbox.footswitches."; // + board id → JSON list of chosen
 
 /**
  * actions: {recall(i), saveSnapshot(), bypass(id, bypassed), mute(on), next(), previous(),
- * tunerStart(opts), tunerStop(), close()}. `live` holds {setlist, tuner, load}.
+ * tunerStart(opts), tunerStop(), close(), chooseSetlist(id | ""), addToSetlist()}. `live` holds {setlist, tuner, load}.
  */
 export class StageView {
   constructor(root, store, live, actions) {
@@ -24,6 +24,8 @@ export class StageView {
       onclick: () => this.actions.mute(this.processing()) }, "Mute");
     this.tuner = new TunerView({ start: (o) => actions.tunerStart(o), stop: () => actions.tunerStop() });
     this.tunerBox = h("div", { class: "stage-tuner", hidden: true }, this.tuner.el);
+    this.setlistSelect = h("select", { "data-testid": "stage-setlist", "aria-label": "Setlist",
+      onchange: () => actions.chooseSetlist(this.setlistSelect.value) });
     const big = (testid, label, onclick) => h("button", { class: "stage-step", "data-testid": testid, onclick }, label);
     root.append(
       h("header", { class: "stage-head" },
@@ -33,6 +35,11 @@ export class StageView {
         h("button", { class: "stage-tuner-btn", "data-testid": "stage-tuner",
           onclick: () => this.toggleTuner() }, "Tuner")),
       this.tunerBox,
+      h("section", { class: "stage-block stage-setlist" },
+        h("div", { class: "stage-label" }, "Setlist",
+          h("button", { class: "small", "data-testid": "stage-setlist-add", title: "Add this board (and snapshot) as the next song",
+            onclick: () => actions.addToSetlist() }, "+ this board")),
+        this.setlistSelect),
       h("section", { class: "stage-block" },
         h("div", { class: "stage-label" }, "Snapshots",
           h("button", { class: "small", "data-testid": "stage-save-snapshot",
@@ -86,6 +93,11 @@ export class StageView {
     this.song.textContent = entry
       ? `${setlist.name} · ${setlist.position + 1}/${setlist.entries.length}${entry.note ? ` · ${entry.note}` : ""}`
       : "";
+    clear(this.setlistSelect);
+    this.setlistSelect.append(h("option", { value: "" }, "— no setlist (prev/next: snapshots) —"));
+    for (const s of this.live.setlists || []) {
+      this.setlistSelect.append(h("option", { value: s.id, selected: s.id === setlist.id }, `${s.name} (${s.entries})`));
+    }
     clear(this.snaps);
     const snapshots = board.snapshots || [];
     snapshots.forEach((snap, i) => {
