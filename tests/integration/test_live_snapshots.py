@@ -129,3 +129,21 @@ async def test_setlist_next_and_previous_switch_boards(stack: Stack) -> None:
         bad = await api.post("/api/setlists", json={"name": "../evil"})
         assert bad.status_code == 422
         assert (await api.get("/api/setlists/..%2Fx")).status_code in (404, 422)
+
+
+async def test_load_and_xruns_count_from_the_board_load(stack: Stack) -> None:
+    async with (
+        RpcClient(stack.session_rpc, timeout=30.0) as c,
+        httpx.AsyncClient(base_url=stack.web_url, timeout=30.0) as api,
+    ):
+        board = await setup_board(c)
+        deadline = time.monotonic() + 20
+        while True:
+            stats = (await api.get("/api/load")).json()
+            if stats["board"] == board["id"] and stats["seconds"] > 0:
+                break
+            assert time.monotonic() < deadline, stats
+            await asyncio.sleep(0.2)
+        assert stats["dsp_load"] >= 0
+        assert stats["xruns"] >= 0
+        assert stats["xruns_per_minute"] >= 0
