@@ -16,6 +16,7 @@ from stompbox.contract.errors import (
     ConflictError,
     EngineError,
     NotFoundError,
+    StompboxError,
     ValidationError,
 )
 from stompbox.contract.params import Empty
@@ -32,6 +33,20 @@ class LiveFakeBridge(FakeBridge):
     """The fake bridge plus `live.*`, answering like the jalv engine (no patch_set)."""
 
     async def call(self, method: str, params: dict[str, Any] | None = None) -> Any:
+        inner = (params or {}).get("method")
+        if method == "live" and inner == "apply":  # the burst, as the real bridge answers it
+            self.calls.append((method, dict(params or {})))
+            burst = dict((params or {})["params"])
+            values: list[float | None] = []
+            for change in burst["parameters"]:
+                try:
+                    await super().call("plugin", {"method": "set_parameter", "params": change})
+                    values.append(float(change["value"]))
+                except StompboxError:
+                    values.append(None)
+            for b in burst["bypass"]:
+                await super().call("plugin", {"method": "bypass", "params": b})
+            return {"values": values, "bypass": [True] * len(burst["bypass"]), "errors": []}
         if method == "live":
             self.calls.append((method, dict(params or {})))
             raise EngineError(
@@ -295,7 +310,8 @@ async def test_media_library_checks_and_file_parameters(tmp_path: Path) -> None:
     assert result["applied"] is False
     assert "not supported by this engine" in result["reason"]
     assert m.current_pedalboard().files == {"a": {"urn:test#ir": "room.wav"}}
-    sent = next(p for meth, p in bridge.calls if meth == "live")["params"]
+    sent = next(p for meth, p in bridge.calls if meth == "live" and p["method"] == "patch_set")
+    sent = sent["params"]
     assert sent["path"] == str((tmp_path / "media" / "room.wav").resolve())
     with pytest.raises(ValidationError):
         await media.set_file(lv.SetFile("a", "urn:test#ir", "missing.wav"))
@@ -304,6 +320,10 @@ async def test_media_library_checks_and_file_parameters(tmp_path: Path) -> None:
     assert "Default/a" in refused.value.message
     snap = await live.snapshot_save(lv.SaveSnapshot(name="with ir"))
     assert snap.files == {"a": {"urn:test#ir": "room.wav"}}
+    await media.upload(lv.MediaUpload("hall.wav", wav()))
+    await media.set_file(lv.SetFile("a", "urn:test#ir", "hall.wav"))
+    await live.snapshot_recall(lv.SnapshotRef(0))  # the snapshot's IR comes back with it
+    assert m.current_pedalboard().files == {"a": {"urn:test#ir": "room.wav"}}
     m.current_pedalboard().files.clear()
     m.current_pedalboard().snapshots.clear()
     await media.delete(lv.MediaRef("room.wav"))
@@ -330,7 +350,28 @@ async def test_midi_saves_snapshots_and_asks_the_engine_to_report_midi(tmp_path:
     assert len(snaps) == 1
     assert snaps[0].parameters["a"]["gain"] == -3
     await live.midi.sync_midi_monitor()  # the fake answers like the jalv engine: unsupported
-    asked = [p["params"]["channel"] for meth, p in bridge.calls if meth == "live"]
-    assert asked == [0, 5]  # the program-change channel and the binding's
+
+    def asked() -> list[int]:
+        return [
+            p["params"]["channel"]
+            for meth, p in bridge.calls
+            if meth == "live" and p["method"] == "midi_monitor"
+        ]
+
+    assert asked() == [0, 5]  # the program-change channel and the binding's
     await live.midi.sync_midi_monitor()
-    assert len([1 for meth, _ in bridge.calls if meth == "live"]) == 2  # asked once per channel
+    assert asked() == [0, 5]  # asked once per channel
+
+
+async def test_recall_through_a_bridge_without_live_apply(tmp_path: Path) -> None:
+    m, bridge, _ = await make_session(tmp_path)  # the plain fake: no `live` methods at all
+    live = LiveService(m, tmp_path)
+    await m.load_plugin(AMP, instance_id="a")
+    await live.snapshot_save(lv.SaveSnapshot(name="zero"))
+    await m.set_parameter("a", "gain", 9)
+    await m.bypass_plugin("a", True)
+    result = await live.snapshot_recall(lv.SnapshotRef(0))
+    assert (result.changed, result.bypassed) == (1, 1)
+    plugin = m.current_pedalboard().plugins[0]
+    assert (plugin.parameters["gain"], plugin.enabled) == (0.0, True)
+    assert bridge.instances["a"].values["gain"] == 0.0

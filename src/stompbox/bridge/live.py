@@ -15,7 +15,8 @@ import msgspec
 
 from stompbox.contract.bridge import Done, PluginUri
 from stompbox.contract.errors import EngineError, NotFoundError, StompboxError, ValidationError
-from stompbox.contract.live import FileParameter
+from stompbox.contract.live import AppliedValues, ApplyValues, FileParameter
+from stompbox.contract.plugin import Direction
 from stompbox.lv2.catalog import Catalog
 from stompbox.lv2.files import file_parameters
 from stompbox.modhost import commands as mh
@@ -24,8 +25,10 @@ from stompbox.modhost.errors import ErrorCode
 from .engine_client import EngineClient
 from .instances import InstanceTable
 from .plugins import MethodTable
+from .validation import control_port, shape_value
 
 MAX_PATH = 4096
+MAX_BURST = 4096
 
 
 class PatchSet(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -70,7 +73,51 @@ class LiveMethods:
             "patch_set": (self.patch_set, PatchSet),
             "midi_monitor": (self.midi_monitor, MidiMonitor),
             "file_parameters": (self.file_parameters, PluginUri),
+            "apply": (self.apply, ApplyValues),
         }
+
+    async def apply(self, p: ApplyValues) -> AppliedValues:
+        """Send every value and bypass state at once (pipelined); report each outcome."""
+        if len(p.parameters) + len(p.bypass) > MAX_BURST:
+            raise ValidationError(f"at most {MAX_BURST} changes in one burst")
+        errors: list[str] = []
+
+        async def one(cmd: mh.Command) -> bool:
+            try:
+                await self.engine.request(cmd)
+            except StompboxError as exc:
+                errors.append(exc.message)
+                return False
+            return True
+
+        sets: list[tuple[mh.Command | None, float]] = []
+        for change in p.parameters:
+            try:
+                inst = self.instances.get(change.instance_id)
+                port = control_port(inst.plugin, change.symbol, Direction.INPUT)
+                value = shape_value(port, change.value)
+            except StompboxError as exc:
+                errors.append(exc.message)
+                sets.append((None, 0.0))
+                continue
+            sets.append((mh.ParamSet(inst.number, change.symbol, value), value))
+        flips: list[mh.Command | None] = []
+        for b in p.bypass:
+            try:
+                flips.append(mh.Bypass(self.instances.get(b.instance_id).number, b.bypassed))
+            except StompboxError as exc:
+                errors.append(exc.message)
+                flips.append(None)
+
+        async def skip() -> bool:
+            return False
+
+        outcomes = await asyncio.gather(
+            *(one(cmd) if cmd is not None else skip() for cmd, _ in sets),
+            *(one(cmd) if cmd is not None else skip() for cmd in flips),
+        )
+        values = [v if ok else None for (_, v), ok in zip(sets, outcomes, strict=False)]
+        return AppliedValues(values, list(outcomes[len(sets) :]), errors)
 
     async def file_parameters(self, p: PluginUri) -> list[FileParameter]:
         """The plugin's writable path parameters (read from its bundle once, then cached)."""

@@ -6,6 +6,8 @@ import enum
 
 import msgspec
 
+from .params import Bypass, SetParameter
+
 MAX_SNAPSHOTS = 16
 """Snapshots a board may hold (slots 0..MAX_SNAPSHOTS-1)."""
 MAX_SETLIST_ENTRIES = 128
@@ -91,6 +93,25 @@ class RecallResult(msgspec.Struct, frozen=True):
         str
     ]  # `<instance>:<symbol>` the snapshot names that no longer exist or are refused
     files: int = 0  # file parameters sent
+
+
+class ApplyValues(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """Bridge `live.apply`: many values and bypass states as one burst (a snapshot recall).
+
+    Today's engines get every command at once, pipelined on the one connection; an engine with
+    transactions applies the burst at one cycle boundary.
+    """
+
+    parameters: list[SetParameter] = msgspec.field(default_factory=list)
+    bypass: list[Bypass] = msgspec.field(default_factory=list)
+
+
+class AppliedValues(msgspec.Struct, frozen=True):
+    """Per item: the value the engine took (parameters) or None when refused, with why."""
+
+    values: list[float | None]
+    bypass: list[bool]  # True: applied
+    errors: list[str]
 
 
 class SnapshotsChangedData(msgspec.Struct, frozen=True):

@@ -51,7 +51,7 @@ class LiveService:
         self.position: int | None = None
         self.tuner = Tuner(self.st, manager.control)
         self.media = MediaService(manager)
-        self.snapshots.send_file = self.media.send
+        self.snapshots.send_file = self.media.apply_file
         self._load_board = ""
         self._load_base: tuple[float, int] = (time.monotonic(), 0)
         self.load_stats = lv.LoadStats(0.0, 0.0, 0, 0.0, 0.0, "")

@@ -83,6 +83,17 @@ class MediaService:
             },
         )
 
+    async def apply_file(self, instance_id: str, prop: str, name: str) -> None:
+        """A snapshot's file choice: stored in the board, sent to an engine that can take it."""
+        board = self.st.require_board()
+        try:
+            await self.send(instance_id, prop, name)
+        except EngineError as exc:
+            if not (isinstance(exc.data, dict) and exc.data.get("unsupported")):
+                raise
+        board.files.setdefault(instance_id, {})[prop] = name
+        self.st.changed()
+
     async def set_file(self, q: lv.SetFile) -> dict[str, Any]:
         if not q.property or len(q.property) > MAX_PROPERTY or ":" not in q.property:
             raise ValidationError("property must be a patch:writable property URI")

@@ -12,9 +12,14 @@ import copy
 from collections.abc import Awaitable
 from typing import Any
 
-from stompbox.contract.errors import NotFoundError, StompboxError, ValidationError
+import msgspec
+
+from stompbox.contract.errors import EngineError, NotFoundError, StompboxError, ValidationError
+from stompbox.contract.events import EventName
 from stompbox.contract.live import (
     MAX_SNAPSHOTS,
+    AppliedValues,
+    ApplyValues,
     LiveEvent,
     RecallResult,
     SaveSnapshot,
@@ -23,8 +28,9 @@ from stompbox.contract.live import (
 )
 from stompbox.contract.model import SCHEMA_VERSION, Pedalboard
 from stompbox.contract.names import check_name
+from stompbox.contract.params import Bypass, SetParameter
 from stompbox.contract.rpc import now_iso
-from stompbox.contract.session import ChangeSource
+from stompbox.contract.session import ChangeSource, PluginBypassedData
 
 from .engine_sync import settle
 from .plugin_manager import PluginManager, validate_value
@@ -185,12 +191,9 @@ class Snapshots:
                 for prop, name in props.items():
                     if board.files.get(iid, {}).get(prop) != name and st.find(iid) is not None:
                         files.append((iid, prop, name))
-        calls: list[Awaitable[Any]] = [
-            self.plugins.set_parameter(i, s, v, source) for i, s, v in sets
-        ]
-        calls += [self.plugins.bypass(i, b) for i, b in bypasses]
-        calls += [self.send_file(i, p, n) for i, p, n in files] if self.send_file else []
-        results = await settle(calls)
+        results: list[Any] = await self._burst(sets, bypasses, source)
+        if self.send_file is not None:
+            results += await settle(self.send_file(i, p, n) for i, p, n in files)
         error = next((r for r in results if isinstance(r, StompboxError)), None)
         board.current_snapshot = index
         self._publish(board, "recalled", index)
@@ -201,3 +204,55 @@ class Snapshots:
         if error is not None and all(isinstance(r, StompboxError) for r in results):
             raise error
         return RecallResult(index, snap.name, len(sets), len(bypasses), skipped, len(files))
+
+    async def _burst(
+        self,
+        sets: list[tuple[str, str, float]],
+        bypasses: list[tuple[str, bool]],
+        source: ChangeSource,
+    ) -> list[Any]:
+        """Every change in one bridge call (`live.apply`), then the model; a bridge without it
+        gets one call per change, all in flight at once. Each outcome, or its StompboxError."""
+        if not sets and not bypasses:
+            return []
+        burst = ApplyValues(
+            parameters=[SetParameter(i, s, v) for i, s, v in sets],
+            bypass=[Bypass(i, b) for i, b in bypasses],
+        )
+        try:
+            raw = await self.state.bridge.bridge.call(
+                "live", {"method": "apply", "params": msgspec.to_builtins(burst)}
+            )
+        except NotFoundError:  # an older bridge: the same changes, pipelined one by one
+            calls: list[Awaitable[Any]] = [
+                self.plugins.set_parameter(i, s, v, source) for i, s, v in sets
+            ]
+            calls += [self.plugins.bypass(i, b) for i, b in bypasses]
+            return await settle(calls)
+        applied = msgspec.convert(raw, AppliedValues)
+        results: list[Any] = []
+        for (iid, symbol, _), value in zip(sets, applied.values, strict=False):
+            plugin = self.state.find(iid)
+            if value is None or plugin is None:
+                results.append(EngineError(f"{iid}:{symbol} refused", 0))
+                continue
+            self.plugins.apply_parameter(plugin, symbol, value, source)
+            results.append(value)
+        for (iid, bypassed), ok in zip(bypasses, applied.bypass, strict=False):
+            if ok:
+                self._bypassed(iid, bypassed)
+            results.append(ok or EngineError(f"bypass {iid} refused", 0))
+        return results
+
+    def _bypassed(self, instance_id: str, bypassed: bool) -> None:
+        """Record a bypass the engine took (as PluginManager.bypass does after its ack)."""
+        st = self.state
+        plugin = st.find(instance_id)
+        if plugin is None:
+            return
+        plugin.enabled = not bypassed
+        engine = st.engine.instances.get(instance_id)
+        if engine is not None:
+            engine.bypassed = bypassed
+        st.changed()
+        st.publish(EventName.PLUGIN_BYPASSED, PluginBypassedData(instance_id, bypassed))
