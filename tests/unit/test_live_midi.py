@@ -238,3 +238,10 @@ def test_a_flood_is_bounded_and_ids_replace() -> None:
     for _ in range(10_000):  # a CC flood: no state grows beyond one value per control
         run(e, cc(5, 127))
     assert len(e._last) == 1
+
+
+def test_learning_expires() -> None:
+    e = BindingEngine()
+    e.learn(MidiBinding(target=T.MUTE, channel=0, number=0), until=10.0)
+    actions, learned = e.handle(cc(3, 127), lambda i, s: None, lambda b: False, now=11.0)
+    assert (actions, learned, e.learning) == ([], None, None)

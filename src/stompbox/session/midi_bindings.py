@@ -104,6 +104,7 @@ class BindingEngine:
         self.board: list[MidiBinding] = []
         self.global_: list[MidiBinding] = []
         self.learning: MidiBinding | None = None
+        self.learn_until = math.inf
         self._last: dict[tuple[str, int, int], int] = {}  # (kind, channel, number) → last value
         self.ignored = 0
 
@@ -139,9 +140,11 @@ class BindingEngine:
 
     # -- messages -------------------------------------------------------------------------
 
-    def learn(self, template: MidiBinding) -> None:
+    def learn(self, template: MidiBinding, until: float = math.inf) -> None:
+        """Arm learning until the monotonic time `until` (a message after it is not learned)."""
         check_binding(msgspec.structs.replace(template, channel=0, number=0))
         self.learning = template
+        self.learn_until = until
 
     def _learned(self, msg: MidiInput) -> MidiBinding:
         assert self.learning is not None
@@ -169,6 +172,7 @@ class BindingEngine:
         msg: MidiInput,
         port_of: Callable[[str, str], PortInfo | None],
         switch_state: Callable[[MidiBinding], bool],
+        now: float = 0.0,
     ) -> tuple[list[Action], MidiBinding | None]:
         """The actions `msg` asks for, and the binding learned from it (if learning).
 
@@ -180,6 +184,8 @@ class BindingEngine:
         ):
             self.ignored += 1
             return [], None
+        if self.learning is not None and now > self.learn_until:
+            self.learning = None  # nobody moved a control in time
         if self.learning is not None and msg.kind != "note_off":
             return [], self._learned(msg)
         press = self._press(msg)

@@ -9,6 +9,8 @@ request, so no browser can lock MIDI out.
 from __future__ import annotations
 
 import logging
+import math
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -140,7 +142,9 @@ class MidiService:
         return {}
 
     async def midi_learn(self, q: lv.LearnBinding) -> lv.MidiBindingsState:
-        self.midi.learn(q.binding)
+        if not 0.5 <= q.timeout <= 300 or not math.isfinite(q.timeout):
+            raise ValidationError("learn timeout must be 0.5..300 seconds")
+        self.midi.learn(q.binding, time.monotonic() + q.timeout)
         return self._bindings_changed()
 
     async def midi_learn_cancel(self, _: Empty) -> lv.MidiBindingsState:
@@ -175,7 +179,9 @@ class MidiService:
         if msg.kind == "program":
             return await self._program(msg)
         self._sync_board_bindings()
-        actions, learned = self.midi.handle(msg, self._port_of, self._switch_state)
+        actions, learned = self.midi.handle(
+            msg, self._port_of, self._switch_state, time.monotonic()
+        )
         if learned is not None:
             self._persist(learned.scope)
             self.st.publish(lv.LiveEvent.MIDI_LEARNED, lv.MidiLearnedData(learned))
