@@ -162,6 +162,8 @@ async def test_setlists_store_and_step(tmp_path: Path) -> None:
             await live.setlist_create(lv.CreateSetlist(bad))
     with pytest.raises(ValidationError):
         await live.setlist_create(lv.CreateSetlist("x", [lv.SetlistEntry(board="../up")]))
+    with pytest.raises(NotFoundError, match="save the board first"):
+        await live.setlist_create(lv.CreateSetlist("x", [lv.SetlistEntry(board="unsaved")]))
     with pytest.raises(ValidationError):
         await live.setlist_get(lv.SetlistRef("../x"))
     state = await live.setlist_go(lv.SetlistGo(id=setlist.id, position=0))

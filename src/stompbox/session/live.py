@@ -171,10 +171,20 @@ class LiveService:
     async def setlist_get(self, q: lv.SetlistRef) -> lv.Setlist:
         return self.setlists.load(q.id)
 
+    def _check_boards(self, entries: list[lv.SetlistEntry]) -> None:
+        for n, entry in enumerate(entries):
+            if not self.m.storage.exists(entry.board):
+                raise NotFoundError(
+                    f"entry {n + 1}: no saved pedalboard {entry.board!r} (save the board first)",
+                    {"board": entry.board},
+                )
+
     async def setlist_create(self, q: lv.CreateSetlist) -> lv.Setlist:
+        self._check_boards(q.entries)
         return self.setlists.create(q.name, q.entries)
 
     async def setlist_update(self, q: lv.UpdateSetlist) -> lv.Setlist:
+        self._check_boards(q.entries or [])
         setlist = self.setlists.update(q.id, q.name, q.entries)
         if q.id == self.setlist_id:
             if self.position is not None and self.position >= len(setlist.entries):
