@@ -88,6 +88,12 @@ async def test_snapshot_recall_changes_the_output_and_never_drops_the_rest(stack
         state = await c.call("state")
         assert state["pedalboard"]["current_snapshot"] == 1
         assert state["pedalboard"]["plugins"][0]["parameters"]["gain"] == -20.0
+        # stored in the board file: another board, then this one again
+        saved = await c.call("pedalboard.save")
+        await c.call("pedalboard.create", {"name": f"elsewhere {time.time_ns()}"})
+        back = await c.call("pedalboard.load", {"id": saved["id"]})
+        assert [s["name"] for s in back["pedalboard"]["snapshots"]][:2] == ["Clean", "Quiet"]
+        assert back["pedalboard"]["schema"] == 2
 
 
 async def test_setlist_next_and_previous_switch_boards(stack: Stack) -> None:
