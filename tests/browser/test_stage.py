@@ -240,6 +240,11 @@ def test_file_picker_offers_matching_media(stack: Stack, browser: Browser) -> No
         assert "amp-model.nam" not in options  # filtered by the parameter's types
         select.select_option(name)
         wait_until(lambda: api(url, "GET", "/api/pedalboard")["files"].get(ir), what="file stored")
+        page.click("[data-testid=open-meter]")  # the board's output level in the top bar
+        page.wait_for_selector("[data-testid=open-meter][data-state=on]")
+        assert api(url, "GET", "/api/meter")["active"] is True
+        page.click("[data-testid=open-meter]")
+        page.wait_for_selector("[data-testid=open-meter][data-state=off]")
         note = page.locator("[data-testid=file-note]")
         wait_until(
             lambda: "not supported" in note.text_content() or not note.text_content(),

@@ -377,3 +377,19 @@ async def test_recall_through_a_bridge_without_live_apply(tmp_path: Path) -> Non
     plugin = m.current_pedalboard().plugins[0]
     assert (plugin.parameters["gain"], plugin.enabled) == (0.0, True)
     assert bridge.instances["a"].values["gain"] == 0.0
+
+
+async def test_output_meter_holds_peaks_and_flags_clips(tmp_path: Path) -> None:
+    _, live, _, events = await live_session(tmp_path)
+    meter = live.meter
+    meter.active = True
+    assert meter.feed(-12.0, now=0.0).hold_db == -12.0
+    assert meter.feed(-20.0, now=1.0).hold_db == -12.0  # held
+    assert meter.feed(-20.0, now=3.5).hold_db == -20.0  # released after HOLD seconds
+    assert meter.feed(0.2, now=4.0).clip is True
+    assert meter.feed(-30.0, now=5.0).clip is True
+    assert meter.feed(-30.0, now=6.5).clip is False
+    assert meter.feed(-200.0, now=7.0).peak_db == -80.0
+    assert meter.on_output({"instance_id": "stompbox-meter", "symbol": "dBTP_m", "value": -6.0})
+    assert not meter.on_output({"instance_id": "other", "symbol": "dBTP_m", "value": -6.0})
+    assert events.of("meters")[-1]["peak_db"] == -6.0

@@ -25,6 +25,7 @@ class LiveEvent(enum.StrEnum):
     TUNER = "tuner"
     LOAD_STATS = "load_stats"
     MEDIA_CHANGED = "media_changed"
+    METERS = "meters"
     # published by the bridge (engine feedback)
     MIDI_CONTROL_CHANGE = "midi_control_change"
     MIDI_PROGRAM_CHANGE = "midi_program_change"
@@ -283,6 +284,18 @@ class TunerReading(msgspec.Struct, frozen=True, kw_only=True):
     reference: float = 440.0
     muted: bool = False
     source: str = ""
+
+
+# -- board output meter ------------------------------------------------------------------------
+
+
+class MeterReading(msgspec.Struct, frozen=True, kw_only=True):
+    """The board's output level (what feeds system:playback_1), in dBFS (true peak)."""
+
+    active: bool
+    peak_db: float = -80.0
+    hold_db: float = -80.0  # highest peak of the last HOLD seconds
+    clip: bool = False  # a peak reached 0 dBFS in the last HOLD seconds
 
 
 # -- load and xruns ---------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from stompbox.contract.session import ChangeSource
 
 from .handlers import Registry
 from .media_service import MediaService
+from .meter import OutputMeter
 from .midi_service import MidiService
 from .session_manager import SessionManager
 from .setlists import SetlistStore
@@ -50,6 +51,7 @@ class LiveService:
         self.setlist_id: str | None = None
         self.position: int | None = None
         self.tuner = Tuner(self.st, manager.control)
+        self.meter = OutputMeter(self.st)
         self.media = MediaService(manager)
         self.snapshots.send_file = self.media.apply_file
         self._load_board = ""
@@ -81,6 +83,9 @@ class LiveService:
             ("tuner.stop", self.tuner_stop, Empty),
             ("tuner.state", self.tuner_state, Empty),
             ("load.stats", self.load_stats_now, Empty),
+            ("meter.start", self.meter_start, Empty),
+            ("meter.stop", self.meter_stop, Empty),
+            ("meter.state", self.meter_state, Empty),
         ]
         for method, handler, params_type in table:
             server.register(method, handler, params_type)
@@ -97,21 +102,27 @@ class LiveService:
             if self.tuner.active:
                 with contextlib.suppress(StompboxError):
                     await self.tuner.poll()
+            if self.meter.active:
+                with contextlib.suppress(StompboxError):
+                    await self.meter.poll()
             if ticks % round(WATCH_INTERVAL / POLL_INTERVAL):
                 continue
             await self.midi.sync_midi_monitor()
             if self.st.engine_connected:
                 await self.media.restore()
-            if self.tuner.active and not self.st.lock.locked():
+            if (self.tuner.active or self.meter.active) and not self.st.lock.locked():
                 try:
                     async with self.m.mutation():
                         await self.tuner.ensure()
+                        await self.meter.ensure()
+                        await self.meter.sync_sources()
                 except StompboxError as exc:
-                    log.warning("tuner: %s", exc.message)
+                    log.warning("tuner/meter: %s", exc.message)
 
     async def on_bridge_event(self, event: str, data: dict[str, Any]) -> None:
         if event == EventName.OUTPUT_CHANGED:
-            self.tuner.on_output(data)
+            if not self.tuner.on_output(data):
+                self.meter.on_output(data)
         elif event == EventName.CPU_LOAD:
             self._on_cpu_load(data)
         elif event == lv.LiveEvent.MIDI_CONTROL_CHANGE:
@@ -292,6 +303,17 @@ class LiveService:
         rate = count / (seconds / 60.0) if seconds >= 1.0 else 0.0
         self.load_stats = lv.LoadStats(avg, peak, count, round(rate, 2), round(seconds, 1), board)
         self.st.publish(lv.LiveEvent.LOAD_STATS, self.load_stats)
+
+    async def meter_start(self, _: Empty) -> lv.MeterReading:
+        async with self.m.mutation():
+            return await self.meter.start()
+
+    async def meter_stop(self, _: Empty) -> lv.MeterReading:
+        async with self.m.mutation():
+            return await self.meter.stop()
+
+    async def meter_state(self, _: Empty) -> lv.MeterReading:
+        return self.meter.reading
 
     async def load_stats_now(self, _: Empty) -> lv.LoadStats:
         return self.load_stats

@@ -169,6 +169,19 @@ def _tuner_routes(r: APIRouter) -> None:
     async def stop(link: Link) -> Response:
         return await link.respond("tuner.stop")
 
+    @r.get("/meter", responses=ok("Object"), tags=["audio"])
+    async def meter(link: Link) -> Response:
+        """The board's output level (true peak, hold, clip) while the meter runs."""
+        return await link.respond("meter.state", idempotent=True)
+
+    @r.post("/meter/start", responses=ok("Object"), tags=["audio"])
+    async def meter_start(link: Link) -> Response:
+        return await link.respond("meter.start")
+
+    @r.post("/meter/stop", responses=ok("Object"), tags=["audio"])
+    async def meter_stop(link: Link) -> Response:
+        return await link.respond("meter.stop")
+
     @r.get("/load", responses=ok("Object"), tags=["audio"])
     async def load(link: Link) -> Response:
         """DSP load and xruns since the board loaded (count and rate per minute)."""

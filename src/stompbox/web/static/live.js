@@ -45,6 +45,8 @@ export class Live {
     // top bar: stage view, tuner (a drop-down), xruns since the board loaded
     this.topTuner = new TunerView(tunerActions, { compact: true });
     this.tunerPop = h("div", { class: "tuner-pop", "data-testid": "tuner-pop", hidden: true }, this.topTuner.el);
+    this.level = h("button", { class: "level-meter", "data-testid": "open-meter", title: "Board output level (click: on/off)",
+      "data-state": "off", onclick: () => this.toggleMeter() }, "Level");
     this.rate = h("span", { class: "stat", "data-testid": "xrun-rate", title: "xruns since the board loaded" }, "");
     this.midi = new MidiDialog(store, call);
     this.files = new FilePicker(document.getElementById("panel"), store, call);
@@ -56,6 +58,7 @@ export class Live {
         onclick: () => this.showStage(true) }, "Stage"),
       h("button", { class: "tuner-open", "data-testid": "open-tuner", title: "Tuner",
         onclick: () => { this.tunerPop.hidden = !this.tunerPop.hidden; } }, "Tuner"),
+      this.level,
       this.rate);
     topbarRoot.append(this.tunerPop);
     if (location.hash === "#stage") this.showStage(true);
@@ -127,6 +130,18 @@ export class Live {
     return this.call(api.post(`${path}/${delta > 0 ? "next" : "previous"}`));
   }
 
+  async toggleMeter() {
+    const on = this.level.dataset.state === "on";
+    const reading = await this.call(api.post(`/api/meter/${on ? "stop" : "start"}`));
+    if (reading) this.onMeter(reading);
+  }
+
+  onMeter(m) {
+    this.level.dataset.state = m.active ? "on" : "off";
+    this.level.dataset.clip = String(Boolean(m.clip));
+    this.level.textContent = m.active ? `${Number(m.peak_db).toFixed(1)} dB (${Number(m.hold_db).toFixed(1)})` : "Level";
+  }
+
   onTuner(reading) {
     this.tuner = reading || { active: false };
     this.topTuner.show(this.tuner);
@@ -155,6 +170,9 @@ export class Live {
         break;
       case "tuner":
         this.onTuner(data);
+        return;
+      case "meters":
+        this.onMeter(data);
         return;
       case "load_stats":
         this.load = data;
