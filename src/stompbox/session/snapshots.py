@@ -196,6 +196,7 @@ class Snapshots:
             results += await settle(self.send_file(i, p, n) for i, p, n in files)
         error = next((r for r in results if isinstance(r, StompboxError)), None)
         board.current_snapshot = index
+        self.state.on_change()  # autosave remembers where the performance is
         self._publish(board, "recalled", index)
         st.publish(
             LiveEvent.SNAPSHOT_RECALLED,
