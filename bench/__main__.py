@@ -8,7 +8,7 @@ import inspect
 import sys
 import time
 
-BENCHES = ("engine", "catalog", "zmq_rpc", "bridge", "session", "web")
+BENCHES = ("engine", "catalog", "zmq_rpc", "bridge", "session", "web", "live")
 
 
 def main(argv: list[str]) -> int:

@@ -17,12 +17,15 @@ from stompbox.contract.bridge import (
     PluginDied,
 )
 from stompbox.contract.events import EventName
+from stompbox.contract.live import LiveEvent, MidiControlChange, MidiProgramChange
 from stompbox.modhost.feedback import (
     CpuLoadFb,
     DataFinishFb,
     Feedback,
     LogFb,
+    MidiControlChangeFb,
     MidiMappedFb,
+    MidiProgramChangeFb,
     OutputSetFb,
     ParamSetFb,
     encode_feedback,
@@ -57,6 +60,12 @@ def feedback_events(fb: Feedback, id_of: Callable[[int], str | None]) -> list[Ev
             if instance_id is not None:
                 events.append((PLUGIN_DIED, PluginDied(instance_id)))
         return events
+    if isinstance(fb, MidiControlChangeFb):
+        cc = MidiControlChange(fb.channel, fb.controller, fb.value)
+        return [(LiveEvent.MIDI_CONTROL_CHANGE.value, cc)]
+    if isinstance(fb, MidiProgramChangeFb):
+        pc = MidiProgramChange(fb.program, fb.channel)
+        return [(LiveEvent.MIDI_PROGRAM_CHANGE.value, pc)]
     if isinstance(fb, OutputSetFb | ParamSetFb | MidiMappedFb):
         instance_id = id_of(fb.instance)
         if instance_id is None:

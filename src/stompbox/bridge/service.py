@@ -43,6 +43,7 @@ from .connections import ConnectionBook
 from .engine_client import EngineClient
 from .feedback_events import feedback_events
 from .instances import InstanceTable
+from .live import LiveMethods
 from .plugins import MethodTable, PluginMethods
 from .validation import audio_port
 
@@ -93,6 +94,8 @@ class Bridge:
         s.register("state", self.state, Empty)
         s.register("plugin", self._envelope("plugin", self._plugin_table()), Action)
         s.register("audio", self._envelope("audio", self._audio_table()), Action)
+        live = LiveMethods(self.engine, self.instances, self.catalog).table()
+        s.register("live", self._envelope("live", live), Action)
         s.register("connect", self.connect, Ports)
         s.register("disconnect", self.disconnect, Ports)
         s.register("list_connections", self.list_connections, Empty)

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import msgspec
 
+from .live import MidiBinding, Snapshot
 from .plugin import PortInfo
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2 added snapshots, current_snapshot, midi_bindings and files; schema-1 files load unchanged."""
 
 
 class PluginInstance(msgspec.Struct, kw_only=True):
@@ -43,3 +45,8 @@ class Pedalboard(msgspec.Struct, kw_only=True):
     connections: list[Connection] = msgspec.field(default_factory=list)
     created_at: str = ""
     modified_at: str = ""
+    snapshots: list[Snapshot] = msgspec.field(default_factory=list)
+    current_snapshot: int | None = None
+    midi_bindings: list[MidiBinding] = msgspec.field(default_factory=list)
+    files: dict[str, dict[str, str]] = msgspec.field(default_factory=dict)
+    """file parameters: instance_id → patch property URI → media file name"""

@@ -19,6 +19,7 @@ from stompbox.zmqservice import Subscriber, ZmqService
 from .autosave import Autosaver
 from .bridge_client import ZmqBridge
 from .handlers import Handlers, Registry
+from .live import LiveService
 from .session_manager import SessionManager
 from .storage import Storage
 from .watchdog import Watchdog
@@ -92,6 +93,8 @@ class SessionApp:
                     "watchdog": watchdog.statistics(),
                 },
             ).register(DurableRegistry(svc, manager.autosaver))
+            live = LiveService(manager, self.storage.data_dir)
+            live.register(DurableRegistry(svc, manager.autosaver))
             manager.restore()
             for problem in self.storage.problems:
                 warn("current_board_set_aside", problem)
@@ -100,7 +103,8 @@ class SessionApp:
                     tasks = [
                         tg.create_task(svc.run(), name="rpc"),
                         tg.create_task(manager.autosaver.run(), name="autosave"),
-                        tg.create_task(self._relay(events, manager), name="bridge-events"),
+                        tg.create_task(self._relay(events, manager, live), name="bridge-events"),
+                        tg.create_task(live.run(), name="live"),
                         tg.create_task(self._link(manager), name="bridge-link"),
                         tg.create_task(watchdog.run(self.linked), name="watchdog"),
                     ]
@@ -138,10 +142,11 @@ class SessionApp:
             await asyncio.sleep(delay)
             delay = min(delay * 2, RETRY_MAX_DELAY)
 
-    async def _relay(self, events: Subscriber, manager: SessionManager) -> None:
+    async def _relay(self, events: Subscriber, manager: SessionManager, live: LiveService) -> None:
         async for event in events:
             try:
                 await manager.on_bridge_event(event.event, event.data)
+                await live.on_bridge_event(event.event, event.data)
             except StompboxError as exc:
                 log.warning("handling bridge event %s failed: %s", event.event, exc.message)
 

@@ -26,6 +26,7 @@ from .api import build_router
 from .errors import install_error_handlers
 from .hub import Hub
 from .limits import IDLE_KEEP_ALIVE, BodyLimit, BoundedHttpTools
+from .live_api import build_live_router
 from .middleware import AccessMiddleware
 from .relay import SessionLink
 from .schemas import openapi_components
@@ -141,6 +142,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     install_error_handlers(app)
     app.include_router(build_router())
+    app.include_router(build_live_router())
 
     @app.get("/api/stats", include_in_schema=False)
     async def stats() -> dict[str, Any]:

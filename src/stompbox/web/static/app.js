@@ -10,6 +10,7 @@ import { TopBar } from "./topbar.js";
 import { ask, askName, showBoards, toast } from "./dialogs.js";
 import { Wiring } from "./wiring.js";
 import { showShortcuts } from "./shortcuts.js";
+import { Live } from "./live.js";
 
 const RESYNC_RETRY_MS = 3000;
 const WHEEL_GESTURE_MS = 700; // knob changes this close together (wheel, arrow keys) make one undo entry
@@ -39,6 +40,7 @@ class App {
       toggleBrowser: () => document.body.classList.toggle("browser-open"),
       processing: (enabled) => this.call(api.put("/api/audio/processing", { enabled })),
     });
+    this.live = new Live(this.store, $("topbar"), $("stage"));
     this.canvas = new Canvas($("board"), this.store, {
       connect: (source, target) => this.call(api.post("/api/pedalboard/connections", { source, target })),
       disconnect: (source, target) => this.call(api.del(`/api/pedalboard/connections${query({ source, target })}`)),
@@ -90,6 +92,7 @@ class App {
     } else if (msg.type === "error") {
       toast(this.humanize(msg.message || "request failed"));
     }
+    this.live.onMessage(msg);
   }
 
   resync() {
@@ -111,6 +114,7 @@ class App {
     if (["state", "board", "moved", "param"].includes(detail.kind)) this.canvas.schedule();
     if (["state", "audio", "engine", "meta", "history"].includes(detail.kind)) this.topbar.update();
     this.panel.update(detail);
+    this.live.onChange(detail);
   }
 
   async loadSystemPorts() {

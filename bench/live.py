@@ -1,0 +1,118 @@
+"""Live-play figures end to end (session → bridge → engine → ack): snapshot recall, setlist next,
+a MIDI CC applied through the session, and the tuner's reading delay. Printed, never asserted.
+
+Starts its own jackd (48 kHz, 128-frame periods), embedded engine, bridge and session.
+"MIDI CC" is measured from the session's MIDI input (`midi.input`, what the bridge's
+`midi_control_change` event drives) to the engine's ack: the jalv engine has no MIDI input port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from tests.support.audio import AudioProbe
+from tests.support.stack import Stack
+
+from stompbox.settings import Settings
+from stompbox.zmqservice import RpcClient
+
+AMP = "http://plugin.org.uk/swh-plugins/amp"
+PLUGINS = 10
+ROUNDS = 30
+
+
+def line(what: str, ms: list[float]) -> str:
+    ordered = sorted(ms)
+    p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+    return (
+        f"{what} (n={len(ms)}): median {statistics.median(ms):.1f} ms, p95 {p95:.1f}, "
+        f"min {min(ms):.1f}, max {max(ms):.1f}"
+    )
+
+
+async def timed(c: RpcClient, method: str, params: dict[str, object]) -> float:
+    started = time.perf_counter()
+    await c.call(method, params)
+    return (time.perf_counter() - started) * 1000
+
+
+async def run(stack: Stack) -> None:
+    async with RpcClient(stack.session_rpc, timeout=60.0) as c:
+        await c.call("pedalboard.create", {"name": f"bench live {time.time_ns()}"})
+        ids = [f"amp{n}" for n in range(PLUGINS)]
+        for iid in ids:
+            await c.call("load_plugin", {"uri": AMP, "instance_id": iid})
+        for n, gain in enumerate((-12.0, 6.0)):
+            changes = [
+                {"instance_id": i, "symbol": "gain", "value": gain + k} for k, i in enumerate(ids)
+            ]
+            await c.call("set_parameters", {"changes": changes})
+            await c.call("snapshot.save", {"name": f"scene {n}"})
+        recalls = [await timed(c, "snapshot.recall", {"index": k % 2}) for k in range(ROUNDS)]
+        print(line(f"snapshot recall, {PLUGINS} values change", recalls))
+
+        first = await c.call("pedalboard.save")
+        await c.call("set_parameter", {"instance_id": "amp0", "symbol": "gain", "value": 1.0})
+        second = await c.call("pedalboard.save_as", {"name": f"bench live b {time.time_ns()}"})
+        entries = [{"board": first["id"], "snapshot": 0}, {"board": second["id"], "snapshot": 1}]
+        setlist = await c.call(
+            "setlist.create", {"name": f"bench {time.time_ns()}", "entries": entries}
+        )
+        await c.call("setlist.go", {"id": setlist["id"], "position": 0})
+        steps = []
+        for k in range(ROUNDS // 3):
+            steps.append(await timed(c, "setlist.next" if k % 2 == 0 else "setlist.previous", {}))
+        print(line("setlist next/previous, related boards + starting snapshot", steps))
+
+        binding = {
+            "target": "parameter",
+            "channel": 0,
+            "number": 7,
+            "instance_id": "amp0",
+            "symbol": "gain",
+        }
+        await c.call("midi.bind", binding)
+        ccs = [
+            await timed(
+                c, "midi.input", {"kind": "cc", "channel": 0, "number": 7, "value": k % 128}
+            )
+            for k in range(ROUNDS * 3)
+        ]
+        print(line("MIDI CC → parameter acked by the engine (session MIDI input)", ccs))
+
+        await c.call("tuner.start", {"mute": False})
+        delays = []
+        async with RpcClient(stack.bridge_rpc, timeout=30.0) as b:
+            number = (await b.call("state"))["instances"]["stompbox-tuner"]["number"]
+            for freq, note in ((110.0, "A"), (329.63, "E")) * 2:
+                with AudioProbe(
+                    stack.jack.name, name=f"benchtune{len(delays)}", frequency=freq
+                ) as probe:
+                    started = time.perf_counter()
+                    probe.feed(f"effect_{number}:in")
+                    while (await c.call("tuner.state"))["note"] != note:
+                        if time.perf_counter() - started > 20:
+                            break
+                        await asyncio.sleep(0.01)
+                    delays.append((time.perf_counter() - started) * 1000)
+        await c.call("tuner.stop")
+        print(line("tuner: signal on → note shown", delays))
+
+
+async def main() -> None:
+    base = Path(tempfile.mkdtemp(prefix=f"sbx-bench-live-{os.getpid()}-"))
+    stack = Stack(base, Path(Settings().cache_dir))
+    try:
+        await asyncio.to_thread(stack.start, "session")
+        await run(stack)
+    finally:
+        await asyncio.to_thread(stack.stop)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
