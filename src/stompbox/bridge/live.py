@@ -17,6 +17,7 @@ from stompbox.contract.bridge import Done, PluginUri
 from stompbox.contract.errors import EngineError, NotFoundError, StompboxError, ValidationError
 from stompbox.contract.live import AppliedValues, ApplyValues, FileParameter
 from stompbox.contract.plugin import Direction
+from stompbox.contract.values import shape_value  # a snapshot holds stored values
 from stompbox.lv2.catalog import Catalog
 from stompbox.lv2.files import file_parameters
 from stompbox.modhost import commands as mh
@@ -25,7 +26,7 @@ from stompbox.modhost.errors import ErrorCode
 from .engine_client import EngineClient
 from .instances import InstanceTable
 from .plugins import MethodTable
-from .validation import control_port, shape_value
+from .validation import control_port
 
 MAX_PATH = 4096
 MAX_BURST = 4096
