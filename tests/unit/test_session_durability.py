@@ -66,11 +66,11 @@ async def test_failed_autosave_is_retried_and_reported(
     real = saver._write
     fails = {"left": 2}
 
-    def flaky(data: bytes) -> None:
+    def flaky(data: list[tuple[str, bytes]], sync: bool = True) -> None:
         if fails["left"]:
             fails["left"] -= 1
             raise ResourceError("cannot write current.json: No space left on device")
-        real(data)
+        real(data, sync)
 
     saver._write = flaky  # type: ignore[method-assign]
     async with asyncio.TaskGroup() as tg:

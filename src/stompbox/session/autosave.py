@@ -4,7 +4,10 @@ acknowledgement, retried after a failure, flushed on shutdown.
 Durability is "ack after autosave" with group commit: a request handler that changed the board
 awaits `settled()` before its reply leaves, which skips the debounce and waits for the write that
 contains the change; every change made meanwhile rides along in the same write. So an
-acknowledged change survives kill -9 of the session. A failed write (disk full, read-only) does
+acknowledged change survives kill -9 of the session, or of any process: a reply waits for the
+atomic rename of the written files (their data is in the kernel then), not for the disk; the
+fsyncs that make them survive a power cut follow at once, off the reply's path (on this
+machine's disk they cost milliseconds per knob turn). A failed write (disk full, read-only) does
 not hold replies back: it is reported (`failing`, a `session_warning` event) and retried with
 backoff until it succeeds, and once more at shutdown.
 """
@@ -21,7 +24,7 @@ import msgspec
 from stompbox.contract.errors import StompboxError
 
 from .state import SessionState
-from .storage import CurrentState, Storage, atomic_write
+from .storage import CurrentState, Storage, atomic_write, sync_file
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,8 @@ class Autosaver:
         self._dirty = asyncio.Event()
         self._urgent = asyncio.Event()
         self._written = asyncio.Condition()
+        self._unsynced = asyncio.Event()
+        self._written_files: list[tuple[str, bytes]] = []
         self.requested = 0  # generation of the newest change
         self.saved = 0  # generation contained in the last successful write
         self.attempted = 0  # generation of the last write attempt (successful or not)
@@ -78,10 +83,14 @@ class Autosaver:
                 files.append((name, data))
         return files
 
-    def _write(self, files: list[tuple[str, bytes]]) -> None:
+    def _write(self, files: list[tuple[str, bytes]], sync: bool = True) -> None:
         self.storage.ensure()
         for name, data in files:
-            atomic_write(self.storage.data_dir / name, data)
+            atomic_write(self.storage.data_dir / name, data, sync=sync)
+
+    def _sync(self, files: list[tuple[str, bytes]]) -> None:
+        for name, _ in files:
+            sync_file(self.storage.data_dir / name)
 
     async def settled(self) -> None:
         """Return once every change requested before this call is written (or its write was
@@ -103,6 +112,21 @@ class Autosaver:
                 await self._urgent.wait()
 
     async def run(self) -> None:
+        """Write changes (replies wait for these) and, beside it, sync them to the disk."""
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(self._sync_loop(), name="autosave sync")
+            await self._write_loop()
+
+    async def _sync_loop(self) -> None:
+        """fsync what was written, coalescing: one sync covers every write made during it."""
+        while True:
+            await self._unsynced.wait()
+            self._unsynced.clear()
+            files = self._written_files
+            with contextlib.suppress(StompboxError):  # a failing disk fails the next write
+                await asyncio.to_thread(self._sync, files)
+
+    async def _write_loop(self) -> None:
         retry = RETRY_MIN
         while True:
             await self._dirty.wait()
@@ -112,7 +136,7 @@ class Autosaver:
             generation = self.requested
             data = self.snapshot()  # encoded on the loop: the model never changes mid-encode
             try:
-                await asyncio.to_thread(self._write, data)
+                await asyncio.to_thread(self._write, data, False)
             except StompboxError as exc:
                 self._failed(exc.message)
                 self._dirty.set()  # keep it pending: retried below, and by flush() at shutdown
@@ -126,7 +150,9 @@ class Autosaver:
             if self.failing:
                 log.info("autosave works again")
             self.failing = ""
-            await self._done(generation)
+            await self._done(generation)  # replies leave now; the disk catches up beside
+            self._written_files = data
+            self._unsynced.set()
 
     async def _done(self, generation: int) -> None:
         async with self._written:

@@ -67,8 +67,11 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to `path` atomically: temp file in the same dir, fsync, rename, fsync dir."""
+def atomic_write(path: Path, data: bytes, *, sync: bool = True) -> None:
+    """Write `data` to `path` atomically: temp file in the same dir, fsync, rename, fsync dir.
+
+    `sync=False` skips both fsyncs: the rename is still atomic and the data is in the kernel, so
+    it survives kill -9 of any process, but not yet a power cut — `sync_file` adds that."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
@@ -76,15 +79,30 @@ def atomic_write(path: Path, data: bytes) -> None:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
-            os.fsync(fd)
+            if sync:
+                os.fsync(fd)
         finally:
             os.close(fd)
         os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        if sync:
+            _fsync_dir(path.parent)
     except OSError as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise ResourceError(f"cannot write {path.name}: {exc.strerror or exc}") from exc
+
+
+def sync_file(path: Path) -> None:
+    """fsync `path` and its directory (after an `atomic_write(..., sync=False)`)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        _fsync_dir(path.parent)
+    except OSError as exc:
+        raise ResourceError(f"cannot sync {path.name}: {exc.strerror or exc}") from exc
 
 
 class Storage:
