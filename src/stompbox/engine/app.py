@@ -97,28 +97,33 @@ class Engine:
         self._tg.create_task(coro)
 
     async def run(self) -> None:
+        """Serve until cancelled. Shutdown runs once every task of the group has ended: a
+        watcher must not see the JACK client being closed and take it for a lost server."""
         assert self.server is not None
         assert self.plugins is not None
-        async with asyncio.TaskGroup() as tg:
-            self._tg = tg
-            await self.server.start()
-            tg.create_task(self.pump.run())
-            tg.create_task(self._cpu_load_loop())
-            tg.create_task(self._watch_jack())
-            tg.create_task(self._poll_loop())
-            # a daemon thread: a cold catalog scan must never delay shutdown
-            threading.Thread(target=self.plugins.load_catalog, name="catalog", daemon=True).start()
-            s = self.settings
-            print(
-                f"engine ready on {s.engine_host}:{s.engine_port} "
-                f"(feedback {s.engine_feedback_port}, JACK server {s.jack_server})",
-                file=sys.stderr,
-                flush=True,
-            )
-            try:
+        try:
+            async with asyncio.TaskGroup() as tg:
+                self._tg = tg
+                await self.server.start()
+                tg.create_task(self.pump.run())
+                tg.create_task(self._cpu_load_loop())
+                tg.create_task(self._watch_jack())
+                tg.create_task(self._poll_loop())
+                # a daemon thread: a cold catalog scan must never delay shutdown
+                threading.Thread(
+                    target=self.plugins.load_catalog, name="catalog", daemon=True
+                ).start()
+                s = self.settings
+                print(
+                    f"engine ready on {s.engine_host}:{s.engine_port} "
+                    f"(feedback {s.engine_feedback_port}, JACK server {s.jack_server})",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 await asyncio.Future()  # until cancelled
-            finally:
-                await self.shutdown()
+        finally:
+            self._tg = None
+            await self.shutdown()
 
     async def shutdown(self) -> None:
         if self.server is not None:
@@ -204,6 +209,6 @@ async def _main(settings: Settings) -> int:
 def main(settings: Settings) -> int:
     try:
         return aio.run(_main(settings))
-    except Exception as exc:
-        log.error("engine failed: %s", exc)
+    except Exception:
+        log.exception("engine failed")
         return 1
