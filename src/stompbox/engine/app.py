@@ -97,8 +97,9 @@ class Engine:
         self._tg.create_task(coro)
 
     async def run(self) -> None:
-        """Serve until cancelled. Shutdown runs once every task of the group has ended: a
-        watcher must not see the JACK client being closed and take it for a lost server."""
+        """Serve until cancelled. The server and the plugin hosts close first, inside the task
+        group (a jalv's console reader is one of its tasks); the JACK client closes once every
+        task has ended, so no watcher takes the closing client for a lost server."""
         assert self.server is not None
         assert self.plugins is not None
         try:
@@ -120,16 +121,22 @@ class Engine:
                     file=sys.stderr,
                     flush=True,
                 )
-                await asyncio.Future()  # until cancelled
+                try:
+                    await asyncio.Future()  # until cancelled
+                finally:
+                    await self._close_hosts()  # jalvs end while their readers still run
         finally:
             self._tg = None
             await self.shutdown()
 
-    async def shutdown(self) -> None:
+    async def _close_hosts(self) -> None:
         if self.server is not None:
             await self.server.close()
         if self.core is not None:
             await self.core.close_all()
+
+    async def shutdown(self) -> None:
+        await self._close_hosts()
         if self.jack is not None:
             self.jack.close()
         if self.native is not None:
