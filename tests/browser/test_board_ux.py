@@ -189,7 +189,7 @@ def test_ten_adds_and_a_drop_on_a_block_never_overlap(
     assert len(set(ids)) == 10
     assert overlapping(rects(page)) == []
     # the chain stays whole: capture → 10 amps → playback
-    assert len(cables(board)) == 1 + 9 + 2
+    wait_until(lambda: len(cables(board)) == 1 + 9 + 2, what="12 cables")
     # a block dropped onto another is nudged off it
     start = board.center(f"{board.block(ids[0])} .block-name")
     end = board.center(f"{board.block(ids[1])} .block-name")

@@ -90,13 +90,15 @@ def test_build_chain_turn_knob_hear_it_save_and_reload(
         board.open_controls(amp)
         knob = board.center("[data-testid=knob][data-symbol=gain]")
         board.drag(knob, (knob[0], knob[1] + 40), steps=8)
-        shown = float(
-            page.get_attribute("[data-testid=knob][data-symbol=gain]", "aria-valuenow") or "nan"
-        )
-        assert shown < 0
-        wait_until(
+
+        def shown() -> float:
+            value = page.get_attribute("[data-testid=knob][data-symbol=gain]", "aria-valuenow")
+            return float(value or "nan")
+
+        assert shown() < 0
+        wait_until(  # the knob and the session agree once the last value's echo is in
             lambda: math.isclose(
-                plugin(board.state(), amp)["parameters"]["gain"], shown, abs_tol=1e-3
+                plugin(board.state(), amp)["parameters"]["gain"], shown(), abs_tol=1e-3
             ),
             what="the knob's value in the session",
         )
