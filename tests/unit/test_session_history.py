@@ -10,10 +10,12 @@ from stompbox.contract.errors import ConflictError, ValidationError
 from stompbox.contract.history import ValuesStep
 from stompbox.contract.params import Ports
 from stompbox.contract.session import Splice
-from stompbox.session.fake_bridge import AMP
+from stompbox.session.fake_bridge import AMP, FakeBridge
 from stompbox.session.history import MAX_ENTRIES, History
+from stompbox.session.session_manager import SessionManager
+from stompbox.session.storage import Storage
 
-from .test_session_support import make_session
+from .test_session_support import Recorder, make_session
 
 A, B = "client-a", "client-b"
 
@@ -166,3 +168,20 @@ async def test_a_plugin_crash_is_published_with_its_name(tmp_path: Path) -> None
     await m.on_bridge_event("plugin_died", {"instance_id": amp.instance_id})
     assert events.of("plugin_died") == [{"instance_id": amp.instance_id, "name": "Test Amp"}]
     assert amp.instance_id not in m.state.engine.instances
+
+
+async def test_a_preset_load_is_one_entry_and_the_device_is_reported(tmp_path: Path) -> None:
+    m, _, _ = await make_session(tmp_path)
+    amp = await m.load_plugin(AMP, client=A)
+    before = dict(amp.parameters)
+    values = await m.load_preset(amp.instance_id, f"{AMP}#loud", client=A)
+    assert values
+    assert m.undo.history.entries[-1].label == "Load preset on Test Amp"
+    assert (await m.undo_edit(A)).done
+    plugin = m.current_pedalboard().plugins[0]
+    assert plugin.parameters == before
+    assert plugin.preset is None
+    assert (await m.redo_edit(A)).done
+    assert m.current_pedalboard().plugins[0].preset == f"{AMP}#loud"
+    shown = SessionManager(FakeBridge(), Recorder(), Storage(tmp_path / "d"), device="ALSA hw:1")
+    assert shown.dump().audio["device"] == "ALSA hw:1"
