@@ -490,3 +490,23 @@ def test_phone_landscape_keeps_the_board_and_mute(
     assert box is not None
     assert box["height"] >= 44
     page.context.close()
+
+
+def test_a_mono_plugin_dropped_on_a_stereo_pair_takes_both_channels(
+    browser: Browser, stack: Stack, fresh_board: str
+) -> None:
+    page = new_page(browser)
+    board = Board(page, stack.web_url).open()
+    board.wait_board_name(fresh_board)
+    amp = board.add_by_click(AMP, "Simple amplifier")  # mono: out → playback 1 and 2
+    wait_until(lambda: len(cables(board)) == 3, what="auto wiring")
+    left = board.cable(f"{amp}:output", "system:playback_1")
+    dc = board.add_by_drag(DC_REMOVER, "DC Offset", board.cable_middle(left, 0.8))
+    wait_until(lambda: (f"{dc}:output", "system:playback_2") in cables(board), what="splice")
+    assert cables(board) == {
+        ("system:capture_1", f"{amp}:input"),
+        (f"{amp}:output", f"{dc}:input"),
+        (f"{dc}:output", "system:playback_1"),
+        (f"{dc}:output", "system:playback_2"),
+    }
+    assert page.js_errors == []  # type: ignore[attr-defined]
