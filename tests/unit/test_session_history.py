@@ -127,7 +127,8 @@ async def test_history_survives_a_session_restart_and_is_per_board(tmp_path: Pat
 
 
 def test_history_is_bounded() -> None:
-    history = History("b")
+    ticks = iter(range(0, 10_000, 5))
+    history = History("b", clock=lambda: float(next(ticks)))  # no bursts: one entry each
     for i in range(MAX_ENTRIES + 50):
         history.record(A, f"e{i}", [ValuesStep("x", {"g": 0.0}, {"g": float(i)})])
     assert len(history.entries) == MAX_ENTRIES
@@ -185,3 +186,18 @@ async def test_a_preset_load_is_one_entry_and_the_device_is_reported(tmp_path: P
     assert m.current_pedalboard().plugins[0].preset == f"{AMP}#loud"
     shown = SessionManager(FakeBridge(), Recorder(), Storage(tmp_path / "d"), device="ALSA hw:1")
     assert shown.dump().audio["device"] == "ALSA hw:1"
+
+
+def test_a_burst_without_gesture_is_one_entry() -> None:
+    now = [0.0]
+    history = History("b", clock=lambda: now[0])
+    for i in range(5):
+        now[0] += 0.2
+        history.record(A, "Change x g", [ValuesStep("x", {"g": float(i)}, {"g": float(i + 1)})])
+    assert len(history.entries) == 1
+    assert history.entries[0].steps[0] == ValuesStep("x", {"g": 0.0}, {"g": 5.0})
+    now[0] += 2.0  # a pause: a new entry
+    history.record(A, "Change x g", [ValuesStep("x", {"g": 5.0}, {"g": 6.0})])
+    now[0] += 0.1  # another knob right after: its own entry
+    history.record(A, "Change x h", [ValuesStep("x", {"h": 0.0}, {"h": 1.0})])
+    assert len(history.entries) == 3
