@@ -386,8 +386,12 @@ def test_phone_mute_touch_targets_fit_and_pan_versus_move(
         assert box["x"] + box["width"] <= canvas["x"] + canvas["width"]
         assert canvas["y"] <= box["y"]
         assert box["y"] + box["height"] <= canvas["y"] + canvas["height"]
-    # one finger that moves at once pans the board, even starting on a block
+    # a finger a little beside a port (off its dot) still takes the port: a 44 px target
     pid = near["instance_id"]
+    capture = board.center(board.port("system:capture_2"))
+    touch_drag(page, (capture[0] - 15, capture[1]), board.center(board.port(f"{pid}:input")))
+    wait_until(lambda: ("system:capture_2", f"{pid}:input") in cables(board), what="a cable")
+    # one finger that moves at once pans the board, even starting on a block
     start = board.center(f"{board.block(pid)} .block-name")
     touch_drag(page, start, (start[0] + 60, start[1] + 80))
     page.wait_for_timeout(300)
