@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from typing import Any
 
 import httpx
-from playwright.sync_api import Browser, FloatRect, Locator, Page, Playwright
+from playwright.sync_api import (
+    Browser,
+    Error as PlaywrightError,
+    FloatRect,
+    Locator,
+    Page,
+    Playwright,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -173,11 +181,20 @@ class Board:
         return f"[data-testid=block][data-instance-id='{instance_id}']"
 
     def open_controls(self, instance_id: str) -> None:
-        """Double click a block's title to open its control panel."""
-        self.page.locator(f"{self.block(instance_id)} .block-name").dblclick(force=True)
-        self.page.wait_for_selector(
-            f"[data-testid=control-panel][data-instance-id='{instance_id}']:not([hidden])"
-        )
+        """Double click a block's title to open its control panel (again if a re-render of the
+        board swallowed the first one)."""
+        panel = f"[data-testid=control-panel][data-instance-id='{instance_id}']:not([hidden])"
+
+        def opened() -> bool:
+            if self.page.locator(panel).count():
+                return True
+            with contextlib.suppress(PlaywrightError):
+                self.page.locator(f"{self.block(instance_id)} .block-name").dblclick(
+                    force=True, timeout=2000
+                )
+            return bool(self.page.locator(panel).count())
+
+        wait_until(opened, what=f"the controls of {instance_id}")
 
     def param_input(self, symbol: str) -> Locator:
         return self.page.locator(

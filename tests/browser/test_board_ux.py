@@ -189,7 +189,7 @@ def test_ten_adds_and_a_drop_on_a_block_never_overlap(
     assert len(set(ids)) == 10
     assert overlapping(rects(page)) == []
     # the chain stays whole: capture → 10 amps → playback
-    assert len(cables(board)) == 1 + 9 + 2
+    wait_until(lambda: len(cables(board)) == 1 + 9 + 2, what="12 cables")
     # a block dropped onto another is nudged off it
     start = board.center(f"{board.block(ids[0])} .block-name")
     end = board.center(f"{board.block(ids[1])} .block-name")
@@ -386,8 +386,12 @@ def test_phone_mute_touch_targets_fit_and_pan_versus_move(
         assert box["x"] + box["width"] <= canvas["x"] + canvas["width"]
         assert canvas["y"] <= box["y"]
         assert box["y"] + box["height"] <= canvas["y"] + canvas["height"]
-    # one finger that moves at once pans the board, even starting on a block
+    # a finger a little beside a port (off its dot) still takes the port: a 44 px target
     pid = near["instance_id"]
+    capture = board.center(board.port("system:capture_2"))
+    touch_drag(page, (capture[0] - 15, capture[1]), board.center(board.port(f"{pid}:input")))
+    wait_until(lambda: ("system:capture_2", f"{pid}:input") in cables(board), what="a cable")
+    # one finger that moves at once pans the board, even starting on a block
     start = board.center(f"{board.block(pid)} .block-name")
     touch_drag(page, start, (start[0] + 60, start[1] + 80))
     page.wait_for_timeout(300)
@@ -490,3 +494,23 @@ def test_phone_landscape_keeps_the_board_and_mute(
     assert box is not None
     assert box["height"] >= 44
     page.context.close()
+
+
+def test_a_mono_plugin_dropped_on_a_stereo_pair_takes_both_channels(
+    browser: Browser, stack: Stack, fresh_board: str
+) -> None:
+    page = new_page(browser)
+    board = Board(page, stack.web_url).open()
+    board.wait_board_name(fresh_board)
+    amp = board.add_by_click(AMP, "Simple amplifier")  # mono: out → playback 1 and 2
+    wait_until(lambda: len(cables(board)) == 3, what="auto wiring")
+    left = board.cable(f"{amp}:output", "system:playback_1")
+    dc = board.add_by_drag(DC_REMOVER, "DC Offset", board.cable_middle(left, 0.8))
+    wait_until(lambda: (f"{dc}:output", "system:playback_2") in cables(board), what="splice")
+    assert cables(board) == {
+        ("system:capture_1", f"{amp}:input"),
+        (f"{amp}:output", f"{dc}:input"),
+        (f"{dc}:output", "system:playback_1"),
+        (f"{dc}:output", "system:playback_2"),
+    }
+    assert page.js_errors == []  # type: ignore[attr-defined]

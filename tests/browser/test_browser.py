@@ -54,15 +54,15 @@ def test_build_chain_turn_knob_hear_it_save_and_reload(
         (f"{amp}:output", "system:playback_1"),
         (f"{amp}:output", "system:playback_2"),
     }
-    # a plugin dragged onto a cable is spliced into it
+    # a plugin dragged onto a cable is spliced into it (and into its other channel)
     to_left = board.cable(f"{amp}:output", "system:playback_1")
     page.wait_for_selector(to_left, state="attached")
     dc = board.add_by_drag(DC_REMOVER, "DC Offset", board.cable_middle(to_left))
     assert plugin(board.state(), dc)["uri"] == DC_REMOVER
     page.wait_for_selector(board.cable(f"{dc}:output", "system:playback_1"), state="attached")
-    # the other cable: click it, Delete
+    # one of the two playback cables: click it, Delete
     page.keyboard.press("Escape")
-    to_right = board.cable(f"{amp}:output", "system:playback_2")
+    to_right = board.cable(f"{dc}:output", "system:playback_2")
     page.mouse.click(*board.cable_middle(to_right, 0.9))
     page.wait_for_selector(f"{to_right}.selected", state="attached")
     page.keyboard.press("Delete")
@@ -90,13 +90,15 @@ def test_build_chain_turn_knob_hear_it_save_and_reload(
         board.open_controls(amp)
         knob = board.center("[data-testid=knob][data-symbol=gain]")
         board.drag(knob, (knob[0], knob[1] + 40), steps=8)
-        shown = float(
-            page.get_attribute("[data-testid=knob][data-symbol=gain]", "aria-valuenow") or "nan"
-        )
-        assert shown < 0
-        wait_until(
+
+        def shown() -> float:
+            value = page.get_attribute("[data-testid=knob][data-symbol=gain]", "aria-valuenow")
+            return float(value or "nan")
+
+        assert shown() < 0
+        wait_until(  # the knob and the session agree once the last value's echo is in
             lambda: math.isclose(
-                plugin(board.state(), amp)["parameters"]["gain"], shown, abs_tol=1e-3
+                plugin(board.state(), amp)["parameters"]["gain"], shown(), abs_tol=1e-3
             ),
             what="the knob's value in the session",
         )

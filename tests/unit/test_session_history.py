@@ -10,10 +10,12 @@ from stompbox.contract.errors import ConflictError, ValidationError
 from stompbox.contract.history import ValuesStep
 from stompbox.contract.params import Ports
 from stompbox.contract.session import Splice
-from stompbox.session.fake_bridge import AMP
+from stompbox.session.fake_bridge import AMP, FakeBridge
 from stompbox.session.history import MAX_ENTRIES, History
+from stompbox.session.session_manager import SessionManager
+from stompbox.session.storage import Storage
 
-from .test_session_support import make_session
+from .test_session_support import Recorder, make_session
 
 A, B = "client-a", "client-b"
 
@@ -125,7 +127,8 @@ async def test_history_survives_a_session_restart_and_is_per_board(tmp_path: Pat
 
 
 def test_history_is_bounded() -> None:
-    history = History("b")
+    ticks = iter(range(0, 10_000, 5))
+    history = History("b", clock=lambda: float(next(ticks)))  # no bursts: one entry each
     for i in range(MAX_ENTRIES + 50):
         history.record(A, f"e{i}", [ValuesStep("x", {"g": 0.0}, {"g": float(i)})])
     assert len(history.entries) == MAX_ENTRIES
@@ -166,3 +169,35 @@ async def test_a_plugin_crash_is_published_with_its_name(tmp_path: Path) -> None
     await m.on_bridge_event("plugin_died", {"instance_id": amp.instance_id})
     assert events.of("plugin_died") == [{"instance_id": amp.instance_id, "name": "Test Amp"}]
     assert amp.instance_id not in m.state.engine.instances
+
+
+async def test_a_preset_load_is_one_entry_and_the_device_is_reported(tmp_path: Path) -> None:
+    m, _, _ = await make_session(tmp_path)
+    amp = await m.load_plugin(AMP, client=A)
+    before = dict(amp.parameters)
+    values = await m.load_preset(amp.instance_id, f"{AMP}#loud", client=A)
+    assert values
+    assert m.undo.history.entries[-1].label == "Load preset on Test Amp"
+    assert (await m.undo_edit(A)).done
+    plugin = m.current_pedalboard().plugins[0]
+    assert plugin.parameters == before
+    assert plugin.preset is None
+    assert (await m.redo_edit(A)).done
+    assert m.current_pedalboard().plugins[0].preset == f"{AMP}#loud"
+    shown = SessionManager(FakeBridge(), Recorder(), Storage(tmp_path / "d"), device="ALSA hw:1")
+    assert shown.dump().audio["device"] == "ALSA hw:1"
+
+
+def test_a_burst_without_gesture_is_one_entry() -> None:
+    now = [0.0]
+    history = History("b", clock=lambda: now[0])
+    for i in range(5):
+        now[0] += 0.2
+        history.record(A, "Change x g", [ValuesStep("x", {"g": float(i)}, {"g": float(i + 1)})])
+    assert len(history.entries) == 1
+    assert history.entries[0].steps[0] == ValuesStep("x", {"g": 0.0}, {"g": 5.0})
+    now[0] += 2.0  # a pause: a new entry
+    history.record(A, "Change x g", [ValuesStep("x", {"g": 5.0}, {"g": 6.0})])
+    now[0] += 0.1  # another knob right after: its own entry
+    history.record(A, "Change x h", [ValuesStep("x", {"h": 0.0}, {"h": 1.0})])
+    assert len(history.entries) == 3

@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from .history import HistoryItem
+from .history import ClientId, HistoryItem
 from .model import Connection, Pedalboard, PluginInstance
 from .params import (  # shared request shapes, re-exported
     BufferSize as BufferSize,
@@ -33,7 +33,7 @@ class LoadPlugin(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     x: float = 0.0
     y: float = 0.0
     instance_id: str | None = None
-    client: str = ""  # who edits (undo history); see contract.history
+    client: ClientId = ""  # who edits (undo history); see contract.history
     splice: Splice | None = None
 
 

@@ -16,7 +16,8 @@ when one is a path prefix of the other, or when one is an instance the other (a 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 
 import msgspec
 
@@ -97,13 +98,20 @@ def invert(step: Step) -> Step:
     )
 
 
+BURST = 1.0
+"""Seconds: changes of one knob by one client without a gesture id, each within this of the last,
+make one entry (an API client's burst costs one entry, not one per value)."""
+
+
 class History:
     """The history of one board; `file` is what gets persisted."""
 
-    def __init__(self, board_id: str = "") -> None:
+    def __init__(self, board_id: str = "", clock: Callable[[], float] = time.monotonic) -> None:
         self.file = HistoryFile(board_id=board_id)
         self.version = 0
         """Increases with every change worth saving (the autosaver compares it)."""
+        self.clock = clock
+        self._last_at = float("-inf")
 
     @classmethod
     def adopt(cls, file: HistoryFile) -> History:
@@ -144,16 +152,19 @@ class History:
             return False
         keys = set().union(*(step_keys(s) for s in steps))
         last = self._newest(client, undone=False)
+        now = self.clock()
+        burst = not gesture and now - self._last_at < BURST
+        self._last_at = now
         if (
-            gesture
-            and last is not None
-            and last.gesture == gesture
+            last is not None
+            and ((gesture and last.gesture == gesture) or (burst and not last.gesture))
             and last is self.entries[-1]
             and len(last.steps) == 1
             and len(steps) == 1
             and isinstance(last.steps[0], ValuesStep)
             and isinstance(steps[0], ValuesStep)
             and last.steps[0].instance_id == steps[0].instance_id
+            and (gesture or set(last.steps[0].after) == set(steps[0].after))
         ):
             old, new = last.steps[0], steps[0]
             last.steps[0] = ValuesStep(

@@ -196,8 +196,14 @@ class App {
    * after the selected block, or at the end of the chain, wired in; a board's first plugin is
    * wired capture → it → playback.
    */
-  async addPlugin(uri, clientPoint) {
+  addPlugin(uri, clientPoint) {
     document.body.classList.remove("browser-open");
+    // one add at a time: the next one is planned on the board the previous one left
+    this.adding = (this.adding || Promise.resolve()).then(() => this.addNow(uri, clientPoint));
+    return this.adding;
+  }
+
+  async addNow(uri, clientPoint) {
     let info;
     try {
       info = await api.get(`/api/plugins/info${query({ uri })}`);
@@ -210,8 +216,25 @@ class App {
     const at = freeSpot(this.store.board.plugins, plan.x, plan.y, height);
     const body = { uri, x: at.x, y: at.y };
     if (plan.splice.connect.length || plan.splice.disconnect.length) body.splice = plan.splice;
+    const selected = this.canvas.selection;
     const added = await this.call(api.post("/api/pedalboard/plugins", body));
-    if (added?.instance_id) this.canvas.select({ kind: "block", id: added.instance_id });
+    if (!added?.instance_id) return;
+    await this.until(() => this.store.plugin(added.instance_id)
+      && (body.splice?.connect || []).every((c) => this.store.board.connections.some((k) =>
+        k.source === c.source.replace("@new:", `${added.instance_id}:`)
+        && k.target === c.target.replace("@new:", `${added.instance_id}:`))));
+    // the new block becomes the selection (the next add goes after it), unless the user chose
+    // something else meanwhile
+    if (this.canvas.selection === selected) this.canvas.select({ kind: "block", id: added.instance_id });
+  }
+
+  /** Resolve once `predicate()` holds (checked each frame), or after `ms` regardless. */
+  until(predicate, ms = 3000) {
+    const end = performance.now() + ms;
+    return new Promise((resolve) => {
+      const check = () => (predicate() || performance.now() > end ? resolve() : requestAnimationFrame(check));
+      check();
+    });
   }
 
   /** Remove a block; the toast offers Undo, and to reconnect its neighbours when it sat in a chain. */

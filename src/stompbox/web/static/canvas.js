@@ -14,6 +14,7 @@ const DRAG_SLOP = 5; // px before a press becomes a drag
 const DOUBLE_TAP_MS = 400;
 const LONG_PRESS_MS = 450; // a finger held this long on a block picks it up (a shorter drag pans)
 const SNAP_PX = 26; // a cable drop this close to a port connects to it
+const TOUCH_PX = 22; // a finger this close to a port presses it
 const KNOB_PIXELS = 150; // vertical drag for a block knob's full range
 
 /**
@@ -262,11 +263,14 @@ export class Canvas {
     } catch {
       // a synthetic or already released pointer: the gesture still works while over the board
     }
-    if (portEl) {
-      const address = portEl.dataset.address;
+    // a finger is wide: a touch off the blocks within TOUCH_PX of a port (a 44 px target) takes it
+    const touchPort = !portEl && !blockEl && ev.pointerType === "touch"
+      ? this.portAt(ev.clientX, ev.clientY, { from: null }, () => true, TOUCH_PX) : null;
+    if (portEl || touchPort) {
+      const address = portEl ? portEl.dataset.address : touchPort;
       const port = this.ports.get(address);
       if (!port) return;
-      this.gesture = { type: "cable", from: address, port };
+      this.gesture = { type: "cable", from: address, port, sx: ev.clientX, sy: ev.clientY };
       this.markCandidates(true);
     } else if (knobEl && blockEl) {
       const inst = this.store.plugin(blockEl.dataset.instanceId);
@@ -362,6 +366,7 @@ export class Canvas {
     if (g.type === "cable") {
       clear(this.layers.overlay);
       this.markCandidates(false);
+      if (Math.hypot(ev.clientX - g.sx, ev.clientY - g.sy) < DRAG_SLOP) return; // a tap connects nothing
       const other = this.portAt(ev.clientX, ev.clientY, g);
       if (other) {
         const [source, target] = g.port.direction === "output" ? [g.from, other] : [other, g.from];
@@ -449,10 +454,10 @@ export class Canvas {
   }
 
   /** The compatible port nearest to the pointer, within SNAP_PX screen pixels. */
-  portAt(clientX, clientY, from, accept = (port) => this.compatible(from, port)) {
+  portAt(clientX, clientY, from, accept = (port) => this.compatible(from, port), px = SNAP_PX) {
     const p = this.view.toBoard(clientX, clientY);
     let best = null;
-    let bestDist = SNAP_PX / this.view.k;
+    let bestDist = px / this.view.k;
     for (const [address, port] of this.ports) {
       if (address === from.from || !accept(port)) continue;
       const dist = Math.hypot(port.x - p.x, port.y - p.y);

@@ -8,6 +8,7 @@ export const SHORTCUTS = [
   ["Ctrl+S", "save the board"],
   ["Tab / arrows", "focus and select blocks (arrows move the selection)"],
   ["Enter", "open the selected block's controls"],
+  ["Enter on a port, then on another", "draw a cable between them"],
   ["B", "bypass / enable the selected block"],
   ["Delete / Backspace", "remove the selected block or cable"],
   ["Esc", "close the panel / drawer, clear the selection (in a value box: revert it)"],

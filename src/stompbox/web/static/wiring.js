@@ -40,8 +40,15 @@ export class Wiring {
       const p = this.canvas.view.toBoard(clientPoint.x, clientPoint.y);
       const cable = this.canvas.cableAt(clientPoint.x, clientPoint.y);
       if (cable && ins.length && outs.length) {
-        splice.disconnect.push(cable);
-        wire([[cable.source, ins[0]], [outs[0], cable.target]]);
+        // the cable and its other channel(s) between the same two blocks are spliced together
+        const group = board.connections.filter((c) => owner(c.source) === owner(cable.source)
+          && owner(c.target) === owner(cable.target) && this.isAudio(c.source));
+        const byName = (a, b) => a.localeCompare(b, undefined, { numeric: true });
+        const sources = [...new Set(group.map((c) => c.source))].sort(byName);
+        const targets = [...new Set(group.map((c) => c.target))].sort(byName);
+        splice.disconnect.push(...group.map((c) => ({ source: c.source, target: c.target })));
+        wire(pairUp(sources, ins));
+        wire(pairUp(outs, targets));
       }
       return { x: p.x - BLOCK_W / 2, y: p.y - 20, splice };
     }
