@@ -8,6 +8,8 @@ import { MidiDialog } from "./midi.js";
 import { StageView } from "./stage.js";
 import { TunerView } from "./tuner.js";
 
+const LOAD_POLL_MS = 2000; // xruns since the board loaded: asked, not pushed
+
 /** Owns the live-play state ({setlist, tuner, load}) and the views that show it. */
 export class Live {
   constructor(store, topbarRoot, stageRoot) {
@@ -63,6 +65,7 @@ export class Live {
     topbarRoot.append(this.tunerPop);
     if (location.hash === "#stage") this.showStage(true);
     window.addEventListener("hashchange", () => this.showStage(location.hash === "#stage"));
+    setInterval(() => this.pollLoad(), LOAD_POLL_MS);
   }
 
   showStage(on) {
@@ -130,6 +133,14 @@ export class Live {
     return this.call(api.post(`${path}/${delta > 0 ? "next" : "previous"}`));
   }
 
+  async pollLoad() {
+    if (document.hidden) return;
+    const data = await api.get("/api/load").catch(() => null);
+    if (!data) return;
+    this.load = data;
+    this.rate.textContent = `${data.xruns} xr · ${Number(data.xruns_per_minute).toFixed(1)}/min`;
+  }
+
   async toggleMeter() {
     const on = this.level.dataset.state === "on";
     const reading = await this.call(api.post(`/api/meter/${on ? "stop" : "start"}`));
@@ -173,10 +184,6 @@ export class Live {
         return;
       case "meters":
         this.onMeter(data);
-        return;
-      case "load_stats":
-        this.load = data;
-        this.rate.textContent = `${data.xruns} xr · ${Number(data.xruns_per_minute).toFixed(1)}/min`;
         return;
       case "pedalboard_loaded":
         if (board && data.pedalboard) {
