@@ -150,6 +150,11 @@ def test_stage_view_on_a_phone(stack: Stack, browser: Browser) -> None:
         page.tap("[data-testid=dialog-ok]")
         wait_until(lambda: api(url, "GET", "/api/setlist").get("position") == 0, what="setlist")
         page.wait_for_selector("[data-testid=stage-song]:has-text('1/1')")
+        page.tap("[data-testid=stage-setlist-edit]")  # a note for the song
+        page.fill("[data-testid=setlist-note]", "capo 2")
+        page.tap("[data-testid=setlist-save]")
+        page.wait_for_selector("[data-testid=stage-song]:has-text('capo 2')")
+        other.wait_for_selector("[data-testid=stage-song]:has-text('capo 2')")
         page.select_option("[data-testid=stage-setlist]", "")
         wait_until(lambda: api(url, "GET", "/api/setlist").get("id") is None, what="left")
         # the editor is one tap back
