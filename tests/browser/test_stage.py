@@ -150,6 +150,11 @@ def test_stage_view_on_a_phone(stack: Stack, browser: Browser) -> None:
         page.tap("[data-testid=dialog-ok]")
         wait_until(lambda: api(url, "GET", "/api/setlist").get("position") == 0, what="setlist")
         page.wait_for_selector("[data-testid=stage-song]:has-text('1/1')")
+        page.tap("[data-testid=stage-setlist-edit]")  # a note for the song
+        page.fill("[data-testid=setlist-note]", "capo 2")
+        page.tap("[data-testid=setlist-save]")
+        page.wait_for_selector("[data-testid=stage-song]:has-text('capo 2')")
+        other.wait_for_selector("[data-testid=stage-song]:has-text('capo 2')")
         page.select_option("[data-testid=stage-setlist]", "")
         wait_until(lambda: api(url, "GET", "/api/setlist").get("id") is None, what="left")
         # the editor is one tap back
@@ -179,6 +184,8 @@ def test_midi_learn_moves_a_knob_in_every_browser(stack: Stack, browser: Browser
         a.select_option("[data-testid=midi-target]", "parameter")
         a.select_option("[data-testid=midi-plugin]", amp)
         a.select_option("[data-testid=midi-symbol]", "gain")
+        a.fill("[data-testid=midi-minimum]", "-30")
+        a.fill("[data-testid=midi-maximum]", "6")
         a.click("[data-testid=midi-learn]")
         a.wait_for_selector("[data-testid=midi-status][data-learning=true]")
         # "move a control now": a CC arrives (through the session's MIDI input)
@@ -201,8 +208,8 @@ def test_midi_learn_moves_a_knob_in_every_browser(stack: Stack, browser: Browser
             "/api/midi/input",
             json={"kind": "cc", "channel": 2, "number": 21, "value": 127},
         )
-        wait_until(lambda: field.input_value() == "70", what="gain at 70 in browser B")
-        assert plugin(url, amp)["parameters"]["gain"] == 70.0
+        wait_until(lambda: field.input_value() == "6", what="gain at the range's top in browser B")
+        assert plugin(url, amp)["parameters"]["gain"] == 6.0
         # delete it from the dialog; typed CC works too
         a.click("[data-testid=midi-delete]")
         a.wait_for_selector("[data-testid=midi-binding]", state="detached")

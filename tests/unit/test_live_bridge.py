@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from stompbox.bridge.feedback_events import feedback_events
 from stompbox.bridge.live import unsupported
 from stompbox.contract.errors import EngineError, NotFoundError
 from stompbox.contract.live import MidiControlChange, MidiProgramChange
-from stompbox.lv2.files import extensions_for
+from stompbox.lv2.files import extensions_for, file_parameters
 from stompbox.modhost.feedback import parse_feedback
 
 
@@ -34,3 +36,13 @@ def test_file_types_map_to_extensions() -> None:
     assert extensions_for(["nammodel", "aidadspmodel"]) == [".nam", ".json", ".aidax"]
     assert extensions_for(["wav"]) == [".wav"]
     assert extensions_for(["../x"]) == [".wav", ".flac"]  # nothing odd becomes a filter
+
+
+def test_file_parameters_of_an_installed_ir_loader() -> None:
+    bundle = Path("/usr/lib/lv2/zeroconvo.lv2")  # x42-plugins (scripts/install.sh)
+    found = file_parameters(bundle, "http://gareus.org/oss/lv2/zeroconvolv#CfgMono")
+    assert [(f.property, f.label) for f in found] == [
+        ("http://gareus.org/oss/lv2/zeroconvolv#ir", "Impulse Response")
+    ]
+    assert found[0].extensions == [".wav", ".flac"]
+    assert file_parameters(bundle, "urn:not:here") == []

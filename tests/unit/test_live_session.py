@@ -24,7 +24,7 @@ from stompbox.session.fake_bridge import AMP, FakeBridge
 from stompbox.session.live import LiveService
 from stompbox.session.media import check_content, check_media_name
 from stompbox.session.session_manager import SessionManager
-from stompbox.session.tuner import TUNER_ID, note_of
+from stompbox.session.tuner import TUNER_ID, TUNER_URI, note_of
 
 from .test_session_support import Recorder, make_session
 
@@ -273,6 +273,21 @@ async def test_tuner_hosts_a_hidden_instance_and_reads_notes(tmp_path: Path) -> 
     assert events.of("tuner")
     with pytest.raises(ValidationError):
         await live.tuner_start(lv.TunerStart(reference=1000.0))
+    live.tuner.config = None
+    bridge.catalog[TUNER_URI] = bridge.catalog[AMP]  # it loads, then its input cannot be wired
+    real_call = bridge.call
+
+    async def refuse_connect(method: str, params: dict[str, Any] | None = None) -> Any:
+        if method == "connect":
+            raise NotFoundError("no such port")
+        return await real_call(method, params)
+
+    bridge.call = refuse_connect  # type: ignore[method-assign]
+    with pytest.raises(StompboxError):
+        await live.tuner_start(lv.TunerStart())
+    bridge.call = real_call  # type: ignore[method-assign]
+    assert TUNER_ID not in m.state.engine.instances
+    assert TUNER_ID not in bridge.instances
 
 
 async def test_load_stats_count_xruns_since_the_board_loaded(tmp_path: Path) -> None:

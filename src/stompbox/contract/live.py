@@ -23,7 +23,6 @@ class LiveEvent(enum.StrEnum):
     BINDINGS_CHANGED = "midi_bindings_changed"
     MIDI_LEARNED = "midi_learned"
     TUNER = "tuner"
-    LOAD_STATS = "load_stats"
     MEDIA_CHANGED = "media_changed"
     METERS = "meters"
     # published by the bridge (engine feedback)

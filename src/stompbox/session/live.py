@@ -302,7 +302,7 @@ class LiveService:
         count = xruns - base
         rate = count / (seconds / 60.0) if seconds >= 1.0 else 0.0
         self.load_stats = lv.LoadStats(avg, peak, count, round(rate, 2), round(seconds, 1), board)
-        self.st.publish(lv.LiveEvent.LOAD_STATS, self.load_stats)
+        # no event: audio_status already carries the load twice a second; clients ask load.stats
 
     async def meter_start(self, _: Empty) -> lv.MeterReading:
         async with self.m.mutation():

@@ -11,6 +11,7 @@ back while the tuner is on.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import statistics
@@ -20,7 +21,7 @@ from typing import Any
 
 import msgspec
 
-from stompbox.contract.errors import ValidationError
+from stompbox.contract.errors import StompboxError, ValidationError
 from stompbox.contract.live import LiveEvent, TunerReading, TunerStart
 
 from .session_control import SessionControl
@@ -80,8 +81,11 @@ class Tuner:
             elif not q.mute and self._muted_by_us:
                 await self.control.set_processing(True)
                 self._muted_by_us = False
-        except BaseException:
+        except StompboxError:
             self.config = previous
+            if previous is None:  # nothing half-built stays in the engine
+                with contextlib.suppress(StompboxError):
+                    await self._unload()
             raise
         self.reading = TunerReading(
             active=True, reference=q.reference, muted=not self.control.processing, source=q.source

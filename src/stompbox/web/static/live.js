@@ -8,6 +8,8 @@ import { MidiDialog } from "./midi.js";
 import { StageView } from "./stage.js";
 import { TunerView } from "./tuner.js";
 
+const LOAD_POLL_MS = 2000; // xruns since the board loaded: asked, not pushed
+
 /** Owns the live-play state ({setlist, tuner, load}) and the views that show it. */
 export class Live {
   constructor(store, topbarRoot, stageRoot) {
@@ -41,6 +43,7 @@ export class Live {
       close: () => this.showStage(false),
       chooseSetlist: (id) => this.chooseSetlist(id),
       addToSetlist: () => this.addToSetlist(),
+      editSetlist: () => this.editSetlist(),
     });
     // top bar: stage view, tuner (a drop-down), xruns since the board loaded
     this.topTuner = new TunerView(tunerActions, { compact: true });
@@ -63,6 +66,7 @@ export class Live {
     topbarRoot.append(this.tunerPop);
     if (location.hash === "#stage") this.showStage(true);
     window.addEventListener("hashchange", () => this.showStage(location.hash === "#stage"));
+    setInterval(() => this.pollLoad(), LOAD_POLL_MS);
   }
 
   showStage(on) {
@@ -125,9 +129,60 @@ export class Live {
     this.stage.render();
   }
 
+  /** The active setlist's songs: reorder, remove, write a note per song. */
+  async editSetlist() {
+    if (!this.setlist?.id) {
+      toast("Choose or start a setlist first");
+      return;
+    }
+    const boards = new Map(((await api.get("/api/pedalboards").catch(() => [])) || []).map((b) => [b.id, b.name]));
+    const entries = (this.setlist.entries || []).map((e) => ({ ...e }));
+    const list = h("ol", { class: "setlist-edit", "data-testid": "setlist-entries" });
+    const render = () => {
+      list.replaceChildren(...entries.map((e, i) => {
+        const note = h("input", { type: "text", value: e.note || "", maxlength: 1000, placeholder: "note",
+          "data-testid": "setlist-note", oninput: () => { e.note = note.value; } });
+        const move = (d) => { const j = i + d; if (j < 0 || j >= entries.length) return; [entries[i], entries[j]] = [entries[j], entries[i]]; render(); };
+        return h("li", { "data-testid": "setlist-entry" },
+          h("span", { class: "setlist-board" }, boards.get(e.board) || e.board,
+            e.snapshot != null ? ` · snapshot ${e.snapshot + 1}` : ""),
+          note,
+          h("button", { class: "small", title: "Earlier", onclick: () => move(-1) }, "↑"),
+          h("button", { class: "small", title: "Later", onclick: () => move(1) }, "↓"),
+          h("button", { class: "small danger", title: "Remove", "data-testid": "setlist-remove",
+            onclick: () => { entries.splice(i, 1); render(); } }, "✕"));
+      }));
+    };
+    render();
+    const dialog = h("dialog", { class: "modal", "data-testid": "setlist-dialog" },
+      h("h2", {}, this.setlist.name), list,
+      h("div", { class: "dialog-buttons" },
+        h("button", { onclick: () => dialog.close() }, "Cancel"),
+        h("button", { class: "primary", "data-testid": "setlist-save", onclick: async () => {
+          const body = { entries: entries.map(({ board, snapshot, note }) => (
+            snapshot == null ? { board, note: note || "" } : { board, snapshot, note: note || "" })) };
+          if (await this.call(api.patch(`/api/setlists/${encodeURIComponent(this.setlist.id)}`, body))) {
+            dialog.close();
+            await this.refresh();
+            this.stage.render();
+          }
+        } }, "Save")));
+    document.body.append(dialog);
+    dialog.addEventListener("close", () => dialog.remove());
+    dialog.showModal();
+  }
+
   step(delta) {
     const path = this.setlist?.id ? "/api/setlist" : "/api/snapshots";
     return this.call(api.post(`${path}/${delta > 0 ? "next" : "previous"}`));
+  }
+
+  async pollLoad() {
+    if (document.hidden) return;
+    const data = await api.get("/api/load").catch(() => null);
+    if (!data) return;
+    this.load = data;
+    this.rate.textContent = `${data.xruns} xr · ${Number(data.xruns_per_minute).toFixed(1)}/min`;
   }
 
   async toggleMeter() {
@@ -173,10 +228,6 @@ export class Live {
         return;
       case "meters":
         this.onMeter(data);
-        return;
-      case "load_stats":
-        this.load = data;
-        this.rate.textContent = `${data.xruns} xr · ${Number(data.xruns_per_minute).toFixed(1)}/min`;
         return;
       case "pedalboard_loaded":
         if (board && data.pedalboard) {

@@ -14,7 +14,8 @@ function describe(b, store) {
   const plugin = b.instance_id ? store.plugin(b.instance_id)?.name || b.instance_id : "";
   const what = b.target === "parameter" ? `${plugin} · ${b.symbol}` : b.target === "bypass" ? `${plugin} bypass`
     : b.target === "snapshot_recall" ? `${label} ${b.snapshot + 1}` : label;
-  const src = `${b.kind === "note" ? "note" : "CC"} ${b.number} · ch ${b.channel + 1}`;
+  const src = `${b.kind === "note" ? "note" : "CC"} ${b.number} · ch ${b.channel + 1}`
+    + (b.minimum != null || b.maximum != null ? ` · ${b.minimum ?? "min"}…${b.maximum ?? "max"}` : "");
   return `${what} ← ${src}${b.invert ? " · inverted" : ""}${b.mode === "momentary" ? " · momentary" : ""}`;
 }
 
@@ -57,6 +58,10 @@ export class MidiDialog {
     this.channel = num("midi-channel", 1, 16, 1);
     this.number = num("midi-number", 0, 127, 0);
     this.snapshot = num("midi-snapshot", 1, 16, 1);
+    const range = (testid, label) => h("input", { type: "number", step: "any", placeholder: label,
+      "data-testid": testid, class: "midi-num", "aria-label": `range ${label}` });
+    this.minimum = range("midi-minimum", "min");
+    this.maximum = range("midi-maximum", "max");
     this.invert = h("input", { type: "checkbox", "data-testid": "midi-invert" });
     this.momentary = h("input", { type: "checkbox", "data-testid": "midi-momentary" });
     const form = h("div", { class: "midi-form" },
@@ -64,6 +69,7 @@ export class MidiDialog {
       h("div", { class: "midi-row" },
         h("label", {}, "ch ", this.channel), h("label", {}, "CC ", this.number),
         h("label", { class: "midi-snap" }, "snapshot ", this.snapshot),
+        h("label", { class: "midi-range" }, "range ", this.minimum, " – ", this.maximum),
         h("label", {}, this.invert, " invert"), h("label", {}, this.momentary, " momentary")),
       h("div", { class: "midi-row" },
         h("button", { class: "primary", "data-testid": "midi-learn", onclick: () => this.learn() }, "Learn"),
@@ -89,6 +95,7 @@ export class MidiDialog {
     this.plugin.hidden = !["parameter", "bypass"].includes(target);
     this.symbol.hidden = target !== "parameter";
     if (this.snapshot.parentElement) this.snapshot.parentElement.hidden = target !== "snapshot_recall";
+    if (this.minimum.parentElement) this.minimum.parentElement.hidden = target !== "parameter";
   }
 
   template() {
@@ -96,7 +103,11 @@ export class MidiDialog {
     const b = { target, channel: Math.max(0, Number(this.channel.value) - 1), number: Number(this.number.value) || 0,
       invert: this.invert.checked, mode: this.momentary.checked ? "momentary" : "toggle" };
     if (["parameter", "bypass"].includes(target)) b.instance_id = this.plugin.value;
-    if (target === "parameter") b.symbol = this.symbol.value;
+    if (target === "parameter") {
+      b.symbol = this.symbol.value;
+      if (this.minimum.value !== "") b.minimum = Number(this.minimum.value);
+      if (this.maximum.value !== "") b.maximum = Number(this.maximum.value);
+    }
     if (target === "snapshot_recall") b.snapshot = Math.max(0, Number(this.snapshot.value) - 1);
     if (["setlist_next", "setlist_prev", "tuner", "mute"].includes(target)) b.scope = "global";
     return b;

@@ -7,7 +7,7 @@ const FOOT_KEY = "stompbox.footswitches."; // + board id → JSON list of chosen
 
 /**
  * actions: {recall(i), saveSnapshot(), bypass(id, bypassed), mute(on), next(), previous(),
- * tunerStart(opts), tunerStop(), close(), chooseSetlist(id | ""), addToSetlist()}. `live` holds {setlist, tuner, load}.
+ * tunerStart(opts), tunerStop(), close(), chooseSetlist(id | ""), addToSetlist(), editSetlist()}. `live` holds {setlist, tuner, load}.
  */
 export class StageView {
   constructor(root, store, live, actions) {
@@ -37,8 +37,11 @@ export class StageView {
       this.tunerBox,
       h("section", { class: "stage-block stage-setlist" },
         h("div", { class: "stage-label" }, "Setlist",
-          h("button", { class: "small", "data-testid": "stage-setlist-add", title: "Add this board (and snapshot) as the next song",
-            onclick: () => actions.addToSetlist() }, "+ this board")),
+          h("span", {},
+            h("button", { class: "small", "data-testid": "stage-setlist-edit", title: "Songs, order and notes",
+              onclick: () => actions.editSetlist() }, "Edit"), " ",
+            h("button", { class: "small", "data-testid": "stage-setlist-add", title: "Add this board (and snapshot) as the next song",
+              onclick: () => actions.addToSetlist() }, "+ this board"))),
         this.setlistSelect),
       h("section", { class: "stage-block" },
         h("div", { class: "stage-label" }, "Snapshots",
