@@ -34,6 +34,14 @@ async def test_cc_is_heard_and_program_change_switches_songs(stack: Stack) -> No
         assert r.status_code == 200, r.text
         r = await api.post("/api/pedalboard/plugins", json={"uri": AMP})
         iid = r.json()["instance_id"]
+        for source, target in (
+            ("system:capture_1", f"{iid}:input"),
+            (f"{iid}:output", "system:playback_1"),
+        ):  # the engine's outside ports (aliases effect_N:input/output) the probe uses
+            r = await api.post(
+                "/api/pedalboard/connections", json={"source": source, "target": target}
+            )
+            assert r.status_code == 200, r.text
         binding = {
             "target": "parameter",
             "channel": 1,
