@@ -15,10 +15,9 @@ from typing import Any
 
 from stompbox.contract.live import LiveEvent, MeterReading
 
-from .state import EngineInstance, SessionState
+from .state import METER_ID, EngineInstance, SessionState
 
 METER_URI = "http://gareus.org/oss/lv2/meters#TPnRMSmono"
-METER_ID = "stompbox-meter"
 METER_INPUT = f"{METER_ID}:in1"
 PEAK_PORT = "dBTP_m"
 PLAYBACK = "system:playback_1"

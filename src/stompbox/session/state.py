@@ -14,6 +14,10 @@ from stompbox.contract.rpc import now_iso
 
 from .bridge_client import BridgeApi
 
+TUNER_ID = "stompbox-tuner"
+METER_ID = "stompbox-meter"
+HIDDEN_INSTANCES = frozenset({TUNER_ID, METER_ID})  # the live service's, never on a board
+
 
 class EventSink(Protocol):
     """Where events go: zmqservice's ZmqService/Publisher, or a list in tests."""

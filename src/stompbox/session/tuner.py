@@ -24,12 +24,11 @@ from stompbox.contract.errors import ValidationError
 from stompbox.contract.live import LiveEvent, TunerReading, TunerStart
 
 from .session_control import SessionControl
-from .state import EngineInstance, SessionState
+from .state import TUNER_ID, EngineInstance, SessionState
 
 log = logging.getLogger(__name__)
 
 TUNER_URI = "http://gareus.org/oss/lv2/tuna#one"
-TUNER_ID = "stompbox-tuner"
 FREQUENCY_PORT = "freq_out"
 NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 IN_TUNE_CENTS = 3.0

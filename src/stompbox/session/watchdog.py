@@ -21,6 +21,7 @@ from stompbox.contract.errors import StompboxError
 
 from .engine_sync import settle
 from .session_manager import SessionManager
+from .state import HIDDEN_INSTANCES
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ class Watchdog:
         board = st.board
         assert board is not None
         model = {p.instance_id: p.uri for p in board.plugins}
-        mirror = {i: e.uri for i, e in st.engine.instances.items()}
+        mirror = {i: e.uri for i, e in st.engine.instances.items() if i not in HIDDEN_INSTANCES}
         if model == mirror:
             self._board_mismatches = 0
             return False
