@@ -3,8 +3,10 @@
 The instance lives in the engine but not on the board (the user never sees it or its ports). Its
 `freq_out` output port is monitored (`monitor_output`, feedback `output_set`); note name and cents
 are computed here from the frequency and the chosen reference pitch, and the cents are smoothed
-for a stable needle. While tuning, the board can be muted (global processing off: plugins output
-silence, the tuner's input edge from a system port stays). A board switch unloads the instance
+for a stable needle. While tuning, the board can be muted: its edges into `system:playback_*` are
+held off in the engine (not in the model; `SessionState.outputs_held` tells the watchdog), so every
+plugin, the tuner included, keeps running. Global processing off would not do: the native engine
+then runs no plugin at all, and the tuner would read nothing. A board switch unloads the instance
 with everything not on the board; `ensure()` (called by the live service's watch loop) puts it
 back while the tuner is on.
 """
@@ -24,7 +26,7 @@ from stompbox.contract.errors import ValidationError
 from stompbox.contract.live import LiveEvent, TunerReading, TunerStart
 
 from .session_control import SessionControl
-from .state import TUNER_ID, EngineInstance, SessionState
+from .state import PLAYBACK_PREFIX, TUNER_ID, EngineInstance, SessionState
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +56,6 @@ class Tuner:
         self._needle: float | None = None
         self._recent: deque[float] = deque(maxlen=MEDIAN_OF)
         self._note = ""
-        self._muted_by_us = False
         self._last_publish = 0.0
 
     @property
@@ -72,18 +73,16 @@ class Tuner:
         try:
             if previous is None or previous.source != q.source:
                 await self._unload()
+            self.state.outputs_held = q.mute
             await self.ensure()
-            if q.mute and self.control.processing:
-                await self.control.set_processing(False)
-                self._muted_by_us = True
-            elif not q.mute and self._muted_by_us:
-                await self.control.set_processing(True)
-                self._muted_by_us = False
+            if not q.mute:
+                await self._release_outputs()
         except BaseException:
             self.config = previous
+            self.state.outputs_held = previous is not None and previous.mute
             raise
         self.reading = TunerReading(
-            active=True, reference=q.reference, muted=not self.control.processing, source=q.source
+            active=True, reference=q.reference, muted=self.muted, source=q.source
         )
         self._publish(force=True)
         return self.reading
@@ -92,18 +91,46 @@ class Tuner:
         """Caller holds the session lock."""
         self.config = None
         await self._unload()
-        if self._muted_by_us:
-            self._muted_by_us = False
-            await self.control.set_processing(True)
+        await self._release_outputs()
         self.reading = TunerReading(active=False)
         self._needle = None
         self._publish(force=True)
         return self.reading
 
-    async def ensure(self) -> None:
-        """Load, connect and monitor the instance if the tuner is on and the engine lacks it."""
+    @property
+    def muted(self) -> bool:
+        return self.state.outputs_held or not self.control.processing
+
+    async def _hold_outputs(self) -> None:
+        """Disconnect, in the engine only, what reaches the playback ports (a board load or a
+        replay connects them again: `ensure()` runs after those)."""
         st = self.state
-        if self.config is None or not st.engine_connected or TUNER_ID in st.engine.instances:
+        for source, target in sorted(st.engine.connections):
+            if target.startswith(PLAYBACK_PREFIX):
+                await st.bridge.disconnect(source, target)
+                st.engine.connections.discard((source, target))
+
+    async def _release_outputs(self) -> None:
+        """Connect the board's playback edges again."""
+        st = self.state
+        st.outputs_held = False
+        if st.board is None or not st.engine_connected:
+            return
+        for c in st.board.connections:
+            pair = (c.source, c.target)
+            if c.target.startswith(PLAYBACK_PREFIX) and pair not in st.engine.connections:
+                await st.bridge.connect(c.source, c.target)
+                st.engine.connections.add(pair)
+
+    async def ensure(self) -> None:
+        """Hold the board's outputs off while muting; load, connect and monitor the instance if
+        the tuner is on and the engine lacks it."""
+        st = self.state
+        if self.config is None or not st.engine_connected:
+            return
+        if st.outputs_held:
+            await self._hold_outputs()
+        if TUNER_ID in st.engine.instances:
             return
         await st.bridge.load(TUNER_URI, TUNER_ID)
         st.engine.instances[TUNER_ID] = EngineInstance(TUNER_URI, {}, False)
@@ -147,7 +174,7 @@ class Tuner:
         base = TunerReading(
             active=self.config is not None,
             reference=config.reference,
-            muted=not self.control.processing,
+            muted=self.muted,
             source=config.source,
         )
         if frequency <= 0.0 or not math.isfinite(frequency):

@@ -21,7 +21,7 @@ from stompbox.contract.errors import StompboxError
 
 from .engine_sync import settle
 from .session_manager import SessionManager
-from .state import HIDDEN_INSTANCES
+from .state import HIDDEN_INSTANCES, PLAYBACK_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +133,11 @@ class Watchdog:
             for s, t in await st.bridge.list_connections()
             if s.split(":", 1)[0] in ours and t.split(":", 1)[0] in ours
         }
-        wanted = {(c.source, c.target) for c in board.connections}
+        wanted = {
+            (c.source, c.target)
+            for c in board.connections
+            if not (st.outputs_held and c.target.startswith(PLAYBACK_PREFIX))
+        }
         drift = {("connect", p) for p in wanted - told} | {("disconnect", p) for p in told - wanted}
         confirmed = drift & self._suspect_pairs
         self._suspect_pairs = drift - confirmed
@@ -141,6 +145,8 @@ class Watchdog:
             return
         async with st.lock:
             now = {(c.source, c.target) for c in st.board.connections} if st.board else set()
+            if st.outputs_held:
+                now = {p for p in now if not p[1].startswith(PLAYBACK_PREFIX)}
             for action, (source, target) in sorted(confirmed):
                 if (action == "connect") != ((source, target) in now):
                     continue  # the model changed meanwhile: not drift
