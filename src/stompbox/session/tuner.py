@@ -25,6 +25,7 @@ import msgspec
 from stompbox.contract.errors import ValidationError
 from stompbox.contract.live import LiveEvent, TunerReading, TunerStart
 
+from .output_poll import OutputPoll
 from .session_control import SessionControl
 from .state import PLAYBACK_PREFIX, TUNER_ID, EngineInstance, SessionState
 
@@ -57,6 +58,7 @@ class Tuner:
         self._recent: deque[float] = deque(maxlen=MEDIAN_OF)
         self._note = ""
         self._last_publish = 0.0
+        self.polling = OutputPoll(TUNER_ID)
 
     @property
     def active(self) -> bool:
@@ -134,19 +136,19 @@ class Tuner:
             return
         await st.bridge.load(TUNER_URI, TUNER_ID)
         st.engine.instances[TUNER_ID] = EngineInstance(TUNER_URI, {}, False)
+        self.polling.reset()
         await st.bridge.connect(self.config.source, f"{TUNER_ID}:in")
         await st.bridge.plugin(
             "monitor_output", {"instance_id": TUNER_ID, "symbol": FREQUENCY_PORT}
         )
 
     async def poll(self) -> None:
-        """Ask for the current frequency (`monitor_output` queues the port's value at once).
-
-        The jalv engine does not stream tuna's output-port changes, so the live service calls
-        this at UI rate while the tuner is on; an engine that streams `output_set` makes it
-        merely redundant.
-        """
+        """Ask for the current frequency (`monitor_output` queues the port's value at once),
+        unless the engine streams it (the native engine does; the jalv engine does not): the
+        live service calls this at UI rate while the tuner is on."""
         if self.config is None or TUNER_ID not in self.state.engine.instances:
+            return
+        if not self.polling.due():
             return
         await self.state.bridge.plugin(
             "monitor_output", {"instance_id": TUNER_ID, "symbol": FREQUENCY_PORT}
@@ -162,6 +164,7 @@ class Tuner:
         """An output_set of the tuner instance; True when it was ours."""
         if data.get("instance_id") != TUNER_ID or data.get("symbol") != FREQUENCY_PORT:
             return False
+        self.polling.arrived(now)
         value = data.get("value")
         if self.config is None or not isinstance(value, int | float):
             return True
