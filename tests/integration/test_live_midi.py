@@ -1,9 +1,10 @@
 """MIDI applied by the session on the real stack: a bound CC moves a real plugin's gain (read back
 from the engine and measured as audio) and program change picks setlist songs.
 
-The jalv engine has no MIDI input port, so the messages enter at the session's MIDI input
-(`/api/midi/input`, the path the bridge's `midi_control_change`/`midi_program_change` events take);
-a JACK MIDI client → engine test needs the C-core engine (issue 10).
+Neither engine has a JACK MIDI input yet (the native engine answers `monitor_midi_program` with
+-902 and has no `midi_map`), so the messages enter at the session's MIDI input (`/api/midi/input`,
+the path the bridge's `midi_control_change`/`midi_program_change` events take); a JACK MIDI
+client → engine test waits for the engine's MIDI input port.
 """
 
 from __future__ import annotations
