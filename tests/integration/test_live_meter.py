@@ -44,11 +44,16 @@ async def test_output_meter_reads_a_known_level(stack: Stack) -> None:
         iid = (await api.post("/api/pedalboard/plugins", json={"uri": AMP})).json()["instance_id"]
         gain = f"/api/pedalboard/plugins/{iid}/parameters/gain"
         await api.put(gain, json={"value": 0.0})
-        r = await api.post(
-            "/api/pedalboard/connections",
-            json={"source": f"{iid}:output", "target": "system:playback_1"},
-        )
-        assert r.status_code == 200, r.text
+        # capture → amp → playback through the board: the engine's outside port for the amp's
+        # input (alias effect_N:input) is what the probe feeds, standing in for the silent capture
+        for source, target in (
+            ("system:capture_1", f"{iid}:input"),
+            (f"{iid}:output", "system:playback_1"),
+        ):
+            r = await api.post(
+                "/api/pedalboard/connections", json={"source": source, "target": target}
+            )
+            assert r.status_code == 200, r.text
         assert (await api.post("/api/meter/start")).json()["active"] is True
         try:
             number = (await b.call("state"))["instances"][iid]["number"]

@@ -1,9 +1,10 @@
 """MIDI applied by the session on the real stack: a bound CC moves a real plugin's gain (read back
 from the engine and measured as audio) and program change picks setlist songs.
 
-The jalv engine has no MIDI input port, so the messages enter at the session's MIDI input
-(`/api/midi/input`, the path the bridge's `midi_control_change`/`midi_program_change` events take);
-a JACK MIDI client → engine test needs the C-core engine (issue 10).
+Neither engine has a JACK MIDI input yet (the native engine answers `monitor_midi_program` with
+-902 and has no `midi_map`), so the messages enter at the session's MIDI input (`/api/midi/input`,
+the path the bridge's `midi_control_change`/`midi_program_change` events take); a JACK MIDI
+client → engine test waits for the engine's MIDI input port.
 """
 
 from __future__ import annotations
@@ -34,6 +35,14 @@ async def test_cc_is_heard_and_program_change_switches_songs(stack: Stack) -> No
         assert r.status_code == 200, r.text
         r = await api.post("/api/pedalboard/plugins", json={"uri": AMP})
         iid = r.json()["instance_id"]
+        for source, target in (
+            ("system:capture_1", f"{iid}:input"),
+            (f"{iid}:output", "system:playback_1"),
+        ):  # the engine's outside ports (aliases effect_N:input/output) the probe uses
+            r = await api.post(
+                "/api/pedalboard/connections", json={"source": source, "target": target}
+            )
+            assert r.status_code == 200, r.text
         binding = {
             "target": "parameter",
             "channel": 1,

@@ -28,9 +28,14 @@ async def jack_port(bridge: RpcClient, address: str) -> str:
 
 
 async def setup_board(c: RpcClient) -> dict[str, Any]:
+    """Two amps wired system:capture_N → amp → system:playback_N, through the session (so the
+    model knows the edges): the engine gives each plugin port an outside JACK port aliased
+    `effect_N:sym`, which the probe then feeds and records by that alias."""
     result = await c.call("pedalboard.create", {"name": f"snap board {time.time_ns()}"})
-    for iid in ("lead", "steady"):
+    for n, iid in enumerate(("lead", "steady"), start=1):
         await c.call("load_plugin", {"uri": AMP, "instance_id": iid})
+        await c.call("connect", {"source": f"system:capture_{n}", "target": f"{iid}:input"})
+        await c.call("connect", {"source": f"{iid}:output", "target": f"system:playback_{n}"})
     return dict(result["pedalboard"])
 
 

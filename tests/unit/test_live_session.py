@@ -25,6 +25,7 @@ from stompbox.session.live import LiveService
 from stompbox.session.media import check_content, check_media_name
 from stompbox.session.session_manager import SessionManager
 from stompbox.session.tuner import TUNER_ID, TUNER_URI, note_of
+from stompbox.session.watchdog import Watchdog
 
 from .test_session_support import Recorder, make_session
 
@@ -408,3 +409,29 @@ async def test_output_meter_holds_peaks_and_flags_clips(tmp_path: Path) -> None:
     assert meter.on_output({"instance_id": "stompbox-meter", "symbol": "dBTP_m", "value": -6.0})
     assert not meter.on_output({"instance_id": "other", "symbol": "dBTP_m", "value": -6.0})
     assert events.of("meters")[-1]["peak_db"] == -6.0
+
+
+async def test_tuner_mute_holds_the_board_outputs_off_and_keeps_plugins_running(
+    tmp_path: Path,
+) -> None:
+    m, live, bridge, _ = await live_session(tmp_path)
+    bridge.catalog[TUNER_URI] = msgspec.structs.replace(bridge.catalog[AMP], uri=TUNER_URI)
+    await m.create_pedalboard("Tune")
+    await m.load_plugin(AMP, instance_id="amp")
+    await m.connect("system:capture_1", "amp:in")
+    await m.connect("amp:out", "system:playback_1")
+    reading = await live.tuner_start(lv.TunerStart(mute=True))
+    assert reading.muted
+    assert ("amp:out", "system:playback_1") not in bridge.connections  # silent, ...
+    assert ("system:capture_1", "amp:in") in bridge.connections  # ... the rest still wired
+    assert ("system:capture_1", f"{TUNER_ID}:in") in bridge.connections
+    assert live.tuner.control.processing  # plugins keep running (the tuner with them)
+    dog = Watchdog(m, lambda kind, message: pytest.fail(f"{kind}: {message}"))
+    for _ in range(3):
+        await dog.round()
+    assert ("amp:out", "system:playback_1") not in bridge.connections  # not repaired back
+    stopped = await live.tuner_stop(Empty())
+    assert not stopped.muted
+    assert ("amp:out", "system:playback_1") in bridge.connections
+    assert TUNER_ID not in bridge.instances
+    assert m.current_pedalboard().connections[-1].target == "system:playback_1"  # model intact

@@ -10,6 +10,7 @@ import pytest
 
 from stompbox.contract.errors import StompboxConnectionError
 from stompbox.session.fake_bridge import AMP, SYNTH, FakeBridge
+from stompbox.session.state import HIDDEN_INSTANCES, EngineInstance
 from stompbox.session.watchdog import Watchdog
 
 from .test_session_support import make_session
@@ -67,3 +68,20 @@ async def test_drifted_value_and_connection_are_repaired(tmp_path: Path) -> None
     assert bridge.instances["amp"].values["gain"] == -6.5
     assert ("amp:out", "system:playback_1") in bridge.connections
     assert len(reports) == 2
+
+
+async def test_hidden_live_instances_are_not_drift(tmp_path: Path) -> None:
+    """The tuner's and meter's instances run in the engine but never on a board: the watchdog
+    must not take them for plugins of another board and replay them away."""
+    m, bridge, _ = await make_session(tmp_path)
+    await m.load_plugin(AMP, instance_id="amp")
+    st = m.state
+    for hidden in sorted(HIDDEN_INSTANCES):
+        await st.bridge.load(AMP, hidden)
+        st.engine.instances[hidden] = EngineInstance(AMP, {}, False)
+    reports: list[tuple[str, str]] = []
+    dog = Watchdog(m, lambda kind, message: reports.append((kind, message)))
+    for _ in range(3):
+        await dog.round()
+    assert set(bridge.instances) == {"amp", *HIDDEN_INSTANCES}
+    assert reports == []

@@ -3,8 +3,8 @@ playback port, read through its output port (peak + hold + clip), published at U
 
 Like the tuner, the instance is in the engine but never on the board; a board switch removes it
 and `ensure()` puts it back. Its input follows the board: every source connected to
-`system:playback_1` is also connected to the meter (`sync_sources`). The jalv engine does not
-stream the meter's output ports, so `poll()` asks for the value (`monitor_output`) at UI rate.
+`system:playback_1` is also connected to the meter (`sync_sources`). `poll()` asks for the value
+(`monitor_output`) at UI rate until the engine streams it (`OutputPoll`; the jalv engine does not).
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from typing import Any
 
 from stompbox.contract.live import LiveEvent, MeterReading
 
-from .state import EngineInstance, SessionState
+from .output_poll import OutputPoll
+from .state import METER_ID, EngineInstance, SessionState
 
 METER_URI = "http://gareus.org/oss/lv2/meters#TPnRMSmono"
-METER_ID = "stompbox-meter"
 METER_INPUT = f"{METER_ID}:in1"
 PEAK_PORT = "dBTP_m"
 PLAYBACK = "system:playback_1"
@@ -35,6 +35,7 @@ class OutputMeter:
         self._sources: set[str] = set()
         self._hold = (FLOOR_DB, 0.0)  # (level, when)
         self._clip_at = -math.inf
+        self.polling = OutputPoll(METER_ID)
 
     async def start(self) -> MeterReading:
         """Caller holds the session lock."""
@@ -64,6 +65,7 @@ class OutputMeter:
         await st.bridge.load(METER_URI, METER_ID)
         st.engine.instances[METER_ID] = EngineInstance(METER_URI, {}, False)
         self._sources.clear()
+        self.polling.reset()
 
     async def sync_sources(self) -> None:
         """Connect the meter to what feeds the first playback port now (and only that)."""
@@ -80,7 +82,7 @@ class OutputMeter:
             self._sources.add(source)
 
     async def poll(self) -> None:
-        if self.active and METER_ID in self.state.engine.instances:
+        if self.active and METER_ID in self.state.engine.instances and self.polling.due():
             await self.state.bridge.plugin(
                 "monitor_output", {"instance_id": METER_ID, "symbol": PEAK_PORT}
             )
@@ -88,6 +90,7 @@ class OutputMeter:
     def on_output(self, data: dict[str, Any], now: float | None = None) -> bool:
         if data.get("instance_id") != METER_ID or data.get("symbol") != PEAK_PORT:
             return False
+        self.polling.arrived(now)
         value = data.get("value")
         if not self.active or not isinstance(value, int | float) or not math.isfinite(value):
             return True

@@ -14,6 +14,11 @@ from stompbox.contract.rpc import now_iso
 
 from .bridge_client import BridgeApi
 
+TUNER_ID = "stompbox-tuner"
+METER_ID = "stompbox-meter"
+HIDDEN_INSTANCES = frozenset({TUNER_ID, METER_ID})  # the live service's, never on a board
+PLAYBACK_PREFIX = "system:playback_"
+
 
 class EventSink(Protocol):
     """Where events go: zmqservice's ZmqService/Publisher, or a list in tests."""
@@ -63,6 +68,9 @@ class SessionState:
         self.engine = EngineView()
         self.engine_connected = False
         self.bridge_connected = False
+        self.outputs_held = False
+        """The tuner mutes the board: its edges into system:playback_* are held off in the engine
+        (still in the model); the watchdog does not count them as drift."""
         self.on_change: Callable[[], None] = lambda: None
         """Called after every model change (the autosaver hooks in here)."""
 

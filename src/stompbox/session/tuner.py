@@ -3,8 +3,10 @@
 The instance lives in the engine but not on the board (the user never sees it or its ports). Its
 `freq_out` output port is monitored (`monitor_output`, feedback `output_set`); note name and cents
 are computed here from the frequency and the chosen reference pitch, and the cents are smoothed
-for a stable needle. While tuning, the board can be muted (global processing off: plugins output
-silence, the tuner's input edge from a system port stays). A board switch unloads the instance
+for a stable needle. While tuning, the board can be muted: its edges into `system:playback_*` are
+held off in the engine (not in the model; `SessionState.outputs_held` tells the watchdog), so every
+plugin, the tuner included, keeps running. Global processing off would not do: the native engine
+then runs no plugin at all, and the tuner would read nothing. A board switch unloads the instance
 with everything not on the board; `ensure()` (called by the live service's watch loop) puts it
 back while the tuner is on.
 """
@@ -24,13 +26,13 @@ import msgspec
 from stompbox.contract.errors import StompboxError, ValidationError
 from stompbox.contract.live import LiveEvent, TunerReading, TunerStart
 
+from .output_poll import OutputPoll
 from .session_control import SessionControl
-from .state import EngineInstance, SessionState
+from .state import PLAYBACK_PREFIX, TUNER_ID, EngineInstance, SessionState
 
 log = logging.getLogger(__name__)
 
 TUNER_URI = "http://gareus.org/oss/lv2/tuna#one"
-TUNER_ID = "stompbox-tuner"
 FREQUENCY_PORT = "freq_out"
 NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 IN_TUNE_CENTS = 3.0
@@ -56,8 +58,8 @@ class Tuner:
         self._needle: float | None = None
         self._recent: deque[float] = deque(maxlen=MEDIAN_OF)
         self._note = ""
-        self._muted_by_us = False
         self._last_publish = 0.0
+        self.polling = OutputPoll(TUNER_ID)
 
     @property
     def active(self) -> bool:
@@ -74,21 +76,19 @@ class Tuner:
         try:
             if previous is None or previous.source != q.source:
                 await self._unload()
+            self.state.outputs_held = q.mute
             await self.ensure()
-            if q.mute and self.control.processing:
-                await self.control.set_processing(False)
-                self._muted_by_us = True
-            elif not q.mute and self._muted_by_us:
-                await self.control.set_processing(True)
-                self._muted_by_us = False
+            if not q.mute:
+                await self._release_outputs()
         except StompboxError:
             self.config = previous
+            self.state.outputs_held = previous is not None and previous.mute
             if previous is None:  # nothing half-built stays in the engine
                 with contextlib.suppress(StompboxError):
                     await self._unload()
             raise
         self.reading = TunerReading(
-            active=True, reference=q.reference, muted=not self.control.processing, source=q.source
+            active=True, reference=q.reference, muted=self.muted, source=q.source
         )
         self._publish(force=True)
         return self.reading
@@ -97,34 +97,62 @@ class Tuner:
         """Caller holds the session lock."""
         self.config = None
         await self._unload()
-        if self._muted_by_us:
-            self._muted_by_us = False
-            await self.control.set_processing(True)
+        await self._release_outputs()
         self.reading = TunerReading(active=False)
         self._needle = None
         self._publish(force=True)
         return self.reading
 
-    async def ensure(self) -> None:
-        """Load, connect and monitor the instance if the tuner is on and the engine lacks it."""
+    @property
+    def muted(self) -> bool:
+        return self.state.outputs_held or not self.control.processing
+
+    async def _hold_outputs(self) -> None:
+        """Disconnect, in the engine only, what reaches the playback ports (a board load or a
+        replay connects them again: `ensure()` runs after those)."""
         st = self.state
-        if self.config is None or not st.engine_connected or TUNER_ID in st.engine.instances:
+        for source, target in sorted(st.engine.connections):
+            if target.startswith(PLAYBACK_PREFIX):
+                await st.bridge.disconnect(source, target)
+                st.engine.connections.discard((source, target))
+
+    async def _release_outputs(self) -> None:
+        """Connect the board's playback edges again."""
+        st = self.state
+        st.outputs_held = False
+        if st.board is None or not st.engine_connected:
+            return
+        for c in st.board.connections:
+            pair = (c.source, c.target)
+            if c.target.startswith(PLAYBACK_PREFIX) and pair not in st.engine.connections:
+                await st.bridge.connect(c.source, c.target)
+                st.engine.connections.add(pair)
+
+    async def ensure(self) -> None:
+        """Hold the board's outputs off while muting; load, connect and monitor the instance if
+        the tuner is on and the engine lacks it."""
+        st = self.state
+        if self.config is None or not st.engine_connected:
+            return
+        if st.outputs_held:
+            await self._hold_outputs()
+        if TUNER_ID in st.engine.instances:
             return
         await st.bridge.load(TUNER_URI, TUNER_ID)
         st.engine.instances[TUNER_ID] = EngineInstance(TUNER_URI, {}, False)
+        self.polling.reset()
         await st.bridge.connect(self.config.source, f"{TUNER_ID}:in")
         await st.bridge.plugin(
             "monitor_output", {"instance_id": TUNER_ID, "symbol": FREQUENCY_PORT}
         )
 
     async def poll(self) -> None:
-        """Ask for the current frequency (`monitor_output` queues the port's value at once).
-
-        The jalv engine does not stream tuna's output-port changes, so the live service calls
-        this at UI rate while the tuner is on; an engine that streams `output_set` makes it
-        merely redundant.
-        """
+        """Ask for the current frequency (`monitor_output` queues the port's value at once),
+        unless the engine streams it (the native engine does; the jalv engine does not): the
+        live service calls this at UI rate while the tuner is on."""
         if self.config is None or TUNER_ID not in self.state.engine.instances:
+            return
+        if not self.polling.due():
             return
         await self.state.bridge.plugin(
             "monitor_output", {"instance_id": TUNER_ID, "symbol": FREQUENCY_PORT}
@@ -140,6 +168,7 @@ class Tuner:
         """An output_set of the tuner instance; True when it was ours."""
         if data.get("instance_id") != TUNER_ID or data.get("symbol") != FREQUENCY_PORT:
             return False
+        self.polling.arrived(now)
         value = data.get("value")
         if self.config is None or not isinstance(value, int | float):
             return True
@@ -152,7 +181,7 @@ class Tuner:
         base = TunerReading(
             active=self.config is not None,
             reference=config.reference,
-            muted=not self.control.processing,
+            muted=self.muted,
             source=config.source,
         )
         if frequency <= 0.0 or not math.isfinite(frequency):

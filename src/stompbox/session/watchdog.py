@@ -21,6 +21,7 @@ from stompbox.contract.errors import StompboxError
 
 from .engine_sync import settle
 from .session_manager import SessionManager
+from .state import HIDDEN_INSTANCES, PLAYBACK_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ class Watchdog:
         board = st.board
         assert board is not None
         model = {p.instance_id: p.uri for p in board.plugins}
-        mirror = {i: e.uri for i, e in st.engine.instances.items()}
+        mirror = {i: e.uri for i, e in st.engine.instances.items() if i not in HIDDEN_INSTANCES}
         if model == mirror:
             self._board_mismatches = 0
             return False
@@ -132,7 +133,11 @@ class Watchdog:
             for s, t in await st.bridge.list_connections()
             if s.split(":", 1)[0] in ours and t.split(":", 1)[0] in ours
         }
-        wanted = {(c.source, c.target) for c in board.connections}
+        wanted = {
+            (c.source, c.target)
+            for c in board.connections
+            if not (st.outputs_held and c.target.startswith(PLAYBACK_PREFIX))
+        }
         drift = {("connect", p) for p in wanted - told} | {("disconnect", p) for p in told - wanted}
         confirmed = drift & self._suspect_pairs
         self._suspect_pairs = drift - confirmed
@@ -140,6 +145,8 @@ class Watchdog:
             return
         async with st.lock:
             now = {(c.source, c.target) for c in st.board.connections} if st.board else set()
+            if st.outputs_held:
+                now = {p for p in now if not p[1].startswith(PLAYBACK_PREFIX)}
             for action, (source, target) in sorted(confirmed):
                 if (action == "connect") != ((source, target) in now):
                     continue  # the model changed meanwhile: not drift
