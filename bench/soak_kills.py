@@ -54,6 +54,11 @@ async def _kill_once(up: Up, load: str | None) -> float | None:
             print(f"  jalv outlived the engine: {[p for p in jalvs if alive(p)]}", flush=True)
             return None
         await asyncio.sleep(0.05)
+    while up.pid_of("engine") in (None, engine):  # the supervisor's replacement
+        if time.monotonic() > t0 + 60:
+            print("  no new engine after 60 s", flush=True)
+            return None
+        await asyncio.sleep(0.05)
     try:
         await converge(up, 60.0)
     except AssertionError as exc:
