@@ -1,5 +1,6 @@
-"""Part of `make soak`: kill -9 the engine's own PID 100 times (2 s apart, some during a board
-load) under `stompbox up`; each time no jalv may survive and the board must be rebuilt.
+"""Part of `make soak`: kill -9 the engine's own PID 100 times (2 s apart; every other one at a
+random moment of a switch between two boards of different plugins) under `stompbox up`; each
+time no jalv may survive and the engine must equal the model again.
 
 Prints one table row per fault class: tries, recovered, median and max time to recovery.
 STOMPBOX_SOAK_KILLS sets the number of kills (default 100; 0 skips this soak).
@@ -20,26 +21,42 @@ from tests.integration.test_crash_recovery import PLUGINS, alive, build_chain
 from tests.integration.test_faults import Up, converge
 
 GAP = 2.0
+LESLIE = "http://drobilla.net/plugins/mda/Leslie"
 
 
-async def _kill_once(up: Up, during_load: bool, boards: list[str]) -> float | None:
+async def build_other_board(up: Up) -> None:
+    """A second board with other plugins, so that switching boards loads and unloads for real."""
+    async with httpx.AsyncClient(base_url=up.url, timeout=30.0) as http:
+        r = await http.post("/api/pedalboards", json={"name": f"kills other {time.time_ns()}"})
+        assert r.status_code == 200, r.text
+        for i in range(PLUGINS):
+            r = await http.post("/api/pedalboard/plugins", json={"uri": LESLIE, "x": i, "y": 0})
+            assert r.status_code == 200, r.text
+
+
+async def _kill_once(up: Up, load: str | None) -> float | None:
     engine = up.pid_of("engine")
     jalvs = up.jalv_pids()
     if engine is None:
         return None
     t0 = time.monotonic()
-    if during_load:
+    if load is not None:
         async with httpx.AsyncClient(base_url=up.url, timeout=30.0) as http:
-            load = asyncio.create_task(http.post(f"/api/pedalboards/{random.choice(boards)}/load"))
+            loading = asyncio.create_task(http.post(f"/api/pedalboards/{load}/load"))
             await asyncio.sleep(random.uniform(0.0, 0.3))
             os.kill(engine, signal.SIGKILL)
-            await asyncio.gather(load, return_exceptions=True)
+            await asyncio.gather(loading, return_exceptions=True)
     else:
         os.kill(engine, signal.SIGKILL)
     deadline = t0 + 20
     while any(alive(p) for p in jalvs):
         if time.monotonic() > deadline:
             print(f"  jalv outlived the engine: {[p for p in jalvs if alive(p)]}", flush=True)
+            return None
+        await asyncio.sleep(0.05)
+    while up.pid_of("engine") in (None, engine):  # the supervisor's replacement
+        if time.monotonic() > t0 + 60:
+            print("  no new engine after 60 s", flush=True)
             return None
         await asyncio.sleep(0.05)
     try:
@@ -62,12 +79,18 @@ async def main() -> None:
     try:
         await asyncio.to_thread(up.start)
         await build_chain(up)
+        await build_other_board(up)
         async with httpx.AsyncClient(base_url=up.url, timeout=30.0) as http:
             boards = [b["id"] for b in (await http.get("/api/pedalboards")).json()]
         await converge(up)
+        loads = 0
         for i in range(kills):
-            kind = "during load" if i % 2 else "idle"
-            results[kind].append(await _kill_once(up, kind == "during load", boards))
+            if i % 2:
+                loads += 1
+                board = boards[loads % len(boards)]
+                results["during load"].append(await _kill_once(up, board))
+            else:
+                results["idle"].append(await _kill_once(up, None))
             await asyncio.sleep(GAP)
     finally:
         await asyncio.to_thread(up.stop)

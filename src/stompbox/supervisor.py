@@ -200,7 +200,10 @@ class Child:
             if self.stopping:
                 return
             uptime = time.monotonic() - self.started_at
-            backoff = 0.5 if uptime > 30 else min(backoff * 2, MAX_BACKOFF)
+            # a child that died after it was ready (a crash, kill -9) comes back at once; one
+            # that dies before it is ready (a start-up failure) is retried more and more slowly
+            started_fine = uptime > 30 or self.ready.is_set()
+            backoff = 0.5 if started_fine else min(backoff * 2, MAX_BACKOFF)
             self.restarts += 1
             log.warning(
                 "%s exited with %s after %.1f s; restart #%d in %.1f s",

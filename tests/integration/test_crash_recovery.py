@@ -80,6 +80,9 @@ async def kill_engine_once(up: Up) -> float:
     while any(alive(p) for p in jalvs):
         assert time.monotonic() < deadline, f"jalv outlived the engine: {jalvs}"
         await asyncio.sleep(0.05)
+    while up.pid_of("engine") in (None, engine):  # wait for the replacement, then compare
+        assert time.monotonic() < t0 + 60, "no new engine"
+        await asyncio.sleep(0.05)
     await converge(up)
     assert up.pid_of("engine") not in (None, engine)
     assert len(up.jalv_pids()) == _jalvs_expected(up)

@@ -1,6 +1,6 @@
-"""Bounded web process: body size, request-head deadline and size, resync rate per socket.
-
-These run the web process alone (no session): every limit acts before a request reaches it."""
+"""Bounded web process: body size, request-head deadline and size, resync and call rates per
+socket. Most run the web process alone (no session): those limits act before a request reaches
+it; the knob-flood test uses the shared stack."""
 
 from __future__ import annotations
 
@@ -17,8 +17,11 @@ import pytest
 import websockets
 
 from tests.integration.test_access import Web
+from tests.support.stack import Stack
 
 pytestmark = pytest.mark.integration
+
+AMP = "http://plugin.org.uk/swh-plugins/amp"
 
 
 @pytest.fixture(scope="module")
@@ -54,11 +57,13 @@ def _closed_within(port: int, first: bytes, seconds: float) -> float:
     return time.monotonic() - t0
 
 
-def test_a_half_open_request_is_dropped(web: Web) -> None:
-    took = _closed_within(web.port, b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n", 30)
-    assert took < 30
-    took = _closed_within(web.port, b"", 30)  # connect and say nothing
-    assert took < 30
+async def test_a_half_open_request_is_dropped(web: Web) -> None:
+    half = b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    took = await asyncio.gather(
+        asyncio.to_thread(_closed_within, web.port, half, 30),
+        asyncio.to_thread(_closed_within, web.port, b"", 30),  # connect and say nothing
+    )
+    assert max(took) < 30
 
 
 def test_a_huge_request_head_is_refused(web: Web) -> None:
@@ -105,3 +110,45 @@ def test_runtime_dir_of_another_user_is_refused(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "belongs to uid 65534" in done.stderr
+
+
+async def test_a_parameter_flood_is_paced_per_socket_newest_wins(stack: Stack) -> None:
+    """One socket turning four knobs as fast as it can for 3 s is held to CALL_RATE session
+    calls a second (the values in between are coalesced); the newest values are what land."""
+    async with httpx.AsyncClient(base_url=stack.web_url, timeout=30.0) as http:
+        ids = []
+        for _ in range(4):
+            r = await http.post("/api/pedalboard/plugins", json={"uri": AMP})
+            assert r.status_code == 200, r.text
+            ids.append(r.json()["instance_id"])
+        before = (await http.get("/api/stats")).json()["hub"].get("calls_paced", 0)
+        url = stack.web_url.replace("http://", "ws://") + "/ws"
+        async with asyncio.timeout(60), websockets.connect(url) as ws:
+            until = time.monotonic() + 3.0
+            i = 0
+            while time.monotonic() < until:
+                for iid in ids:
+                    value = round(-20 + (i % 400) * 0.1, 2)
+                    msg = {"type": "set_parameter", "instance_id": iid, "symbol": "gain"}
+                    await ws.send(json.dumps({**msg, "value": value}))
+                i += 1
+                await asyncio.sleep(0.001)
+            for iid in ids:
+                msg = {"type": "set_parameter", "instance_id": iid, "symbol": "gain"}
+                await ws.send(json.dumps({**msg, "value": 7.25}))
+            deadline = time.monotonic() + 30
+            while True:
+                state = (await http.get("/api/state")).json()
+                gains = {
+                    p["instance_id"]: p["parameters"]["gain"]
+                    for p in state["pedalboard"]["plugins"]
+                    if p["instance_id"] in ids
+                }
+                if set(gains.values()) == {7.25}:
+                    break
+                assert time.monotonic() < deadline, f"the newest values never landed: {gains}"
+                await asyncio.sleep(0.2)
+        after = (await http.get("/api/stats")).json()["hub"].get("calls_paced", 0)
+        assert after > before
+        for iid in ids:
+            await http.delete(f"/api/pedalboard/plugins/{iid}")

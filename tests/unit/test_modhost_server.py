@@ -16,6 +16,7 @@ from stompbox.modhost.server import (
     ParsedCommand,
     encode_raw,
     encode_resp,
+    looks_foreign,
     parse_command,
     tokenize,
 )
@@ -238,3 +239,33 @@ def test_parse_command_on_near_valid_lines(name: str, args: list[str]) -> None:
     else:
         return
     assert reply in (b"", NOT_FOUND, FEW_ARGUMENTS, MANY_ARGUMENTS, INVALID)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        b"POST / HTTP/1.1\r\nHost: 127.0.0.1:5555\r\nContent-Length: 21\r\n\r\nparam_set 0 gain 30",
+        b"GET /favicon.ico HTTP/1.1\r\n",
+        b"OPTIONS * HTTP/1.1",
+        b"param_get 0 gain\nHost: evil.example",
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
+        b"SSH-2.0-OpenSSH_9.2",
+    ],
+)
+def test_other_protocols_look_foreign(message: bytes) -> None:
+    assert looks_foreign(message)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        b"param_set 0 gain 30",
+        b"add http://plugin.org.uk/swh-plugins/amp 0",
+        b"connect system:capture_1 effect_0:input",
+        b"param_get 0 gain\nparam_get 0 gain",  # mod-host answers `many arguments`: not foreign
+        b'preset_save 0 "Host: x" /tmp/b x.ttl',
+        b"",
+    ],
+)
+def test_mod_host_commands_do_not(message: bytes) -> None:
+    assert not looks_foreign(message)

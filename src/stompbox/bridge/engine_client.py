@@ -331,7 +331,7 @@ class EngineClient:
             if not link.lost.done():
                 self._connected_event.set()
                 log.info("engine connected at %s:%d", self.host, self.port)
-            return await link.lost
+            return await asyncio.shield(link.lost)  # a cancel must not cancel `lost` itself
         finally:
             if not link.lost.done():
                 self._lose(link, "bridge shutting down")

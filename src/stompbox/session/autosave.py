@@ -96,8 +96,8 @@ class Autosaver:
         """Return once every change requested before this call is written (or its write was
         tried and failed: then the failure is reported and retried in the background)."""
         target = self.requested
-        if self.attempted >= target:
-            return
+        if self.attempted >= target or self.failing:
+            return  # nothing to wait for, or writes fail now: replies must not stall on them
         self._urgent.set()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(SETTLE_TIMEOUT), self._written:
