@@ -163,7 +163,7 @@ async def test_monitor_output_and_flow_control(
     assert await client.cmd("output_data_ready") == "resp 0"
 
 
-async def test_presets(client: EngineClient, tmp_path: Path) -> None:
+async def test_presets(client: EngineClient, module_engine: EngineProcess, tmp_path: Path) -> None:
     assert await client.cmd(f"add {LESLIE} 40") == "resp 40"
     slow = "http://drobilla.net/plugins/mda/presets#Leslie-slow"
     assert await client.cmd(f"preset_load 40 {slow}") == "resp 0"
@@ -173,7 +173,13 @@ async def test_presets(client: EngineClient, tmp_path: Path) -> None:
     assert "0.75" in shown
 
     assert await client.cmd("param_set 40 hi_depth 0.25") == "resp 0"
-    bundle = tmp_path / "mine.lv2"
+    # preset_save writes only inside the engine's data dir
+    outside = tmp_path / "outside.lv2"
+    assert await client.cmd(f"preset_save 40 x {outside} x.ttl") == "resp -902"
+    assert not outside.exists()
+    escape = module_engine.data_dir / ".." / "escape.lv2"
+    assert await client.cmd(f"preset_save 40 x {escape} x.ttl") == "resp -902"
+    bundle = module_engine.data_dir / "presets" / "mine.lv2"
     line = f'preset_save 40 "My preset" {bundle} mine.ttl'
     assert await client.cmd(line) == "resp 0"
     assert (bundle / "mine.ttl").is_file()

@@ -71,7 +71,7 @@ class Engine:
         else:
             assert self.native is not None
             self.core = NativeCore(self.native, self.plugins, self.feedback)
-        self.dispatcher = Dispatcher(self.core)
+        self.dispatcher = Dispatcher(self.core, self.settings.data_dir)
         s = self.settings
         self.server = EngineServer(
             s.engine_host,
@@ -163,9 +163,12 @@ class Engine:
                 self.core.poll()
 
     async def _native_gone(self) -> None:
-        native = self.native
-        while native is not None and not native.shut_down:  # noqa: ASYNC110 (a C flag)
-            await asyncio.sleep(CPU_SAMPLE)
+        """Return when the C core's JACK client was shut down by the server."""
+        while True:
+            native = self.native
+            if native is not None and native.shut_down:
+                return
+            await asyncio.sleep(CPU_SAMPLE)  # (closed at shutdown: this task is cancelled)
 
     async def _watch_jack(self) -> None:
         if self.jack is None:
@@ -203,5 +206,5 @@ def main(settings: Settings) -> int:
     try:
         return asyncio.run(_main(settings))
     except Exception as exc:
-        log.error("engine failed: %s", exc)
+        log.exception("engine failed: %s", exc)
         return 1

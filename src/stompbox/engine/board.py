@@ -12,6 +12,7 @@ import asyncio
 import logging
 import os
 import re
+from pathlib import Path
 
 from stompbox.modhost.errors import ErrorCode
 from stompbox.modhost.feedback import LogFb, OutputSetFb, PatchSetFb
@@ -20,6 +21,7 @@ from .feedback import FeedbackQueue
 from .instances import MAX_INSTANCE, REMOVE_ALL_LIMIT, RESERVED, Instance, Layout
 from .native import NativeEngine, PortInfo
 from .plugins import PluginData
+from .state import save_state
 
 log = logging.getLogger(__name__)
 
@@ -256,6 +258,25 @@ class NativeCore:
 
     def cpu_load(self) -> float:
         return self.native.cpu_load()
+
+    # presets and state -------------------------------------------------------------------
+    async def load_preset(self, inst: Instance, uri: str, values: dict[str, float] | None) -> int:
+        """Restore the preset's state and port values in the C core; hold its values."""
+        code = await asyncio.to_thread(self.native.state_restore, inst.number, uri)
+        if code != 0:
+            return code
+        for symbol, value in (values or {}).items():
+            if symbol in inst.layout.ranges and symbol != inst.layout.enabled:
+                inst.proc.values[symbol] = value
+        return 0
+
+    async def save_preset(
+        self, inst: Instance, label: str, bundle: Path, filename: str
+    ) -> tuple[str, str]:
+        """Save port values and plugin state (lilv) into `bundle`; (preset URI, Turtle)."""
+        return await asyncio.to_thread(
+            save_state, self.native, inst.number, bundle, filename, label
+        )
 
     def patch_set(self, number: int, prop: str, value: str) -> int:
         if number not in self.instances:

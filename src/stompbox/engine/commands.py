@@ -16,7 +16,7 @@ from .board import NativeCore
 from .core import EngineCore
 from .instances import Instance
 from .jalv import JalvError
-from .presets import save_preset
+from .state import inside
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +41,9 @@ def resp(status: int, extra: float | None = None) -> bytes:
 class Dispatcher:
     """Maps command names to handlers; the cpu-load feature flag lives here."""
 
-    def __init__(self, core: EngineCore | NativeCore) -> None:
+    def __init__(self, core: EngineCore | NativeCore, data_dir: Path) -> None:
         self.core = core
+        self.data_dir = data_dir  # preset_save writes only inside it
         self.cpu_load_feature = False
         self._handlers: dict[str, Handler] = {
             "add": self._add,
@@ -186,28 +187,22 @@ class Dispatcher:
             values: dict[str, float] | None = saved[0]
         else:
             values = await asyncio.to_thread(self.core.plugins.preset_values, uri)
-        if values is None:
-            return resp(ErrorCode.LV2_CANT_LOAD_STATE)
-        for symbol, value in values.items():
-            if symbol in inst.layout.ranges and symbol != inst.layout.enabled:
-                inst.proc.set(symbol, value)
-        return resp(0)
+        return resp(await self.core.load_preset(inst, uri, values))
 
     async def _preset_save(self, args: tuple[Any, ...]) -> bytes:
         number, label, bundle, filename = int(args[0]), str(args[1]), str(args[2]), str(args[3])
         inst = self._inst(number)
         if inst is None:
             return resp(ErrorCode.INSTANCE_INVALID)
-        if not filename or "/" in filename or filename in (".", ".."):
+        if not filename or "/" in filename or filename in (".", "..") or "\0" in filename:
+            return resp(ErrorCode.INVALID_OPERATION)
+        try:
+            target = inside(Path(bundle), self.data_dir)
+            uri, doc = await self.core.save_preset(inst, label, target, filename)
+        except OSError as exc:
+            log.warning("preset_save refused or failed: %s", exc)
             return resp(ErrorCode.INVALID_OPERATION)
         values = {s: v for s, v in inst.values().items() if s != inst.layout.enabled}
-        try:
-            uri, doc = await asyncio.to_thread(
-                save_preset, Path(bundle), filename, label, inst.uri, values
-            )
-        except OSError as exc:
-            log.warning("preset_save failed: %s", exc)
-            return resp(ErrorCode.INVALID_OPERATION)
         self.core.saved_presets[uri] = (values, doc)
         return resp(0)
 

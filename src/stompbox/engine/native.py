@@ -88,6 +88,12 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
         ],
     ),
     "sb_next_log": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]),
+    "sb_state_save": (
+        ctypes.c_int,
+        [ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p],
+    ),
+    "sb_state_restore": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p]),
+    "sb_load_bundle": (None, [ctypes.c_void_p, ctypes.c_char_p]),
     "sb_patch": (
         ctypes.c_int,
         [ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p],
@@ -272,3 +278,15 @@ class NativeEngine:
             kind, _, value = rest.partition("\t")
             found.append((number.value, prop, kind, value))
         return found
+
+    def state_save(self, number: int, directory: Path, filename: str, label: str) -> int:
+        """Save port values and plugin state as a preset in `directory` (blocking)."""
+        h = self._handle()
+        return int(self._lib.sb_state_save(h, number, _b(str(directory)), _b(filename), _b(label)))
+
+    def state_restore(self, number: int, uri: str) -> int:
+        """Restore a preset or saved state into the running instance (blocking, ≤ 2 s)."""
+        return int(self._lib.sb_state_restore(self._handle(), number, _b(uri)))
+
+    def load_bundle(self, directory: Path) -> None:
+        self._lib.sb_load_bundle(self._handle(), _b(str(directory)))

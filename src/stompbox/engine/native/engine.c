@@ -390,7 +390,7 @@ int sb_port_kind(sb_engine *e, int number, int p)
     return (int)inst->ports[p].type + 8 * inst->ports[p].is_input;
 }
 
-static int send_ctl(sb_engine *e, uint32_t kind, sb_instance *inst, uint32_t port, float value)
+int sb_send_ctl(sb_engine *e, uint32_t kind, sb_instance *inst, uint32_t port, float value)
 {
     sb_ctl_msg m = {kind, port, inst, value};
     return sb_ring_write(&e->ctl, &m, sizeof(m)) ? SB_ERR_MEMORY : 0;
@@ -405,13 +405,13 @@ int sb_param_set(sb_engine *e, int number, int p, float value)
     if (p < 0 || (uint32_t)p >= inst->n_ports || inst->ports[p].type != SB_PORT_CONTROL) {
         return SB_ERR_INVALID_OPERATION;
     }
-    return send_ctl(e, SB_MSG_PARAM, inst, (uint32_t)p, value);
+    return sb_send_ctl(e, SB_MSG_PARAM, inst, (uint32_t)p, value);
 }
 
 int sb_bypass(sb_engine *e, int number, int on)
 {
     sb_instance *inst = get(e, number);
-    return inst ? send_ctl(e, SB_MSG_BYPASS, inst, 0, on ? 1.0f : 0.0f)
+    return inst ? sb_send_ctl(e, SB_MSG_BYPASS, inst, 0, on ? 1.0f : 0.0f)
                 : SB_ERR_INSTANCE_NON_EXISTS;
 }
 

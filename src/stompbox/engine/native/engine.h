@@ -78,6 +78,9 @@ struct sb_instance {
     const LV2_Feature **features;
     _Atomic uint32_t dsp_ns; /* last cycle's run() time */
     int control_in;     /* the atom input patch messages go to, or -1 */
+    int suspended;      /* RT: not run (its state is being restored) */
+    _Atomic uint32_t suspend_ack; /* RT: sequence number of the last suspend message applied */
+    uint32_t suspend_seq;         /* non-RT */
     sb_ring to_plugin;  /* control -> RT: atoms appended to control_in at frame 0 */
     uint64_t dead_gen;  /* non-zero once removed: free after plan dead_gen is adopted */
     sb_instance *next_dead;
@@ -115,7 +118,7 @@ typedef struct {
     int src, src_port, dst, dst_port;
 } sb_edge;
 
-enum { SB_MSG_PARAM = 1, SB_MSG_BYPASS, SB_MSG_PROCESSING };
+enum { SB_MSG_PARAM = 1, SB_MSG_BYPASS, SB_MSG_PROCESSING, SB_MSG_SUSPEND };
 
 typedef struct {
     uint32_t kind;
@@ -190,6 +193,9 @@ int sb_plan_order(int n_nodes, const int *nodes, uint32_t n_edges, const sb_edge
 /* features.c */
 void sb_features_init(sb_engine *e);
 const LV2_Feature **sb_features_for(sb_engine *e, sb_instance *inst);
+
+/* engine.c */
+int sb_send_ctl(sb_engine *e, uint32_t kind, sb_instance *inst, uint32_t port, float value);
 
 /* patch.c */
 void sb_patch_urids(sb_engine *e);

@@ -20,6 +20,10 @@ static void apply_message(sb_engine *e, const sb_ctl_msg *m)
             inst->ports[inst->enabled_port].value = inst->bypass ? 0.0f : 1.0f;
         }
         break;
+    case SB_MSG_SUSPEND:
+        inst->suspended = m->value != 0.0f;
+        atomic_store_explicit(&inst->suspend_ack, m->port, memory_order_release);
+        break;
     case SB_MSG_PROCESSING:
         e->processing = m->value > 0.0f;
         if (m->port) { /* at once, no fade */
@@ -149,6 +153,12 @@ static void report_outputs(sb_engine *e, sb_instance *inst)
 static void run_step(sb_engine *e, const sb_plan *plan, const sb_step *step, jack_nframes_t n)
 {
     sb_instance *inst = step->inst;
+    if (inst->suspended) { /* its state is being restored: silence */
+        for (uint32_t o = 0; o < inst->n_audio_out; ++o) {
+            memset(inst->ports[inst->audio_out[o]].buf, 0, n * sizeof(float));
+        }
+        return;
+    }
     for (uint32_t i = 0; i < step->n_inputs; ++i) {
         fill_input(e, plan, &plan->inputs[step->first_input + i], n);
     }
