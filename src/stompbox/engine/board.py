@@ -15,11 +15,19 @@ import re
 from pathlib import Path
 
 from stompbox.modhost.errors import ErrorCode
-from stompbox.modhost.feedback import LogFb, OutputSetFb, PatchSetFb
+from stompbox.modhost.feedback import (
+    LogFb,
+    MidiControlChangeFb,
+    MidiMappedFb,
+    MidiProgramChangeFb,
+    OutputSetFb,
+    ParamSetFb,
+    PatchSetFb,
+)
 
 from .feedback import FeedbackQueue
 from .instances import MAX_INSTANCE, REMOVE_ALL_LIMIT, RESERVED, Instance, Layout
-from .native import NativeEngine, PortInfo
+from .native import BYPASS_PORT, Event, EventKind, NativeEngine, PortInfo
 from .plugins import PluginData
 from .state import save_state
 
@@ -28,6 +36,9 @@ log = logging.getLogger(__name__)
 Edge = tuple[str, str]  # (output port, input port), as named in the protocol
 _PLUGIN_PORT = re.compile(r"^effect_(\d+):(.+)$")
 MAX_PATCH_VALUE = 4096  # bytes of a patch_set value (a path, a string)
+MAX_CHANNEL = 15
+PITCH_BEND = 131  # mod-host's controller number for pitch bend
+MAX_MAPPINGS = 1024
 
 
 class NativePlugin:
@@ -87,6 +98,7 @@ class NativeCore:
         self.start_timeout = start_timeout
         self.processing = True
         self.saved_presets: dict[str, tuple[dict[str, float], str]] = {}  # uri -> (values, ttl)
+        self.midi: dict[tuple[int, str], tuple[int, int, float, float]] = {}  # (ch, cc, lo, hi)
 
     # life cycle --------------------------------------------------------------------------
     async def add(self, uri: str, number: int) -> int:
@@ -130,6 +142,7 @@ class NativeCore:
             (s, t) for s, t in self.edges if not (s.startswith(client) or t.startswith(client))
         }
         self.feedback.drop_instance(number)
+        self.midi = {k: v for k, v in self.midi.items() if k[0] != number}
         self.native.remove(number)
         return inst
 
@@ -290,16 +303,86 @@ class NativeCore:
             return ErrorCode.INSTANCE_NON_EXISTS
         return self.native.patch_get(number, prop)
 
+    # MIDI --------------------------------------------------------------------------------
+    def _midi_port(self, inst: Instance, symbol: str) -> int | None:
+        if symbol == ":bypass":
+            return -1
+        if not isinstance(inst.proc, NativePlugin) or symbol not in inst.layout.ranges:
+            return None
+        info = inst.proc.ports.get(symbol)
+        return None if info is None else info.index
+
+    def midi_map(
+        self, inst: Instance, symbol: str, channel: int, cc: int, lo: float, hi: float
+    ) -> int:
+        """Map CC `cc` (131: pitch bend) on `channel` to a control, scaled to [lo, hi]."""
+        port = self._midi_port(inst, symbol)
+        if port is None:
+            return ErrorCode.LV2_INVALID_PARAM_SYMBOL
+        if not (0 <= channel <= MAX_CHANNEL and 0 <= cc <= PITCH_BEND):
+            return ErrorCode.INVALID_OPERATION
+        if (inst.number, symbol) not in self.midi and len(self.midi) >= MAX_MAPPINGS:
+            return ErrorCode.ASSIGNMENT_LIST_FULL
+        code = self.native.midi_map(inst.number, port, channel, cc, lo, hi)
+        if code == 0:
+            self.midi[(inst.number, symbol)] = (channel, cc, lo, hi)
+        return code
+
+    def midi_learn(self, inst: Instance, symbol: str, lo: float, hi: float) -> int:
+        """The next CC or pitch bend on the board's MIDI input becomes this control's mapping."""
+        port = self._midi_port(inst, symbol)
+        if port is None:
+            return ErrorCode.LV2_INVALID_PARAM_SYMBOL
+        return self.native.midi_learn(inst.number, port, lo, hi)
+
+    def midi_unmap(self, inst: Instance, symbol: str) -> bool:
+        """True when a mapping was removed."""
+        port = self._midi_port(inst, symbol)
+        if port is None:
+            return False
+        self.native.midi_unmap(inst.number, port)
+        return self.midi.pop((inst.number, symbol), None) is not None
+
+    def monitor_midi_program(self, channel: int, on: bool) -> int:
+        if not 0 <= channel <= MAX_CHANNEL:
+            return ErrorCode.INVALID_OPERATION
+        return self.native.midi_program(channel, on)
+
     # RT -> control -----------------------------------------------------------------------
+    def _symbol(self, inst: Instance, port: int) -> str | None:
+        if port == BYPASS_PORT:
+            return ":bypass"
+        return inst.proc.symbols.get(port) if isinstance(inst.proc, NativePlugin) else None
+
+    def _event(self, ev: Event) -> None:
+        if ev.kind is EventKind.PROGRAM:
+            self.feedback.put(MidiProgramChangeFb(ev.a, ev.b))
+            return
+        if ev.kind is EventKind.CONTROL:
+            self.feedback.put(MidiControlChangeFb(ev.a, ev.b, int(ev.value)))
+            return
+        inst = self.instances.get(ev.number)
+        symbol = None if inst is None else self._symbol(inst, ev.port)
+        if inst is None or symbol is None:
+            return
+        if ev.kind is EventKind.OUTPUT:
+            if symbol in inst.monitored:
+                self.feedback.put(OutputSetFb(ev.number, symbol, ev.value))
+            return
+        if symbol == ":bypass":
+            inst.bypassed = ev.value >= 0.5 * (ev.lo + ev.hi)
+        else:
+            inst.proc.values[symbol] = ev.value
+        if ev.kind is EventKind.PARAM:
+            self.feedback.put(ParamSetFb(ev.number, symbol, ev.value))
+        elif ev.kind is EventKind.MIDI_MAPPED:
+            self.midi[(ev.number, symbol)] = (ev.a, ev.b, ev.lo, ev.hi)
+            self.feedback.put(MidiMappedFb(ev.number, symbol, ev.a, ev.b, ev.value, ev.lo, ev.hi))
+
     def poll(self) -> None:
-        """Forward the process thread's output-control changes and logs; free retired plans."""
-        for number, index, value in self.native.outputs():
-            inst = self.instances.get(number)
-            if inst is None or not isinstance(inst.proc, NativePlugin):
-                continue
-            symbol = inst.proc.symbols.get(index)
-            if symbol is not None and symbol in inst.monitored:
-                self.feedback.put(OutputSetFb(number, symbol, value))
+        """Forward the process thread's reports, plugin patches and logs; free retired plans."""
+        for ev in self.native.events():
+            self._event(ev)
         for number, prop, kind, text in self.native.patches():
             if number in self.instances:
                 self.feedback.put(PatchSetFb(number, prop, kind, text))

@@ -70,6 +70,11 @@ class Dispatcher:
             "output_data_ready": self._output_data_ready,
             "set_bpm": self._set_bpm,
             "patch_set": self._patch_set,
+            "midi_map": self._midi_map,
+            "midi_learn": self._midi_learn,
+            "midi_unmap": self._midi_unmap,
+            "monitor_midi_program": self._monitor_midi_program,
+            "monitor_midi_control": self._monitor_midi_control,
             "patch_get": self._patch_get,
             "set_bpb": self._set_bpb,
         }
@@ -268,6 +273,32 @@ class Dispatcher:
         if self._inst(number) is None:
             return resp(ErrorCode.INSTANCE_NON_EXISTS)
         return resp(self.core.patch_get(number, prop))
+
+    # MIDI: midi_map/learn/unmap answer mod-host's inverted replies (1 success, 0 failure) -------
+    async def _midi_map(self, args: tuple[Any, ...]) -> bytes:
+        inst = self._inst(args[0])
+        if inst is None:
+            return resp(0)
+        channel, cc, lo, hi = int(args[2]), int(args[3]), float(args[4]), float(args[5])
+        return resp(int(self.core.midi_map(inst, str(args[1]), channel, cc, lo, hi) == 0))
+
+    async def _midi_learn(self, args: tuple[Any, ...]) -> bytes:
+        inst = self._inst(args[0])
+        if inst is None:
+            return resp(0)
+        code = self.core.midi_learn(inst, str(args[1]), float(args[2]), float(args[3]))
+        return resp(int(code == 0))
+
+    async def _midi_unmap(self, args: tuple[Any, ...]) -> bytes:
+        inst = self._inst(args[0])
+        return resp(int(inst is not None and self.core.midi_unmap(inst, str(args[1]))))
+
+    async def _monitor_midi_program(self, args: tuple[Any, ...]) -> bytes:
+        return resp(self.core.monitor_midi_program(int(args[0]), int(args[1]) != 0))
+
+    async def _monitor_midi_control(self, args: tuple[Any, ...]) -> bytes:
+        """Accepted and without effect, as in mod-host."""
+        return resp(0 if 0 <= int(args[0]) <= 15 else ErrorCode.INVALID_OPERATION)
 
     async def _set_bpm(self, args: tuple[Any, ...]) -> bytes:
         ok = 20.0 <= float(args[0]) <= 300.0

@@ -235,6 +235,21 @@ class EngineCore:
     def patch_get(self, number: int, prop: str) -> int:
         return ErrorCode.INVALID_OPERATION
 
+    def midi_map(
+        self, inst: Instance, symbol: str, channel: int, cc: int, lo: float, hi: float
+    ) -> int:
+        """Isolation mode has no MIDI input of its own."""
+        return ErrorCode.INVALID_OPERATION
+
+    def midi_learn(self, inst: Instance, symbol: str, lo: float, hi: float) -> int:
+        return ErrorCode.INVALID_OPERATION
+
+    def midi_unmap(self, inst: Instance, symbol: str) -> bool:
+        return False
+
+    def monitor_midi_program(self, channel: int, on: bool) -> int:
+        return 0 if 0 <= channel <= 15 else ErrorCode.INVALID_OPERATION
+
     def poll(self) -> None:
         """Nothing to poll: jalv reports through its console."""
 

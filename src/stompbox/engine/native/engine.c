@@ -1,11 +1,13 @@
 /* The engine's non-RT API (called from Python through ctypes): JACK client, instances, plans. */
 #include <errno.h>
 #include <lv2/atom/atom.h>
+#include <lv2/midi/midi.h>
 #include <lv2/resize-port/resize-port.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine.h"
 
@@ -68,6 +70,20 @@ static void collect(sb_engine *e)
 
 void sb_engine_free(sb_engine *e);
 
+/* Like mod-host: every physical MIDI capture port feeds the board's MIDI input. */
+static void connect_midi_devices(sb_engine *e)
+{
+    if (!e->midi_in) {
+        return;
+    }
+    const char **ports = jack_get_ports(e->client, NULL, JACK_DEFAULT_MIDI_TYPE,
+                                        JackPortIsPhysical | JackPortIsOutput);
+    for (int i = 0; ports && ports[i]; ++i) {
+        jack_connect(e->client, ports[i], jack_port_name(e->midi_in));
+    }
+    jack_free(ports);
+}
+
 sb_engine *sb_engine_new(const char *server, const char *name)
 {
     sb_engine *e = calloc(1, sizeof(sb_engine));
@@ -101,6 +117,8 @@ sb_engine *sb_engine_new(const char *server, const char *name)
     e->block = jack_get_buffer_size(e->client);
     e->urid_sequence = sb_urid_map(&e->urids, LV2_ATOM__Sequence);
     e->urid_chunk = sb_urid_map(&e->urids, LV2_ATOM__Chunk);
+    e->urid_midi_event = sb_urid_map(&e->urids, LV2_MIDI__MidiEvent);
+    e->midi_in = jack_port_register(e->client, "midi_in", JACK_DEFAULT_MIDI_TYPE, JackPortIsInput, 0);
     sb_features_init(e);
     sb_patch_urids(e);
     e->world = lilv_world_new();
@@ -113,6 +131,7 @@ sb_engine *sb_engine_new(const char *server, const char *name)
         return NULL;
     }
     atomic_store(&e->active, 1);
+    connect_midi_devices(e);
     return e;
 }
 
@@ -392,7 +411,7 @@ int sb_port_kind(sb_engine *e, int number, int p)
 
 int sb_send_ctl(sb_engine *e, uint32_t kind, sb_instance *inst, uint32_t port, float value)
 {
-    sb_ctl_msg m = {kind, port, inst, value};
+    sb_ctl_msg m = {kind, port, inst, value, 0, 0, 0, 0};
     return sb_ring_write(&e->ctl, &m, sizeof(m)) ? SB_ERR_MEMORY : 0;
 }
 
@@ -417,7 +436,7 @@ int sb_bypass(sb_engine *e, int number, int on)
 
 int sb_processing(sb_engine *e, int on, int at_once)
 {
-    sb_ctl_msg m = {SB_MSG_PROCESSING, at_once ? 1U : 0U, NULL, on ? 1.0f : 0.0f};
+    sb_ctl_msg m = {SB_MSG_PROCESSING, at_once ? 1U : 0U, NULL, on ? 1.0f : 0.0f, 0, 0, 0, 0};
     return sb_ring_write(&e->ctl, &m, sizeof(m)) ? SB_ERR_MEMORY : 0;
 }
 
@@ -442,6 +461,11 @@ int sb_remove(sb_engine *e, int number)
     pthread_mutex_lock(&e->lock);
     sb_instance *inst = get(e, number);
     if (inst) {
+        sb_ctl_msg m = {SB_MSG_MIDI_UNMAP, SB_ALL_PORTS, inst, 0, 0, 0, 0, 0};
+        while (sb_ring_write(&e->ctl, &m, sizeof(m))) { /* the RT thread must drop its mappings */
+            struct timespec ts = {0, 500000L};
+            nanosleep(&ts, NULL);
+        }
         e->table[number] = NULL;
         if (inst->worker.iface) {
             --e->n_workers;
@@ -600,17 +624,51 @@ void sb_unpatch_capture(sb_engine *e)
     jack_free(ports);
 }
 
-/* RT -> control: the next output-control change; 1 when one was read. */
-int sb_next_output(sb_engine *e, int *number, int *port, float *value)
+/* RT -> control: the next event (an sb_fb_msg, see SB_FB_*); 1 when one was read. */
+int sb_next_event(sb_engine *e, sb_fb_msg *out)
 {
-    sb_fb_msg m;
-    if (sb_ring_read(&e->fb, &m, sizeof(m))) {
-        return 0;
+    return sb_ring_read(&e->fb, out, sizeof(*out)) ? 0 : 1;
+}
+
+static int send_midi(sb_engine *e, sb_ctl_msg m)
+{
+    return sb_ring_write(&e->ctl, &m, sizeof(m)) ? SB_ERR_MEMORY : 0;
+}
+
+/* port: a control input index, or -1 for `:bypass`. */
+static uint32_t map_port(int p) { return p < 0 ? SB_BYPASS_PORT : (uint32_t)p; }
+
+int sb_midi_map(sb_engine *e, int number, int p, int channel, int cc, float lo, float hi)
+{
+    sb_instance *inst = get(e, number);
+    if (!inst) {
+        return SB_ERR_INSTANCE_NON_EXISTS;
     }
-    *number = m.number;
-    *port = (int)m.port;
-    *value = m.value;
-    return 1;
+    return send_midi(e, (sb_ctl_msg){SB_MSG_MIDI_MAP, map_port(p), inst, 0, channel, cc, lo, hi});
+}
+
+int sb_midi_learn(sb_engine *e, int number, int p, float lo, float hi)
+{
+    sb_instance *inst = get(e, number);
+    if (!inst) {
+        return SB_ERR_INSTANCE_NON_EXISTS;
+    }
+    return send_midi(e, (sb_ctl_msg){SB_MSG_MIDI_LEARN, map_port(p), inst, 0, 0, 0, lo, hi});
+}
+
+int sb_midi_unmap(sb_engine *e, int number, int p)
+{
+    sb_instance *inst = get(e, number);
+    if (!inst) {
+        return SB_ERR_INSTANCE_NON_EXISTS;
+    }
+    return send_midi(e, (sb_ctl_msg){SB_MSG_MIDI_UNMAP, map_port(p), inst, 0, 0, 0, 0, 0});
+}
+
+int sb_midi_program(sb_engine *e, int channel, int on)
+{
+    return send_midi(
+        e, (sb_ctl_msg){SB_MSG_MIDI_PROGRAM, 0, NULL, on ? 1.0f : 0.0f, channel, 0, 0, 0});
 }
 
 /* RT -> control: the next plugin log line (first byte: level '0'..'3'); its length, or -1. */

@@ -97,6 +97,7 @@ typedef struct {
 typedef struct {
     jack_port_t *jack;
     const float *buf;
+    const sb_port *atom; /* an atom output: its MIDI events go to the JACK MIDI port */
 } sb_output;
 
 typedef struct {
@@ -118,23 +119,54 @@ typedef struct {
     int src, src_port, dst, dst_port;
 } sb_edge;
 
-enum { SB_MSG_PARAM = 1, SB_MSG_BYPASS, SB_MSG_PROCESSING, SB_MSG_SUSPEND };
+enum {
+    SB_MSG_PARAM = 1,
+    SB_MSG_BYPASS,
+    SB_MSG_PROCESSING,
+    SB_MSG_SUSPEND,
+    SB_MSG_MIDI_MAP,     /* inst, port, a channel, b controller, lo..hi */
+    SB_MSG_MIDI_LEARN,   /* inst, port, lo..hi */
+    SB_MSG_MIDI_UNMAP,   /* inst, port (SB_ALL_PORTS: every mapping of inst) */
+    SB_MSG_MIDI_PROGRAM, /* a channel, value on/off */
+};
+
+#define SB_ALL_PORTS 0xFFFFFFFFU
+#define SB_BYPASS_PORT 0xFFFFFFFEU /* a MIDI mapping of `:bypass` */
+#define SB_MAX_MAPPINGS 1024
+#define SB_PITCH_BEND 131 /* mod-host's controller number for pitch bend */
 
 typedef struct {
     uint32_t kind;
     uint32_t port;
     sb_instance *inst;
     float value;
+    int32_t a, b;
+    float lo, hi;
 } sb_ctl_msg;
 
-enum { SB_FB_OUTPUT = 1 };
+enum {
+    SB_FB_OUTPUT = 1,   /* number, port, value */
+    SB_FB_PARAM,        /* number, port, value: a MIDI mapping moved a control */
+    SB_FB_MIDI_MAPPED,  /* number, port, a channel, b controller, value, lo, hi */
+    SB_FB_PROGRAM,      /* a program, b channel */
+    SB_FB_CONTROL,      /* a channel, b controller, value */
+};
 
 typedef struct {
     uint32_t kind;
     int32_t number;
     uint32_t port;
     float value;
+    int32_t a, b;
+    float lo, hi;
 } sb_fb_msg;
+
+typedef struct {
+    sb_instance *inst; /* NULL: free slot */
+    uint32_t port;
+    int channel, controller;
+    float lo, hi;
+} sb_mapping;
 
 typedef struct sb_engine {
     jack_client_t *client;
@@ -158,10 +190,15 @@ typedef struct sb_engine {
     sb_ring fb;
     sb_ring retire;
     sb_ring logs;
+    LV2_URID urid_midi_event;
     LV2_URID urid_sequence, urid_chunk, urid_object, urid_patch_set, urid_patch_get;
     LV2_URID urid_patch_property, urid_patch_value, urid_patch_sequence;
     sb_ring patches;            /* RT -> control: int32 number + a patch:Set object atom */
     int processing;         /* RT: target */
+    jack_port_t *midi_in;   /* the board's MIDI input: CC mappings, program changes */
+    sb_mapping mappings[SB_MAX_MAPPINGS]; /* RT */
+    sb_mapping learning;    /* RT: inst non-NULL while a midi_learn waits */
+    uint16_t program_channels; /* RT: monitor_midi_program bits */
     float processing_gain;  /* RT: ramp */
     _Atomic int active;
     _Atomic uint32_t xruns;
@@ -196,6 +233,12 @@ const LV2_Feature **sb_features_for(sb_engine *e, sb_instance *inst);
 
 /* engine.c */
 int sb_send_ctl(sb_engine *e, uint32_t kind, sb_instance *inst, uint32_t port, float value);
+
+/* midi.c */
+void sb_midi_message(sb_engine *e, const sb_ctl_msg *m); /* RT */
+void sb_midi_input(sb_engine *e, jack_nframes_t n);       /* RT */
+void sb_midi_to_atom(sb_engine *e, sb_port *port, void *jack_buf);   /* RT */
+void sb_atom_to_midi(sb_engine *e, const sb_port *port, void *jack_buf); /* RT */
 
 /* patch.c */
 void sb_patch_urids(sb_engine *e);

@@ -146,15 +146,16 @@ sb_plan *sb_plan_build(sb_engine *e, uint64_t gen)
                 continue;
             }
             if (!port->is_input) {
-                if (port->jack && port->type != SB_PORT_ATOM) {
-                    plan->outputs[plan->n_outputs++] = (sb_output){port->jack, port->buf};
+                if (port->jack) {
+                    plan->outputs[plan->n_outputs++] = (sb_output){
+                        port->jack, port->buf, port->type == SB_PORT_ATOM ? port : NULL};
                 }
                 continue;
             }
             sb_input *in = &plan->inputs[plan->n_inputs++];
             in->inst = inst;
             in->port = p;
-            in->ext = port->type == SB_PORT_ATOM ? NULL : port->jack;
+            in->ext = port->jack;
             in->first_src = plan->n_srcs;
             for (uint32_t j = 0; j < e->n_edges; ++j) {
                 const sb_edge *edge = &e->edges[j];

@@ -1,5 +1,6 @@
 /* The JACK process callback: the only real-time code. No allocation, lock, I/O or syscall here:
    it reads rings, swaps in a ready plan, runs every plugin in plan order and writes the ports. */
+#include <jack/midiport.h>
 #include <lv2/atom/atom.h>
 #include <string.h>
 
@@ -31,6 +32,7 @@ static void apply_message(sb_engine *e, const sb_ctl_msg *m)
         }
         break;
     default:
+        sb_midi_message(e, m);
         break;
     }
 }
@@ -72,6 +74,9 @@ static void fill_input(sb_engine *e, const sb_plan *plan, const sb_input *in, ja
             if (src->type == e->urid_sequence && total <= port->buf_size) {
                 memcpy(port->buf, src, total);
             }
+        }
+        if (in->ext) {
+            sb_midi_to_atom(e, port, jack_port_get_buffer(in->ext, n));
         }
         if ((int)in->port == in->inst->control_in) {
             sb_patch_append(e, in->inst, port);
@@ -143,7 +148,7 @@ static void report_outputs(sb_engine *e, sb_instance *inst)
         if (port->type != SB_PORT_CONTROL || port->is_input || port->value == port->last_sent) {
             continue;
         }
-        sb_fb_msg m = {SB_FB_OUTPUT, inst->number, p, port->value};
+        sb_fb_msg m = {SB_FB_OUTPUT, inst->number, p, port->value, 0, 0, 0, 0};
         if (!sb_ring_write(&e->fb, &m, sizeof(m))) {
             port->last_sent = port->value;
         }
@@ -185,6 +190,15 @@ static void write_outputs(sb_engine *e, const sb_plan *plan, jack_nframes_t n, i
     const float target = e->processing ? 1.0f : 0.0f;
     float g = e->processing_gain;
     for (uint32_t o = 0; o < plan->n_outputs; ++o) {
+        if (plan->outputs[o].atom) {
+            void *midi = jack_port_get_buffer(plan->outputs[o].jack, n);
+            if (ran) {
+                sb_atom_to_midi(e, plan->outputs[o].atom, midi);
+            } else {
+                jack_midi_clear_buffer(midi);
+            }
+            continue;
+        }
         float *out = jack_port_get_buffer(plan->outputs[o].jack, n);
         const float *src = plan->outputs[o].buf;
         g = e->processing_gain;
@@ -212,6 +226,7 @@ int sb_process(jack_nframes_t n, void *arg)
     if (fresh) {
         adopt(e, fresh);
     }
+    sb_midi_input(e, n);
     const sb_plan *plan = e->current;
     if (!plan) {
         return 0;
