@@ -97,6 +97,8 @@ class NativeCore:
         self.edges: set[Edge] = set()
         self.start_timeout = start_timeout
         self.processing = True
+        self._transaction = 0  # depth of transaction_begin
+        self._dirty = False  # a plan is due at the outermost transaction_commit
         self.saved_presets: dict[str, tuple[dict[str, float], str]] = {}  # uri -> (values, ttl)
         self.midi: dict[tuple[int, str], tuple[int, int, float, float]] = {}  # (ch, cc, lo, hi)
 
@@ -166,6 +168,7 @@ class NativeCore:
         self.native.unpatch_capture()
         for number in [n for n in self.instances if n <= REMOVE_ALL_LIMIT]:
             self._drop(number)
+        self._transaction = 0  # a new client starts clean (the bridge sends `remove -1` first)
         self._commit()
         return 0
 
@@ -200,7 +203,25 @@ class NativeCore:
             return b, a
         return None
 
+    def begin(self) -> int:
+        """`transaction_begin`: graph changes from now on go into one plan, swapped in at
+        `transaction_commit` (kept plugins never stop; nothing changes audibly before)."""
+        self._transaction += 1
+        return 0
+
+    def commit(self) -> int:
+        if self._transaction == 0:
+            return ErrorCode.INVALID_OPERATION
+        self._transaction -= 1
+        if self._transaction == 0 and self._dirty:
+            self._commit()
+        return 0
+
     def _commit(self) -> None:
+        if self._transaction:
+            self._dirty = True
+            return
+        self._dirty = False
         internal: list[tuple[int, int, int, int]] = []
         for source, target in self.edges:
             s, t = self._plugin_port(source), self._plugin_port(target)

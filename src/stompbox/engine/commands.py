@@ -70,6 +70,8 @@ class Dispatcher:
             "output_data_ready": self._output_data_ready,
             "set_bpm": self._set_bpm,
             "patch_set": self._patch_set,
+            "transaction_begin": self._transaction_begin,
+            "transaction_commit": self._transaction_commit,
             "midi_map": self._midi_map,
             "midi_learn": self._midi_learn,
             "midi_unmap": self._midi_unmap,
@@ -299,6 +301,12 @@ class Dispatcher:
     async def _monitor_midi_control(self, args: tuple[Any, ...]) -> bytes:
         """Accepted and without effect, as in mod-host."""
         return resp(0 if 0 <= int(args[0]) <= 15 else ErrorCode.INVALID_OPERATION)
+
+    async def _transaction_begin(self, args: tuple[Any, ...]) -> bytes:
+        return resp(self.core.begin())
+
+    async def _transaction_commit(self, args: tuple[Any, ...]) -> bytes:
+        return resp(self.core.commit())
 
     async def _set_bpm(self, args: tuple[Any, ...]) -> bytes:
         ok = 20.0 <= float(args[0]) <= 300.0

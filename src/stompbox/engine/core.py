@@ -250,6 +250,13 @@ class EngineCore:
     def monitor_midi_program(self, channel: int, on: bool) -> int:
         return 0 if 0 <= channel <= 15 else ErrorCode.INVALID_OPERATION
 
+    def begin(self) -> int:
+        """Isolation mode changes JACK at once: transactions are accepted and change nothing."""
+        return 0
+
+    def commit(self) -> int:
+        return 0
+
     def poll(self) -> None:
         """Nothing to poll: jalv reports through its console."""
 
