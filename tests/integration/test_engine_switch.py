@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from stompbox.jackd import JackServer
-from tests.support.engine import EngineClient, EngineProcess
+from tests.support.engine import EngineClient, EngineProcess, FeedbackClient
 
 pytestmark = pytest.mark.integration
 
@@ -121,3 +121,29 @@ async def test_nothing_changes_before_the_commit(client: EngineClient, meter: Pe
     meter.take()
     await asyncio.sleep(0.1)
     assert min(meter.take()) > 0.05
+
+
+async def test_monitor_audio_levels_reports_peaks(
+    client: EngineClient, meter: PeriodMeter, module_engine: EngineProcess
+) -> None:
+    async with FeedbackClient(module_engine.host, module_engine.feedback_port) as fb:
+        assert await client.cmd("output_data_ready") == "resp 0"
+        assert await client.cmd(f"add {AMP} 7") == "resp 7"
+        assert await client.cmd(f"connect {meter.out.name} effect_7:input") == "resp 0"
+        assert await client.cmd("param_set 7 gain -6") == "resp 0"
+        assert await client.cmd("monitor_audio_levels effect_7:output 1") == "resp 0"  # inside
+        assert await client.cmd(f"monitor_audio_levels {meter.out.name} 1") == "resp 0"  # outside
+        seen: dict[int, float] = {}
+        while len(seen) < 2:
+            for msg in await fb.until(lambda m: m == "data_finish"):
+                if msg.startswith("audio_monitor "):
+                    _, index, value = msg.split()
+                    seen[int(index)] = float(value)
+            assert await client.cmd("output_data_ready") == "resp 0"
+        assert seen[0] == pytest.approx(meter.amplitude * 10 ** (-6 / 20), rel=0.05)
+        assert seen[1] == pytest.approx(meter.amplitude, rel=0.05)
+        # off only for the most recently added (LIFO), as mod-host
+        assert await client.cmd("monitor_audio_levels effect_7:output 0") == "resp -902"
+        assert await client.cmd(f"monitor_audio_levels {meter.out.name} 0") == "resp 0"
+        assert await client.cmd("monitor_audio_levels effect_7:output 0") == "resp 0"
+        assert await client.cmd("monitor_audio_levels nosuch:port 1") == "resp -205"

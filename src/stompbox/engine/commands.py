@@ -71,6 +71,7 @@ class Dispatcher:
             "set_bpm": self._set_bpm,
             "patch_set": self._patch_set,
             "transaction_begin": self._transaction_begin,
+            "monitor_audio_levels": self._monitor_audio_levels,
             "transaction_commit": self._transaction_commit,
             "midi_map": self._midi_map,
             "midi_learn": self._midi_learn,
@@ -301,6 +302,9 @@ class Dispatcher:
     async def _monitor_midi_control(self, args: tuple[Any, ...]) -> bytes:
         """Accepted and without effect, as in mod-host."""
         return resp(0 if 0 <= int(args[0]) <= 15 else ErrorCode.INVALID_OPERATION)
+
+    async def _monitor_audio_levels(self, args: tuple[Any, ...]) -> bytes:
+        return resp(self.core.monitor_audio_levels(str(args[0]), int(args[1]) != 0))
 
     async def _transaction_begin(self, args: tuple[Any, ...]) -> bytes:
         return resp(self.core.begin())

@@ -250,6 +250,10 @@ class EngineCore:
     def monitor_midi_program(self, channel: int, on: bool) -> int:
         return 0 if 0 <= channel <= 15 else ErrorCode.INVALID_OPERATION
 
+    def monitor_audio_levels(self, name: str, on: bool) -> int:
+        """Isolation mode has no meters."""
+        return ErrorCode.INVALID_OPERATION
+
     def begin(self) -> int:
         """Isolation mode changes JACK at once: transactions are accepted and change nothing."""
         return 0

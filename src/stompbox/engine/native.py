@@ -138,6 +138,12 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     ),
     "sb_midi_unmap": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]),
     "sb_midi_program": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]),
+    "sb_monitor_set": (
+        ctypes.c_int,
+        [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_char_p],
+    ),
+    "sb_monitor_clear": (None, [ctypes.c_void_p, ctypes.c_int]),
+    "sb_monitor_peak": (ctypes.c_float, [ctypes.c_void_p, ctypes.c_int]),
     "sb_next_log": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]),
     "sb_state_save": (
         ctypes.c_int,
@@ -356,3 +362,16 @@ class NativeEngine:
 
     def load_bundle(self, directory: Path) -> None:
         self._lib.sb_load_bundle(self._handle(), _b(str(directory)))
+
+    # meters (monitor_audio_levels) ---------------------------------------------------------
+    def monitor_set(self, index: int, number: int, port: int, source: str | None) -> int:
+        """Meter a plugin port (number, port) or the JACK port `source`; then commit()."""
+        h = self._handle()
+        return int(self._lib.sb_monitor_set(h, index, number, port, _b(source) if source else None))
+
+    def monitor_clear(self, index: int) -> None:
+        self._lib.sb_monitor_clear(self._handle(), index)
+
+    def monitor_peak(self, index: int) -> float:
+        """The peak |sample| since the last call."""
+        return float(self._lib.sb_monitor_peak(self._handle(), index))

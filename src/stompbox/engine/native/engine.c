@@ -684,3 +684,61 @@ int sb_next_log(sb_engine *e, char *out, int out_size)
     out[n] = '\0';
     return n;
 }
+
+/* monitor_audio_levels: slot `index` meters a plugin port (number >= 0) or, through the
+   engine's input port `monitor_<index+1>`, the JACK port `source`. Then sb_commit(). */
+int sb_monitor_set(sb_engine *e, int index, int number, int p, const char *source)
+{
+    if (index < 0 || index >= SB_MAX_MONITORS) {
+        return SB_ERR_INVALID_OPERATION;
+    }
+    pthread_mutex_lock(&e->lock);
+    int code = 0;
+    sb_monitor *mon = &e->monitors[index];
+    mon->used = 1;
+    mon->number = number;
+    mon->port = p;
+    if (source) {
+        char name[64];
+        snprintf(name, sizeof(name), "monitor_%d", index + 1);
+        if (!mon->jack) {
+            mon->jack = jack_port_register(e->client, name, JACK_DEFAULT_AUDIO_TYPE,
+                                           JackPortIsInput, 0);
+        }
+        if (!mon->jack || jack_connect(e->client, source, jack_port_name(mon->jack))) {
+            code = SB_ERR_PORT_CONNECTION;
+        }
+    }
+    if (code) {
+        mon->used = 0;
+    }
+    atomic_store(&e->peaks[index], 0);
+    pthread_mutex_unlock(&e->lock);
+    return code;
+}
+
+/* Stop metering slot `index` (its JACK port goes once a plan without it is adopted). */
+void sb_monitor_clear(sb_engine *e, int index)
+{
+    if (index < 0 || index >= SB_MAX_MONITORS) {
+        return;
+    }
+    pthread_mutex_lock(&e->lock);
+    e->monitors[index].used = 0;
+    if (e->monitors[index].jack) {
+        jack_port_disconnect(e->client, e->monitors[index].jack);
+    }
+    pthread_mutex_unlock(&e->lock);
+}
+
+/* The peak of slot `index` since the last call (then 0 again). */
+float sb_monitor_peak(sb_engine *e, int index)
+{
+    if (index < 0 || index >= SB_MAX_MONITORS) {
+        return 0.0f;
+    }
+    uint32_t bits = atomic_exchange(&e->peaks[index], 0);
+    float peak;
+    memcpy(&peak, &bits, sizeof(peak));
+    return peak;
+}

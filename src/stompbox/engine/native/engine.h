@@ -105,9 +105,26 @@ typedef struct {
     uint32_t first_input, n_inputs; /* into plan->inputs */
 } sb_step;
 
+#define SB_MAX_MONITORS 64
+
+/* A monitor_audio_levels source: a plugin port's buffer, or the engine's JACK port. */
+typedef struct {
+    uint32_t index;
+    const float *buf;
+    jack_port_t *jack;
+} sb_meter;
+
+typedef struct {
+    int used;
+    int number, port;  /* a plugin port, or number -1 */
+    jack_port_t *jack; /* the engine's input port `monitor_<index+1>` (outside sources) */
+} sb_monitor;
+
 /* An immutable schedule: built off the RT thread, swapped in at a cycle boundary. */
 typedef struct {
     uint64_t gen;
+    uint32_t n_meters;
+    sb_meter meters[SB_MAX_MONITORS];
     uint32_t n_steps, n_inputs, n_srcs, n_outputs;
     sb_step *steps;
     sb_input *inputs;
@@ -181,6 +198,8 @@ typedef struct sb_engine {
     uint32_t n_edges, cap_edges;
     uint64_t next_gen;
     int max_number;        /* highest number ever added */
+    sb_monitor monitors[SB_MAX_MONITORS]; /* staging for the next plan */
+    _Atomic uint32_t peaks[SB_MAX_MONITORS]; /* RT: float bits of the peak since last read */
     int n_workers;         /* instances with a worker interface */
     /* RT side */
     _Atomic(sb_plan *) pending;

@@ -178,6 +178,22 @@ sb_plan *sb_plan_build(sb_engine *e, uint64_t gen)
         }
         step->n_inputs = plan->n_inputs - step->first_input;
     }
+    for (uint32_t m = 0; m < SB_MAX_MONITORS; ++m) {
+        const sb_monitor *mon = &e->monitors[m];
+        if (!mon->used) {
+            continue;
+        }
+        sb_instance *inst = mon->number >= 0 && mon->number <= e->max_number
+                                ? e->table[mon->number]
+                                : NULL;
+        if (mon->jack) {
+            plan->meters[plan->n_meters++] = (sb_meter){m, NULL, mon->jack};
+        } else if (inst && (uint32_t)mon->port < inst->n_ports &&
+                   (inst->ports[mon->port].type == SB_PORT_AUDIO ||
+                    inst->ports[mon->port].type == SB_PORT_CV)) {
+            plan->meters[plan->n_meters++] = (sb_meter){m, inst->ports[mon->port].buf, NULL};
+        }
+    }
     free(nodes);
     free(order);
     return plan;

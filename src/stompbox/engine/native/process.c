@@ -214,6 +214,25 @@ static void write_outputs(sb_engine *e, const sb_plan *plan, jack_nframes_t n, i
     e->processing_gain = g;
 }
 
+/* The peak |sample| of each monitored port, kept until the control side reads it. */
+static void meter(sb_engine *e, const sb_plan *plan, jack_nframes_t n)
+{
+    for (uint32_t m = 0; m < plan->n_meters; ++m) {
+        const sb_meter *mt = &plan->meters[m];
+        const float *buf = mt->jack ? jack_port_get_buffer(mt->jack, n) : mt->buf;
+        float peak = 0.0f;
+        for (jack_nframes_t i = 0; i < n; ++i) {
+            float v = buf[i] < 0.0f ? -buf[i] : buf[i];
+            peak = v > peak ? v : peak;
+        }
+        uint32_t bits;
+        memcpy(&bits, &peak, sizeof(bits));
+        uint32_t old = atomic_load_explicit(&e->peaks[mt->index], memory_order_relaxed);
+        while (bits > old && !atomic_compare_exchange_weak(&e->peaks[mt->index], &old, bits)) {
+        }
+    }
+}
+
 int sb_process(jack_nframes_t n, void *arg)
 {
     sb_engine *e = arg;
@@ -238,5 +257,8 @@ int sb_process(jack_nframes_t n, void *arg)
         }
     }
     write_outputs(e, plan, n, ran);
+    if (ran) {
+        meter(e, plan, n);
+    }
     return 0;
 }
