@@ -2,6 +2,8 @@
    it reads rings, swaps in a ready plan, runs every plugin in plan order and writes the ports. */
 #include <jack/midiport.h>
 #include <lv2/atom/atom.h>
+#include <float.h>
+#include <math.h>
 #include <string.h>
 
 #include "engine.h"
@@ -224,6 +226,9 @@ static void meter(sb_engine *e, const sb_plan *plan, jack_nframes_t n)
         for (jack_nframes_t i = 0; i < n; ++i) {
             float v = buf[i] < 0.0f ? -buf[i] : buf[i];
             peak = v > peak ? v : peak;
+            if (!(v <= FLT_MAX)) { /* NaN or infinity: report it as infinity */
+                peak = INFINITY;
+            }
         }
         uint32_t bits;
         memcpy(&bits, &peak, sizeof(bits));
