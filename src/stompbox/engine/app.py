@@ -25,6 +25,7 @@ from .feedback import FeedbackPump, FeedbackQueue
 from .jackwatch import JackWatch
 from .native import NativeEngine
 from .plugins import PluginData
+from .quarantine import Quarantine
 from .server import EngineServer
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ class Engine:
         self.isolation = settings.engine_isolation
         self.jack: JackWatch | None = JackWatch(server) if self.isolation else None
         self.native: NativeEngine | None = None
+        self.quarantine: Quarantine | None = None
         self.feedback = FeedbackQueue()
         self.pump = FeedbackPump(self.feedback)
         self._tg: asyncio.TaskGroup | None = None
@@ -72,7 +74,17 @@ class Engine:
             self.core = EngineCore(self.jack, self.plugins, self.feedback, self._spawn)
         else:
             assert self.native is not None
-            self.core = NativeCore(self.native, self.plugins, self.feedback)
+            self.quarantine = Quarantine(self.settings.cache_dir)
+            fd = self.quarantine.open()
+            if fd is not None:
+                self.native.record_crashes(fd)
+            self.core = NativeCore(
+                self.native,
+                self.plugins,
+                self.feedback,
+                spawn=self._spawn,
+                quarantine=self.quarantine,
+            )
         self.dispatcher = Dispatcher(self.core, self.settings.data_dir)
         s = self.settings
         self.server = EngineServer(
@@ -130,6 +142,8 @@ class Engine:
         if self.native is not None:
             native, self.native = self.native, None
             await asyncio.to_thread(native.close)
+        if self.quarantine is not None:
+            self.quarantine.close()
         if self.plugins is not None:
             self.plugins.close()
 

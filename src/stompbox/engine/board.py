@@ -11,21 +11,29 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
+from stompbox.contract.plugin import PluginInfo
 from stompbox.modhost.errors import ErrorCode
+from stompbox.modhost.feedback import LogFb, OutputSetFb
 
 from .boardio import PLUGIN_PORT, BoardIO, NativePlugin
 from .feedback import FeedbackQueue
-from .instances import MAX_INSTANCE, REMOVE_ALL_LIMIT, RESERVED, Instance, Layout
+from .instances import MAX_INSTANCE, REMOVE_ALL_LIMIT, RESERVED, Instance, Layout, client_name
+from .jalv import JalvError, JalvProcess
 from .native import NativeEngine, PortInfo
 from .plugins import PluginData
+from .quarantine import Quarantine
 from .state import save_state
 
 log = logging.getLogger(__name__)
 
 Edge = tuple[str, str]  # (output port, input port), as named in the protocol
 MAX_PATCH_VALUE = 4096  # bytes of a patch_set value (a path, a string)
+STOP_TIMEOUT = 5.0  # seconds for an isolated jalv to end
+Spawner = Callable[[Coroutine[Any, Any, None]], object]
 
 
 class NativeCore(BoardIO):
@@ -37,9 +45,13 @@ class NativeCore(BoardIO):
         plugins: PluginData,
         feedback: FeedbackQueue,
         *,
+        spawn: Spawner | None = None,
+        quarantine: Quarantine | None = None,
         start_timeout: float = 20.0,
     ) -> None:
         self.native = engine
+        self._spawn = spawn
+        self.quarantine = quarantine
         self.plugins = plugins
         self.feedback = feedback
         self.instances: dict[int, Instance] = {}
@@ -65,6 +77,8 @@ class NativeCore(BoardIO):
             info = await asyncio.to_thread(self.plugins.info, uri)
             if info is None:
                 return ErrorCode.LV2_INVALID_URI
+            if self.quarantine is not None and self.quarantine.is_isolated(uri):
+                return await self._add_isolated(uri, number, info)
             code = await asyncio.to_thread(self.native.add, number, uri)
             if code < 0:
                 log.warning("effect_%d (%s) did not instantiate: %d", number, uri, code)
@@ -85,6 +99,56 @@ class NativeCore(BoardIO):
         finally:
             self._pending.discard(number)
 
+    async def _add_isolated(self, uri: str, number: int, info: PluginInfo) -> int:
+        """A quarantined plugin: its own jalv, JACK client `effect_<N>` wired through JACK."""
+        layout = Layout.of(info)
+        holder: list[Instance] = []
+        proc = JalvProcess(
+            client_name(number),
+            uri,
+            inputs=layout.ranges.keys(),
+            outputs=layout.outputs,
+            on_output=lambda sym, val: self._isolated_output(holder, sym, val),
+            on_exit=lambda code: self._isolated_exit(holder, code),
+        )
+        try:
+            await proc.start()
+        except OSError as exc:
+            log.error("cannot start jalv for effect_%d: %s", number, exc)
+            return ErrorCode.LV2_INSTANTIATION
+        if self._spawn is None:
+            await proc.close(STOP_TIMEOUT)
+            return ErrorCode.LV2_INSTANTIATION
+        self._spawn(proc.run())
+        try:
+            await proc.ready(self.start_timeout)
+        except (JalvError, TimeoutError) as exc:
+            log.warning("isolated effect_%d (%s) did not start: %r", number, uri, exc)
+            await proc.close(STOP_TIMEOUT)
+            return ErrorCode.LV2_INSTANTIATION
+        inst = Instance(number=number, uri=uri, info=info, layout=layout, proc=proc)
+        holder.append(inst)
+        self.instances[number] = inst
+        self.feedback.put(LogFb(2, f"effect_{number}: {uri} crashed the engine before: isolated"))
+        return number
+
+    def _isolated_output(self, holder: list[Instance], symbol: str, value: float) -> None:
+        if holder and symbol in holder[0].monitored:
+            self.feedback.put(OutputSetFb(holder[0].number, symbol, value))
+
+    def _isolated_exit(self, holder: list[Instance], code: int) -> None:
+        if not holder or holder[0].proc.closing:
+            return
+        inst = holder[0]
+        if self.instances.get(inst.number) is inst:
+            self._drop(inst.number)
+            self.feedback.put(LogFb(3, f"{inst.client} died (exit code {code}, {inst.uri})"))
+
+    def _isolated(self, name: str) -> bool:
+        m = PLUGIN_PORT.match(name)
+        inst = None if m is None else self.instances.get(int(m.group(1)))
+        return inst is not None and not isinstance(inst.proc, NativePlugin)
+
     def _drop(self, number: int) -> Instance | None:
         inst = self.instances.pop(number, None)
         if inst is None:
@@ -102,8 +166,11 @@ class NativeCore(BoardIO):
     async def remove(self, number: int) -> int:
         if number == -1:
             return await self.remove_all()
-        if self._drop(number) is not None:
+        inst = self._drop(number)
+        if inst is not None:
             self._commit()
+            if not isinstance(inst.proc, NativePlugin):
+                await inst.proc.close(STOP_TIMEOUT)
         return 0
 
     async def remove_all(self) -> int:
@@ -117,15 +184,20 @@ class NativeCore(BoardIO):
         for source, target in patched:  # JACK's own view may lag a cycle behind a connect
             self.native.jack_disconnect(source, target)
         self.native.unpatch_capture()
-        for number in [n for n in self.instances if n <= REMOVE_ALL_LIMIT]:
-            self._drop(number)
+        dropped = [self._drop(n) for n in [n for n in self.instances if n <= REMOVE_ALL_LIMIT]]
         self._transaction = 0  # a new client starts clean (the bridge sends `remove -1` first)
         self._commit()
+        isolated = [
+            i.proc for i in dropped if i is not None and not isinstance(i.proc, NativePlugin)
+        ]
+        await asyncio.gather(*(proc.close(STOP_TIMEOUT) for proc in isolated))
         return 0
 
     async def close_all(self) -> None:
-        """Shutdown: the C core frees every instance when the engine closes."""
+        """Shutdown: isolated jalvs end; the C core frees the rest when the engine closes."""
+        isolated = [i.proc for i in self.instances.values() if not isinstance(i.proc, NativePlugin)]
         self.instances.clear()
+        await asyncio.gather(*(proc.close(STOP_TIMEOUT) for proc in isolated))
 
     # graph -------------------------------------------------------------------------------
     def _plugin_port(self, name: str) -> tuple[Instance, PortInfo] | None:
@@ -142,7 +214,7 @@ class NativeCore(BoardIO):
         found = self._plugin_port(name)
         if found is not None:
             return "input" if found[1].is_input else "output"
-        if PLUGIN_PORT.match(name):
+        if PLUGIN_PORT.match(name) and not self._isolated(name):
             return None  # a plugin port that does not exist (or a control port)
         return self.native.jack_direction(name)
 
@@ -232,6 +304,10 @@ class NativeCore(BoardIO):
 
     def set_bypass(self, inst: Instance, bypassed: bool) -> None:
         inst.bypassed = bypassed
+        if not isinstance(inst.proc, NativePlugin):  # isolated: lv2:enabled only
+            if inst.layout.enabled is not None:
+                inst.proc.set(inst.layout.enabled, 0.0 if bypassed else 1.0)
+            return
         self.native.bypass(inst.number, bypassed)
         if inst.layout.enabled is not None:
             inst.proc.values[inst.layout.enabled] = 0.0 if bypassed else 1.0

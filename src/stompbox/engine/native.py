@@ -143,6 +143,7 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
         [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_char_p],
     ),
     "sb_monitor_clear": (None, [ctypes.c_void_p, ctypes.c_int]),
+    "sb_crash_record": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_int]),
     "sb_monitor_peak": (ctypes.c_float, [ctypes.c_void_p, ctypes.c_int]),
     "sb_next_log": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]),
     "sb_state_save": (
@@ -375,3 +376,7 @@ class NativeEngine:
     def monitor_peak(self, index: int) -> float:
         """The peak |sample| since the last call."""
         return float(self._lib.sb_monitor_peak(self._handle(), index))
+
+    def record_crashes(self, fd: int) -> bool:
+        """On a fatal signal, append the running (or instantiating) plugin's URI to `fd`."""
+        return int(self._lib.sb_crash_record(self._handle(), fd)) == 0

@@ -96,6 +96,7 @@ sb_engine *sb_engine_new(const char *server, const char *name)
     e->processing = 1;
     e->processing_gain = 1.0f;
     e->max_number = -1;
+    e->crash_fd = -1;
     if (!e->table || sb_ring_init(&e->ctl, SB_CTL_RING) || sb_ring_init(&e->fb, SB_FB_RING) ||
         sb_ring_init(&e->retire, SB_RETIRE_RING) || sb_ring_init(&e->logs, SB_FB_RING) ||
         sb_ring_init(&e->patches, SB_FB_RING)) {
@@ -140,6 +141,7 @@ void sb_engine_free(sb_engine *e)
     if (!e) {
         return;
     }
+    sb_crash_stop(e);
     sb_worker_stop(e);
     if (e->client) {
         if (atomic_load(&e->active)) {
@@ -350,7 +352,10 @@ int sb_add(sb_engine *e, int number, const char *uri)
         goto done;
     }
     inst->control_in = find_control_in(e, inst);
+    snprintf(inst->uri, sizeof(inst->uri), "%s", uri);
+    atomic_store(&e->adding, inst->uri);
     inst->lilv = lilv_plugin_instantiate(plugin, e->rate, inst->features);
+    atomic_store(&e->adding, NULL);
     if (!inst->lilv) {
         code = SB_ERR_INSTANTIATION;
         goto done;

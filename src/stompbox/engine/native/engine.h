@@ -83,6 +83,7 @@ struct sb_instance {
     uint32_t suspend_seq;         /* non-RT */
     sb_ring to_plugin;  /* control -> RT: atoms appended to control_in at frame 0 */
     uint64_t dead_gen;  /* non-zero once removed: free after plan dead_gen is adopted */
+    char uri[512];      /* for the crash record */
     sb_instance *next_dead;
 };
 
@@ -233,10 +234,18 @@ typedef struct sb_engine {
     LV2_Options_Option options[6];
     LV2_Feature map_feature, unmap_feature, log_feature, options_feature;
     LV2_Feature bounded_feature, pow2_feature;
+    /* crash records: the plugin being run or instantiated when a fatal signal came */
+    _Atomic(sb_instance *) running; /* RT: set around run() */
+    _Atomic(const char *) adding;   /* non-RT: set around instantiate */
+    int crash_fd;                   /* -1: no record */
     /* the worker thread */
     pthread_t worker_thread;
     _Atomic int worker_run;
 } sb_engine;
+
+/* crash.c */
+int sb_crash_record(sb_engine *e, int fd);
+void sb_crash_stop(sb_engine *e);
 
 /* process.c */
 int sb_process(jack_nframes_t nframes, void *arg);

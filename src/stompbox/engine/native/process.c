@@ -174,7 +174,9 @@ static void run_step(sb_engine *e, const sb_plan *plan, const sb_step *step, jac
     if (!skip) {
         prepare_outputs(inst);
         jack_time_t t0 = jack_get_time();
+        atomic_store_explicit(&e->running, inst, memory_order_relaxed);
         lilv_instance_run(inst->lilv, n);
+        atomic_store_explicit(&e->running, NULL, memory_order_relaxed);
         sb_worker_deliver(&inst->worker);
         sb_patch_collect(e, inst);
         atomic_store_explicit(&inst->dsp_ns, (uint32_t)((jack_get_time() - t0) * 1000U),
