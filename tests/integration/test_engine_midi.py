@@ -20,6 +20,25 @@ pytestmark = pytest.mark.integration
 AMP = "http://plugin.org.uk/swh-plugins/amp"
 
 
+class MidiReceiver:
+    """A JACK client with one MIDI input that keeps every event it gets."""
+
+    def __init__(self, server: str) -> None:
+        self.client = jack.Client("midi-receiver", servername=server, no_start_server=True)
+        self.port = self.client.midi_inports.register("in")
+        self.events: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+        self.client.set_process_callback(self._process)
+        self.client.activate()
+
+    def _process(self, frames: int) -> None:
+        for _offset, data in self.port.incoming_midi_events():
+            self.events.put(bytes(data))
+
+    def close(self) -> None:
+        self.client.deactivate()
+        self.client.close()
+
+
 class MidiSender:
     """A JACK client with one MIDI output; `send(bytes)` goes out in its next cycle."""
 
@@ -142,3 +161,28 @@ async def test_learn_and_program_change(
     midi.send(bytes([0xC1, 9]))  # channel 2 is not monitored: nothing
     midi.send(bytes([0xFF, 0xF8, 0x90]))  # junk bytes change nothing and crash nothing
     assert await client.cmd("param_get 2 gain") == "resp 0 10.0000"
+
+
+async def test_a_plugin_gets_and_gives_midi_through_jack(
+    client: EngineClient, midi: MidiSender, jack_server: JackServer
+) -> None:
+    """sender → (JACK MIDI) → x42 midifilter passthru (atom in/out, C core) → receiver."""
+    receiver = MidiReceiver(jack_server.name)
+    try:
+        passthru = "http://gareus.org/oss/lv2/midifilter#passthru"
+        assert await client.cmd(f"add {passthru} 4") == "resp 4"
+        assert await client.cmd(f"connect {midi.port.name} effect_4:midiin") == "resp 0"
+        assert await client.cmd(f"connect effect_4:midiout {receiver.port.name}") == "resp 0"
+        await asyncio.sleep(0.1)
+        midi.send(bytes([0x90, 60, 100]))  # note on
+        midi.send(bytes([0x80, 60, 0]))
+        got = []
+        for _ in range(100):
+            while not receiver.events.empty():
+                got.append(receiver.events.get_nowait())
+            if len(got) >= 2:
+                break
+            await asyncio.sleep(0.02)
+        assert got[:2] == [bytes([0x90, 60, 100]), bytes([0x80, 60, 0])]
+    finally:
+        receiver.close()
