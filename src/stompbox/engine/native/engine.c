@@ -571,6 +571,14 @@ int sb_external_port(sb_engine *e, int number, int p, char *out, int out_size)
             port->type == SB_PORT_ATOM ? JACK_DEFAULT_MIDI_TYPE : JACK_DEFAULT_AUDIO_TYPE;
         unsigned long flags = port->is_input ? JackPortIsInput : JackPortIsOutput;
         port->jack = jack_port_register(e->client, short_name, type, flags, 0);
+        /* a removed instance of the same number may still hold the name until the RT thread
+           lets it go (a cycle or two): free it then and try again */
+        for (int tries = 0; !port->jack && e->dead && tries < 200; ++tries) {
+            struct timespec ts = {0, 500000L};
+            nanosleep(&ts, NULL);
+            collect(e);
+            port->jack = jack_port_register(e->client, short_name, type, flags, 0);
+        }
         if (!port->jack) {
             code = SB_ERR_PORT_REGISTER;
             goto done;
