@@ -210,7 +210,7 @@ typedef struct sb_engine {
     sb_ring fb;
     sb_ring retire;
     sb_ring logs;
-    LV2_URID urid_midi_event;
+    LV2_URID urid_midi_event, urid_log_trace, urid_log_warning, urid_log_error;
     LV2_URID urid_sequence, urid_chunk, urid_object, urid_patch_set, urid_patch_get;
     LV2_URID urid_patch_property, urid_patch_value, urid_patch_sequence;
     sb_ring patches;            /* RT -> control: int32 number + a patch:Set object atom */
