@@ -34,6 +34,7 @@ bench: install
 	$(PY) -m bench
 
 soak: install
+	$(PY) -m bench.probe
 	$(PY) -m bench.soak
 
 clean:

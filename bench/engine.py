@@ -235,7 +235,22 @@ async def measure(
         v["remove -1 ms"] = (time.perf_counter() - t0) * 1e3
     v["chain build ms"] = statistics.median(builds) * 1e3
 
-    await pipelined(c, adds + connects)  # the chain stays for the idle window
+    await pipelined(c, adds + connects)  # the chain stays for the switch and the idle window
+    # a switch to a board sharing 9 of the 10 plugins: one replaced, re-wired (one plan when
+    # the engine has transactions; a real mod-host answers `not found` and runs them one by one)
+    (_, out4), (inp5, out5), (inp6, _) = ports[4], ports[5], ports[6]
+    switch = [
+        "transaction_begin",
+        "remove 5",
+        f"add {CHAIN[5]} 5",
+        f"connect effect_4:{out4} effect_5:{inp5}",
+        f"connect effect_5:{out5} effect_6:{inp6}",
+        "transaction_commit",
+    ]
+    t0 = time.perf_counter()
+    replies = await pipelined(c, switch)
+    v["switch 9 of 10 ms"] = (time.perf_counter() - t0) * 1e3
+    v["switch in one plan"] = float(replies[0] == "resp 0")
     await asyncio.sleep(1.0)
     pids = [*descendants(pid), jackd.proc.pid if jackd.proc else 0]
     xruns = await asyncio.to_thread(XrunCounter, jackd.name)

@@ -95,11 +95,11 @@ class BridgeStack:
             "PYTHONUNBUFFERED": "1",
         }
         cli = [sys.executable, "-m", "stompbox.cli"]
-        self.engine = Proc(
-            [*cli, "engine", "--port", str(port), "--feedback-port", str(port + 1)],
-            env,
-            base / "engine.log",
-        )
+        engine = [*cli, "engine", "--port", str(port), "--feedback-port", str(port + 1)]
+        rival = os.environ.get("STOMPBOX_TEST_MODHOST")  # a real mod-host binary instead
+        if rival:
+            engine = [rival, "-n", "-p", str(port), "-f", str(port + 1)]
+        self.engine = Proc(engine, env, base / "engine.log")
         self.bridge = Proc([*cli, "bridge"], env, base / "bridge.log")
 
     def start(self) -> BridgeStack:

@@ -168,3 +168,19 @@ async def test_x42_and_remove_leaves_no_port(client: EngineClient, jc: jack.Clie
     assert not any("effect_7" in p for p in port_names(jc))
     assert "effect_7" not in clients(jc)
     assert await client.cmd("remove 7") == "resp 0"  # a missing id is resp 0, as mod-host
+
+
+async def test_re_adding_a_number_reuses_its_outside_port_name(client: EngineClient) -> None:
+    """`remove` frees a plugin's outside ports only once the process thread let it go; an add
+    of the same number right after must still get them (pipelined, no wait in between)."""
+    lines = []
+    for _ in range(5):
+        lines += [
+            f"add {AMP} 8",
+            "connect system:capture_1 effect_8:input",
+            "connect effect_8:output system:playback_1",
+            "remove -1",
+        ]
+    await client.send_raw(b"".join(line.encode() + b"\0" for line in lines))
+    replies = [await client.read_reply() for _ in lines]
+    assert replies == ["resp 8", "resp 0", "resp 0", "resp 0"] * 5

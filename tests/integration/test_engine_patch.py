@@ -4,6 +4,7 @@ installed IR loader (x42 convoLV2) and the audio shows it; `patch_get` and bad i
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import wave
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -33,6 +34,14 @@ async def client(module_engine: EngineProcess) -> AsyncIterator[EngineClient]:
 async def feedback(module_engine: EngineProcess) -> AsyncIterator[FeedbackClient]:
     async with FeedbackClient(module_engine.host, module_engine.feedback_port) as fb:
         yield fb
+
+
+@pytest.fixture
+def scratch() -> Iterator[Path]:
+    """Files that must outlive a slow test (pytest's own basetemp rotates when other pytest
+    sessions run on this machine as the same user)."""
+    with tempfile.TemporaryDirectory(prefix="stompbox-patch-") as tmp:
+        yield Path(tmp)
 
 
 @pytest.fixture
@@ -68,14 +77,14 @@ async def wait_rms(probe: AudioProbe, want: float, rel: float, timeout: float = 
 
 
 async def test_ir_file_changes_the_output(
-    client: EngineClient, feedback: FeedbackClient, probe: AudioProbe, tmp_path: Path
+    client: EngineClient, feedback: FeedbackClient, probe: AudioProbe, scratch: Path
 ) -> None:
     assert await client.cmd("output_data_ready") == "resp 0"
     assert await client.cmd(f"add {CONVO} 0") == "resp 0"
     assert await client.cmd(f"connect {probe.out()} effect_0:in") == "resp 0"
     assert await client.cmd(f"connect effect_0:out {probe.inp()}") == "resp 0"
-    loud = write_ir(tmp_path / "loud.wav", [0.5])
-    quiet = write_ir(tmp_path / "quiet.wav", [0.125])
+    loud = write_ir(scratch / "loud.wav", [0.5])
+    quiet = write_ir(scratch / "quiet.wav", [0.125])
 
     assert await client.cmd(f"patch_set 0 {IMPULSE} {loud}") == "resp 0"
     seen = await feedback.until(lambda m: m.startswith(f"patch_set 0 {IMPULSE} p "), timeout=20)
@@ -109,3 +118,36 @@ async def test_patch_bad_input(client: EngineClient, probe: AudioProbe, tmp_path
     assert await client.cmd(f"connect {probe.out()} effect_2:input") == "resp 0"
     assert await client.cmd(f"connect effect_2:output {probe.inp()}") == "resp 0"
     assert await rms(probe) == pytest.approx(1.0, rel=0.05)  # the engine plays on
+
+
+async def test_plugin_state_survives_preset_save_and_load(
+    client: EngineClient,
+    feedback: FeedbackClient,
+    probe: AudioProbe,
+    module_engine: EngineProcess,
+    scratch: Path,
+) -> None:
+    """preset_save keeps the loaded IR (the plugin's own state), preset_load into a fresh
+    instance brings it back: the audio shows the IR again."""
+    loud = write_ir(scratch / "state-loud.wav", [0.5])
+    assert await client.cmd(f"add {CONVO} 3") == "resp 3"
+    assert await client.cmd(f"connect {probe.out()} effect_3:in") == "resp 0"
+    assert await client.cmd(f"connect effect_3:out {probe.inp()}") == "resp 0"
+    assert await client.cmd(f"patch_set 3 {IMPULSE} {loud}") == "resp 0"
+    with_ir = await wait_rms(probe, 0.5, 0.3)
+    bundle = module_engine.data_dir / "presets" / f"convo-state-{scratch.name}.lv2"
+    assert await client.cmd(f"preset_save 3 with-ir {bundle} ir.ttl") == "resp 0"
+    text = (bundle / "ir.ttl").read_text()
+    assert "convoLV2" in text
+    assert (bundle / "manifest.ttl").is_file()
+    assert not [p for p in bundle.iterdir() if p.name.startswith(".save-")]
+
+    assert await client.cmd("remove 3") == "resp 0"
+    assert await client.cmd(f"add {CONVO} 4") == "resp 4"
+    assert await client.cmd(f"connect {probe.out()} effect_4:in") == "resp 0"
+    assert await client.cmd(f"connect effect_4:out {probe.inp()}") == "resp 0"
+    empty = await rms(probe)
+    assert await client.cmd(f"preset_load 4 {(bundle / 'ir.ttl').as_uri()}") == "resp 0"
+    restored = await wait_rms(probe, with_ir, 0.15)
+    assert restored == pytest.approx(with_ir, rel=0.15)
+    assert abs(empty - with_ir) > 0.1 * with_ir  # a fresh instance sounds different

@@ -173,10 +173,12 @@ async def test_presets(client: EngineClient, module_engine: EngineProcess, tmp_p
     assert "0.75" in shown
 
     assert await client.cmd("param_set 40 hi_depth 0.25") == "resp 0"
-    outside = tmp_path / "mine.lv2"  # preset_save writes only inside the engine's data dir
-    assert await client.cmd(f"preset_save 40 x {outside} mine.ttl") == "resp -902"
+    # preset_save writes only inside the engine's data dir
+    outside = tmp_path / "outside.lv2"
+    assert await client.cmd(f"preset_save 40 x {outside} x.ttl") == "resp -902"
     assert not outside.exists()
-    assert module_engine.data_dir is not None
+    escape = module_engine.data_dir / ".." / "escape.lv2"
+    assert await client.cmd(f"preset_save 40 x {escape} x.ttl") == "resp -902"
     bundle = module_engine.data_dir / "presets" / "mine.lv2"
     line = f'preset_save 40 "My preset" {bundle} mine.ttl'
     assert await client.cmd(line) == "resp 0"

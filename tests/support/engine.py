@@ -59,7 +59,7 @@ class EngineProcess:
     feedback_port: int
     proc: subprocess.Popen[bytes]
     log_path: Path
-    data_dir: Path | None = None  # preset_save writes only below it
+    data_dir: Path  # the engine's STOMPBOX_DATA_DIR: preset_save writes only inside it
 
     @property
     def pid(self) -> int:
@@ -97,15 +97,14 @@ def start_engine(
         STOMPBOX_ENGINE_HOST=host,
         STOMPBOX_LOG_LEVEL="INFO",
     )
-    data_dir = log_dir / "engine-data"
-    env["STOMPBOX_DATA_DIR"] = str(data_dir)
+    env.setdefault("STOMPBOX_DATA_DIR", str(log_dir / "engine-data"))
     env.update(extra_env or {})
     log_path = log_dir / f"engine-{port}.log"
     cmd = [sys.executable, "-m", "stompbox.cli", "engine", "--port", str(port)]
     cmd += ["--feedback-port", str(port + 1)]
     with open(log_path, "wb") as out:
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
-    eng = EngineProcess(host, port, port + 1, proc, log_path, data_dir)
+    eng = EngineProcess(host, port, port + 1, proc, log_path, Path(env["STOMPBOX_DATA_DIR"]))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -24,6 +24,7 @@ from .feedback import FeedbackPump, FeedbackQueue
 from .jackwatch import JackWatch
 from .native import NativeEngine
 from .plugins import PluginData
+from .quarantine import Quarantine
 from .server import EngineServer
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ class Engine:
         self.isolation = settings.engine_isolation
         self.jack: JackWatch | None = JackWatch(server) if self.isolation else None
         self.native: NativeEngine | None = None
+        self.quarantine: Quarantine | None = None
         self.feedback = FeedbackQueue()
         self.pump = FeedbackPump(self.feedback)
         self._tg: asyncio.TaskGroup | None = None
@@ -71,8 +73,18 @@ class Engine:
             self.core = EngineCore(self.jack, self.plugins, self.feedback, self._spawn)
         else:
             assert self.native is not None
-            self.core = NativeCore(self.native, self.plugins, self.feedback)
-        self.dispatcher = Dispatcher(self.core, data_dir=self.settings.data_dir)
+            self.quarantine = Quarantine(self.settings.cache_dir)
+            fd = self.quarantine.open()
+            if fd is not None:
+                self.native.record_crashes(fd)
+            self.core = NativeCore(
+                self.native,
+                self.plugins,
+                self.feedback,
+                spawn=self._spawn,
+                quarantine=self.quarantine,
+            )
+        self.dispatcher = Dispatcher(self.core, self.settings.data_dir)
         s = self.settings
         self.server = EngineServer(
             s.engine_host,
@@ -142,6 +154,8 @@ class Engine:
         if self.native is not None:
             native, self.native = self.native, None
             await asyncio.to_thread(native.close)
+        if self.quarantine is not None:
+            self.quarantine.close()
         if self.plugins is not None:
             self.plugins.close()
 
@@ -177,9 +191,12 @@ class Engine:
                 self.core.poll()
 
     async def _native_gone(self) -> None:
-        native = self.native
-        while native is not None and not native.shut_down:  # noqa: ASYNC110 (a C flag)
-            await asyncio.sleep(CPU_SAMPLE)
+        """Return when the C core's JACK client was shut down by the server."""
+        while True:
+            native = self.native
+            if native is not None and native.shut_down:
+                return
+            await asyncio.sleep(CPU_SAMPLE)  # (closed at shutdown: this task is cancelled)
 
     async def _watch_jack(self) -> None:
         if self.jack is None:

@@ -11,61 +11,32 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import re
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
 
+from stompbox.contract.plugin import PluginInfo
 from stompbox.modhost.errors import ErrorCode
-from stompbox.modhost.feedback import LogFb, OutputSetFb, PatchSetFb
+from stompbox.modhost.feedback import LogFb, OutputSetFb
 
+from .boardio import PLUGIN_PORT, BoardIO, NativePlugin
 from .feedback import FeedbackQueue
-from .instances import MAX_INSTANCE, REMOVE_ALL_LIMIT, RESERVED, Instance, Layout
+from .instances import MAX_INSTANCE, REMOVE_ALL_LIMIT, RESERVED, Instance, Layout, client_name
+from .jalv import JalvError, JalvProcess
 from .native import NativeEngine, PortInfo
 from .plugins import PluginData
+from .quarantine import Quarantine
+from .state import save_state
 
 log = logging.getLogger(__name__)
 
 Edge = tuple[str, str]  # (output port, input port), as named in the protocol
-_PLUGIN_PORT = re.compile(r"^effect_(\d+):(.+)$")
 MAX_PATCH_VALUE = 4096  # bytes of a patch_set value (a path, a string)
+STOP_TIMEOUT = 5.0  # seconds for an isolated jalv to end
+Spawner = Callable[[Coroutine[Any, Any, None]], object]
 
 
-class NativePlugin:
-    """One instance in the C core, as the dispatcher sees it (values held here, sent by ring)."""
-
-    def __init__(self, engine: NativeEngine, number: int, ports: dict[str, PortInfo]) -> None:
-        self._engine = engine
-        self.number = number
-        self.ports = ports
-        self.symbols = {info.index: sym for sym, info in ports.items()}
-        self.values: dict[str, float] = {}
-        self.closing = False
-
-    @property
-    def alive(self) -> bool:
-        return not self.closing
-
-    def set(self, symbol: str, value: float) -> None:
-        info = self.ports.get(symbol)
-        if info is None:
-            return
-        self.values[symbol] = value
-        self._engine.param_set(self.number, info.index, value)
-
-    def current(self, symbol: str) -> float:
-        return self._engine.control_value(self.number, self.ports[symbol].index)
-
-    async def refresh_outputs(self, within: float) -> dict[str, float]:
-        return {
-            sym: self._engine.control_value(self.number, info.index)
-            for sym, info in self.ports.items()
-            if not info.is_input and not info.is_signal
-        }
-
-    async def close(self, within: float) -> int:
-        self.closing = True
-        return 0
-
-
-class NativeCore:
+class NativeCore(BoardIO):
     """Owns every instance and the logical graph; the C core runs them in one JACK client."""
 
     def __init__(
@@ -74,9 +45,13 @@ class NativeCore:
         plugins: PluginData,
         feedback: FeedbackQueue,
         *,
+        spawn: Spawner | None = None,
+        quarantine: Quarantine | None = None,
         start_timeout: float = 20.0,
     ) -> None:
         self.native = engine
+        self._spawn = spawn
+        self.quarantine = quarantine
         self.plugins = plugins
         self.feedback = feedback
         self.instances: dict[int, Instance] = {}
@@ -84,7 +59,11 @@ class NativeCore:
         self.edges: set[Edge] = set()
         self.start_timeout = start_timeout
         self.processing = True
+        self._transaction = 0  # depth of transaction_begin
+        self.monitors: list[str] = []  # monitor_audio_levels ports, by index
+        self._dirty = False  # a plan is due at the outermost transaction_commit
         self.saved_presets: dict[str, tuple[dict[str, float], str]] = {}  # uri -> (values, ttl)
+        self.midi: dict[tuple[int, str], tuple[int, int, float, float]] = {}  # (ch, cc, lo, hi)
 
     # life cycle --------------------------------------------------------------------------
     async def add(self, uri: str, number: int) -> int:
@@ -98,6 +77,8 @@ class NativeCore:
             info = await asyncio.to_thread(self.plugins.info, uri)
             if info is None:
                 return ErrorCode.LV2_INVALID_URI
+            if self.quarantine is not None and self.quarantine.is_isolated(uri):
+                return await self._add_isolated(uri, number, info)
             code = await asyncio.to_thread(self.native.add, number, uri)
             if code < 0:
                 log.warning("effect_%d (%s) did not instantiate: %d", number, uri, code)
@@ -118,6 +99,56 @@ class NativeCore:
         finally:
             self._pending.discard(number)
 
+    async def _add_isolated(self, uri: str, number: int, info: PluginInfo) -> int:
+        """A quarantined plugin: its own jalv, JACK client `effect_<N>` wired through JACK."""
+        layout = Layout.of(info)
+        holder: list[Instance] = []
+        proc = JalvProcess(
+            client_name(number),
+            uri,
+            inputs=layout.ranges.keys(),
+            outputs=layout.outputs,
+            on_output=lambda sym, val: self._isolated_output(holder, sym, val),
+            on_exit=lambda code: self._isolated_exit(holder, code),
+        )
+        try:
+            await proc.start()
+        except OSError as exc:
+            log.error("cannot start jalv for effect_%d: %s", number, exc)
+            return ErrorCode.LV2_INSTANTIATION
+        if self._spawn is None:
+            await proc.close(STOP_TIMEOUT)
+            return ErrorCode.LV2_INSTANTIATION
+        self._spawn(proc.run())
+        try:
+            await proc.ready(self.start_timeout)
+        except (JalvError, TimeoutError) as exc:
+            log.warning("isolated effect_%d (%s) did not start: %r", number, uri, exc)
+            await proc.close(STOP_TIMEOUT)
+            return ErrorCode.LV2_INSTANTIATION
+        inst = Instance(number=number, uri=uri, info=info, layout=layout, proc=proc)
+        holder.append(inst)
+        self.instances[number] = inst
+        self.feedback.put(LogFb(2, f"effect_{number}: {uri} crashed the engine before: isolated"))
+        return number
+
+    def _isolated_output(self, holder: list[Instance], symbol: str, value: float) -> None:
+        if holder and symbol in holder[0].monitored:
+            self.feedback.put(OutputSetFb(holder[0].number, symbol, value))
+
+    def _isolated_exit(self, holder: list[Instance], code: int) -> None:
+        if not holder or holder[0].proc.closing:
+            return
+        inst = holder[0]
+        if self.instances.get(inst.number) is inst:
+            self._drop(inst.number)
+            self.feedback.put(LogFb(3, f"{inst.client} died (exit code {code}, {inst.uri})"))
+
+    def _isolated(self, name: str) -> bool:
+        m = PLUGIN_PORT.match(name)
+        inst = None if m is None else self.instances.get(int(m.group(1)))
+        return inst is not None and not isinstance(inst.proc, NativePlugin)
+
     def _drop(self, number: int) -> Instance | None:
         inst = self.instances.pop(number, None)
         if inst is None:
@@ -128,14 +159,18 @@ class NativeCore:
             (s, t) for s, t in self.edges if not (s.startswith(client) or t.startswith(client))
         }
         self.feedback.drop_instance(number)
+        self.midi = {k: v for k, v in self.midi.items() if k[0] != number}
         self.native.remove(number)
         return inst
 
     async def remove(self, number: int) -> int:
         if number == -1:
             return await self.remove_all()
-        if self._drop(number) is not None:
+        inst = self._drop(number)
+        if inst is not None:
             self._commit()
+            if not isinstance(inst.proc, NativePlugin):
+                await inst.proc.close(STOP_TIMEOUT)
         return 0
 
     async def remove_all(self) -> int:
@@ -149,18 +184,24 @@ class NativeCore:
         for source, target in patched:  # JACK's own view may lag a cycle behind a connect
             self.native.jack_disconnect(source, target)
         self.native.unpatch_capture()
-        for number in [n for n in self.instances if n <= REMOVE_ALL_LIMIT]:
-            self._drop(number)
+        dropped = [self._drop(n) for n in [n for n in self.instances if n <= REMOVE_ALL_LIMIT]]
+        self._transaction = 0  # a new client starts clean (the bridge sends `remove -1` first)
         self._commit()
+        isolated = [
+            i.proc for i in dropped if i is not None and not isinstance(i.proc, NativePlugin)
+        ]
+        await asyncio.gather(*(proc.close(STOP_TIMEOUT) for proc in isolated))
         return 0
 
     async def close_all(self) -> None:
-        """Shutdown: the C core frees every instance when the engine closes."""
+        """Shutdown: isolated jalvs end; the C core frees the rest when the engine closes."""
+        isolated = [i.proc for i in self.instances.values() if not isinstance(i.proc, NativePlugin)]
         self.instances.clear()
+        await asyncio.gather(*(proc.close(STOP_TIMEOUT) for proc in isolated))
 
     # graph -------------------------------------------------------------------------------
     def _plugin_port(self, name: str) -> tuple[Instance, PortInfo] | None:
-        m = _PLUGIN_PORT.match(name)
+        m = PLUGIN_PORT.match(name)
         if m is None:
             return None
         inst = self.instances.get(int(m.group(1)))
@@ -173,7 +214,7 @@ class NativeCore:
         found = self._plugin_port(name)
         if found is not None:
             return "input" if found[1].is_input else "output"
-        if _PLUGIN_PORT.match(name):
+        if PLUGIN_PORT.match(name) and not self._isolated(name):
             return None  # a plugin port that does not exist (or a control port)
         return self.native.jack_direction(name)
 
@@ -185,7 +226,25 @@ class NativeCore:
             return b, a
         return None
 
+    def begin(self) -> int:
+        """`transaction_begin`: graph changes from now on go into one plan, swapped in at
+        `transaction_commit` (kept plugins never stop; nothing changes audibly before)."""
+        self._transaction += 1
+        return 0
+
+    def commit(self) -> int:
+        if self._transaction == 0:
+            return ErrorCode.INVALID_OPERATION
+        self._transaction -= 1
+        if self._transaction == 0 and self._dirty:
+            self._commit()
+        return 0
+
     def _commit(self) -> None:
+        if self._transaction:
+            self._dirty = True
+            return
+        self._dirty = False
         internal: list[tuple[int, int, int, int]] = []
         for source, target in self.edges:
             s, t = self._plugin_port(source), self._plugin_port(target)
@@ -245,6 +304,10 @@ class NativeCore:
 
     def set_bypass(self, inst: Instance, bypassed: bool) -> None:
         inst.bypassed = bypassed
+        if not isinstance(inst.proc, NativePlugin):  # isolated: lv2:enabled only
+            if inst.layout.enabled is not None:
+                inst.proc.set(inst.layout.enabled, 0.0 if bypassed else 1.0)
+            return
         self.native.bypass(inst.number, bypassed)
         if inst.layout.enabled is not None:
             inst.proc.values[inst.layout.enabled] = 0.0 if bypassed else 1.0
@@ -257,6 +320,25 @@ class NativeCore:
     def cpu_load(self) -> float:
         return self.native.cpu_load()
 
+    # presets and state -------------------------------------------------------------------
+    async def load_preset(self, inst: Instance, uri: str, values: dict[str, float] | None) -> int:
+        """Restore the preset's state and port values in the C core; hold its values."""
+        code = await asyncio.to_thread(self.native.state_restore, inst.number, uri)
+        if code != 0:
+            return code
+        for symbol, value in (values or {}).items():
+            if symbol in inst.layout.ranges and symbol != inst.layout.enabled:
+                inst.proc.values[symbol] = value
+        return 0
+
+    async def save_preset(
+        self, inst: Instance, label: str, bundle: Path, filename: str
+    ) -> tuple[str, str]:
+        """Save port values and plugin state (lilv) into `bundle`; (preset URI, Turtle)."""
+        return await asyncio.to_thread(
+            save_state, self.native, inst.number, bundle, filename, label
+        )
+
     def patch_set(self, number: int, prop: str, value: str) -> int:
         if number not in self.instances:
             return ErrorCode.INSTANCE_NON_EXISTS
@@ -268,23 +350,6 @@ class NativeCore:
         if number not in self.instances:
             return ErrorCode.INSTANCE_NON_EXISTS
         return self.native.patch_get(number, prop)
-
-    # RT -> control -----------------------------------------------------------------------
-    def poll(self) -> None:
-        """Forward the process thread's output-control changes and logs; free retired plans."""
-        for number, index, value in self.native.outputs():
-            inst = self.instances.get(number)
-            if inst is None or not isinstance(inst.proc, NativePlugin):
-                continue
-            symbol = inst.proc.symbols.get(index)
-            if symbol is not None and symbol in inst.monitored:
-                self.feedback.put(OutputSetFb(number, symbol, value))
-        for number, prop, kind, text in self.native.patches():
-            if number in self.instances:
-                self.feedback.put(PatchSetFb(number, prop, kind, text))
-        for level, text in self.native.logs():
-            self.feedback.put(LogFb(level, text))
-        self.native.collect()
 
     def statistics(self) -> dict[str, int]:
         return {

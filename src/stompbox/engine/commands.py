@@ -16,7 +16,7 @@ from .board import NativeCore
 from .core import EngineCore
 from .instances import Instance
 from .jalv import JalvError
-from .presets import save_preset
+from .state import inside
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +46,9 @@ def _inside(path: Path, root: Path) -> bool:
 class Dispatcher:
     """Maps command names to handlers; the cpu-load feature flag lives here."""
 
-    def __init__(self, core: EngineCore | NativeCore, *, data_dir: Path | None = None) -> None:
+    def __init__(self, core: EngineCore | NativeCore, data_dir: Path) -> None:
         self.core = core
-        self.data_dir = data_dir  # preset_save writes only below it (None: anywhere)
+        self.data_dir = data_dir  # preset_save writes only inside it
         self.cpu_load_feature = False
         self._handlers: dict[str, Handler] = {
             "add": self._add,
@@ -75,6 +75,14 @@ class Dispatcher:
             "output_data_ready": self._output_data_ready,
             "set_bpm": self._set_bpm,
             "patch_set": self._patch_set,
+            "transaction_begin": self._transaction_begin,
+            "monitor_audio_levels": self._monitor_audio_levels,
+            "transaction_commit": self._transaction_commit,
+            "midi_map": self._midi_map,
+            "midi_learn": self._midi_learn,
+            "midi_unmap": self._midi_unmap,
+            "monitor_midi_program": self._monitor_midi_program,
+            "monitor_midi_control": self._monitor_midi_control,
             "patch_get": self._patch_get,
             "set_bpb": self._set_bpb,
         }
@@ -192,19 +200,20 @@ class Dispatcher:
             values: dict[str, float] | None = saved[0]
         else:
             values = await asyncio.to_thread(self.core.plugins.preset_values, uri)
-        if values is None:
-            return resp(ErrorCode.LV2_CANT_LOAD_STATE)
-        for symbol, value in values.items():
-            if symbol in inst.layout.ranges and symbol != inst.layout.enabled:
-                inst.proc.set(symbol, value)
-        return resp(0)
+        return resp(await self.core.load_preset(inst, uri, values))
 
     async def _preset_save(self, args: tuple[Any, ...]) -> bytes:
         number, label, bundle, filename = int(args[0]), str(args[1]), str(args[2]), str(args[3])
         inst = self._inst(number)
         if inst is None:
             return resp(ErrorCode.INSTANCE_INVALID)
-        if not filename or "/" in filename or filename in (".", ".."):
+        if not filename or "/" in filename or filename in (".", "..") or "\0" in filename:
+            return resp(ErrorCode.INVALID_OPERATION)
+        try:
+            target = inside(Path(bundle), self.data_dir)
+            uri, doc = await self.core.save_preset(inst, label, target, filename)
+        except OSError as exc:
+            log.warning("preset_save refused or failed: %s", exc)
             return resp(ErrorCode.INVALID_OPERATION)
         if self.data_dir is not None and not await asyncio.to_thread(
             _inside, Path(bundle), self.data_dir
@@ -212,13 +221,6 @@ class Dispatcher:
             log.warning("preset_save refused: %r is outside the data dir", bundle)
             return resp(ErrorCode.INVALID_OPERATION)
         values = {s: v for s, v in inst.values().items() if s != inst.layout.enabled}
-        try:
-            uri, doc = await asyncio.to_thread(
-                save_preset, Path(bundle), filename, label, inst.uri, values
-            )
-        except OSError as exc:
-            log.warning("preset_save failed: %s", exc)
-            return resp(ErrorCode.INVALID_OPERATION)
         self.core.saved_presets[uri] = (values, doc)
         return resp(0)
 
@@ -284,6 +286,41 @@ class Dispatcher:
         if self._inst(number) is None:
             return resp(ErrorCode.INSTANCE_NON_EXISTS)
         return resp(self.core.patch_get(number, prop))
+
+    # MIDI: midi_map/learn/unmap answer mod-host's inverted replies (1 success, 0 failure) -------
+    async def _midi_map(self, args: tuple[Any, ...]) -> bytes:
+        inst = self._inst(args[0])
+        if inst is None:
+            return resp(0)
+        channel, cc, lo, hi = int(args[2]), int(args[3]), float(args[4]), float(args[5])
+        return resp(int(self.core.midi_map(inst, str(args[1]), channel, cc, lo, hi) == 0))
+
+    async def _midi_learn(self, args: tuple[Any, ...]) -> bytes:
+        inst = self._inst(args[0])
+        if inst is None:
+            return resp(0)
+        code = self.core.midi_learn(inst, str(args[1]), float(args[2]), float(args[3]))
+        return resp(int(code == 0))
+
+    async def _midi_unmap(self, args: tuple[Any, ...]) -> bytes:
+        inst = self._inst(args[0])
+        return resp(int(inst is not None and self.core.midi_unmap(inst, str(args[1]))))
+
+    async def _monitor_midi_program(self, args: tuple[Any, ...]) -> bytes:
+        return resp(self.core.monitor_midi_program(int(args[0]), int(args[1]) != 0))
+
+    async def _monitor_midi_control(self, args: tuple[Any, ...]) -> bytes:
+        """Accepted and without effect, as in mod-host."""
+        return resp(0 if 0 <= int(args[0]) <= 15 else ErrorCode.INVALID_OPERATION)
+
+    async def _monitor_audio_levels(self, args: tuple[Any, ...]) -> bytes:
+        return resp(self.core.monitor_audio_levels(str(args[0]), int(args[1]) != 0))
+
+    async def _transaction_begin(self, args: tuple[Any, ...]) -> bytes:
+        return resp(self.core.begin())
+
+    async def _transaction_commit(self, args: tuple[Any, ...]) -> bytes:
+        return resp(self.core.commit())
 
     async def _set_bpm(self, args: tuple[Any, ...]) -> bytes:
         ok = 20.0 <= float(args[0]) <= 300.0

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 from stompbox.modhost.errors import ErrorCode
@@ -24,6 +25,7 @@ from .instances import (
 from .jackwatch import JackWatch
 from .jalv import JalvError, JalvProcess
 from .plugins import PluginData
+from .presets import save_preset
 
 log = logging.getLogger(__name__)
 
@@ -210,12 +212,54 @@ class EngineCore:
     def cpu_load(self) -> float:
         return self.jack.cpu_load()
 
+    async def load_preset(self, inst: Instance, uri: str, values: dict[str, float] | None) -> int:
+        """jalv: set the preset's port values through the console (no plugin state)."""
+        if values is None:
+            return ErrorCode.LV2_CANT_LOAD_STATE
+        for symbol, value in values.items():
+            if symbol in inst.layout.ranges and symbol != inst.layout.enabled:
+                inst.proc.set(symbol, value)
+        return 0
+
+    async def save_preset(
+        self, inst: Instance, label: str, bundle: Path, filename: str
+    ) -> tuple[str, str]:
+        """jalv: port values only (jalv 1.6 cannot save a running plugin's state)."""
+        values = {s: v for s, v in inst.values().items() if s != inst.layout.enabled}
+        return await asyncio.to_thread(save_preset, bundle, filename, label, inst.uri, values)
+
     def patch_set(self, number: int, prop: str, value: str) -> int:
         """jalv 1.6 cannot set a patch property through its console."""
         return ErrorCode.INVALID_OPERATION
 
     def patch_get(self, number: int, prop: str) -> int:
         return ErrorCode.INVALID_OPERATION
+
+    def midi_map(
+        self, inst: Instance, symbol: str, channel: int, cc: int, lo: float, hi: float
+    ) -> int:
+        """Isolation mode has no MIDI input of its own."""
+        return ErrorCode.INVALID_OPERATION
+
+    def midi_learn(self, inst: Instance, symbol: str, lo: float, hi: float) -> int:
+        return ErrorCode.INVALID_OPERATION
+
+    def midi_unmap(self, inst: Instance, symbol: str) -> bool:
+        return False
+
+    def monitor_midi_program(self, channel: int, on: bool) -> int:
+        return 0 if 0 <= channel <= 15 else ErrorCode.INVALID_OPERATION
+
+    def monitor_audio_levels(self, name: str, on: bool) -> int:
+        """Isolation mode has no meters."""
+        return ErrorCode.INVALID_OPERATION
+
+    def begin(self) -> int:
+        """Isolation mode changes JACK at once: transactions are accepted and change nothing."""
+        return 0
+
+    def commit(self) -> int:
+        return 0
 
     def poll(self) -> None:
         """Nothing to poll: jalv reports through its console."""

@@ -13,6 +13,7 @@ from collections import OrderedDict, deque
 from collections.abc import Hashable
 
 from stompbox.modhost.feedback import (
+    AudioMonitorFb,
     CpuLoadFb,
     DataFinishFb,
     Feedback,
@@ -32,6 +33,8 @@ def _key(fb: Feedback) -> Hashable | None:
         return ("output_set", fb.instance, fb.symbol)
     if isinstance(fb, ParamSetFb):
         return ("param_set", fb.instance, fb.symbol)
+    if isinstance(fb, AudioMonitorFb):
+        return ("audio_monitor", fb.index)
     if isinstance(fb, PatchSetFb):
         return ("patch_set", fb.instance, fb.property)
     if isinstance(fb, CpuLoadFb):

@@ -6,6 +6,7 @@ lock-free rings and publishes graph plans with one atomic pointer swap.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import enum
 from dataclasses import dataclass
@@ -19,6 +20,46 @@ PATCH_SIZE = 16384
 
 class NativeError(RuntimeError):
     """The C core could not be loaded or could not open its JACK client."""
+
+
+class EventKind(enum.IntEnum):
+    """What the process thread reports (SB_FB_* in engine.h)."""
+
+    OUTPUT = 1  # an output control changed
+    PARAM = 2  # a MIDI mapping moved an input control
+    MIDI_MAPPED = 3  # midi_learn completed
+    PROGRAM = 4  # a program change on a monitored channel
+    CONTROL = 5  # an unmapped CC on a monitored channel
+
+
+class _FbMsg(ctypes.Structure):
+    _fields_ = [
+        ("kind", ctypes.c_uint32),
+        ("number", ctypes.c_int32),
+        ("port", ctypes.c_uint32),
+        ("value", ctypes.c_float),
+        ("a", ctypes.c_int32),
+        ("b", ctypes.c_int32),
+        ("lo", ctypes.c_float),
+        ("hi", ctypes.c_float),
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One report of the process thread; `port` is BYPASS_PORT for a `:bypass` mapping."""
+
+    kind: EventKind
+    number: int
+    port: int
+    value: float
+    a: int
+    b: int
+    lo: float
+    hi: float
+
+
+BYPASS_PORT = 0xFFFFFFFE
 
 
 class PortKind(enum.IntEnum):
@@ -78,16 +119,39 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "sb_jack_disconnect": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p]),
     "sb_jack_connected": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p]),
     "sb_unpatch_capture": (None, [ctypes.c_void_p]),
-    "sb_next_output": (
+    "sb_next_event": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_void_p]),
+    "sb_midi_map": (
         ctypes.c_int,
         [
             ctypes.c_void_p,
-            ctypes.POINTER(ctypes.c_int),
-            ctypes.POINTER(ctypes.c_int),
-            ctypes.POINTER(ctypes.c_float),
+            ctypes.c_int,
+            ctypes.c_int,
+            ctypes.c_int,
+            ctypes.c_int,
+            ctypes.c_float,
+            ctypes.c_float,
         ],
     ),
+    "sb_midi_learn": (
+        ctypes.c_int,
+        [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_float, ctypes.c_float],
+    ),
+    "sb_midi_unmap": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]),
+    "sb_midi_program": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]),
+    "sb_monitor_set": (
+        ctypes.c_int,
+        [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_char_p],
+    ),
+    "sb_monitor_clear": (None, [ctypes.c_void_p, ctypes.c_int]),
+    "sb_crash_record": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_int]),
+    "sb_monitor_peak": (ctypes.c_float, [ctypes.c_void_p, ctypes.c_int]),
     "sb_next_log": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]),
+    "sb_state_save": (
+        ctypes.c_int,
+        [ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p],
+    ),
+    "sb_state_restore": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p]),
+    "sb_load_bundle": (None, [ctypes.c_void_p, ctypes.c_char_p]),
     "sb_patch": (
         ctypes.c_int,
         [ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p],
@@ -233,14 +297,29 @@ class NativeEngine:
         self._lib.sb_unpatch_capture(self._handle())
 
     # RT -> control -----------------------------------------------------------------------
-    def outputs(self) -> list[tuple[int, int, float]]:
-        """Output-control changes since the last call: (number, port index, value)."""
+    def events(self) -> list[Event]:
+        """What the process thread reported since the last call, in order."""
         h = self._handle()
-        n, p, v = ctypes.c_int(), ctypes.c_int(), ctypes.c_float()
-        found: list[tuple[int, int, float]] = []
-        while self._lib.sb_next_output(h, ctypes.byref(n), ctypes.byref(p), ctypes.byref(v)):
-            found.append((n.value, p.value, v.value))
+        m = _FbMsg()
+        found: list[Event] = []
+        while self._lib.sb_next_event(h, ctypes.byref(m)):
+            with contextlib.suppress(ValueError):
+                kind = EventKind(m.kind)
+                found.append(Event(kind, m.number, m.port, m.value, m.a, m.b, m.lo, m.hi))
         return found
+
+    # MIDI (port -1 is `:bypass`) -----------------------------------------------------------
+    def midi_map(self, number: int, port: int, channel: int, cc: int, lo: float, hi: float) -> int:
+        return int(self._lib.sb_midi_map(self._handle(), number, port, channel, cc, lo, hi))
+
+    def midi_learn(self, number: int, port: int, lo: float, hi: float) -> int:
+        return int(self._lib.sb_midi_learn(self._handle(), number, port, lo, hi))
+
+    def midi_unmap(self, number: int, port: int) -> int:
+        return int(self._lib.sb_midi_unmap(self._handle(), number, port))
+
+    def midi_program(self, channel: int, on: bool) -> int:
+        return int(self._lib.sb_midi_program(self._handle(), channel, int(on)))
 
     def logs(self) -> list[tuple[int, str]]:
         """Plugin log lines written from the process thread: (level 0..3, text)."""
@@ -272,3 +351,32 @@ class NativeEngine:
             kind, _, value = rest.partition("\t")
             found.append((number.value, prop, kind, value))
         return found
+
+    def state_save(self, number: int, directory: Path, filename: str, label: str) -> int:
+        """Save port values and plugin state as a preset in `directory` (blocking)."""
+        h = self._handle()
+        return int(self._lib.sb_state_save(h, number, _b(str(directory)), _b(filename), _b(label)))
+
+    def state_restore(self, number: int, uri: str) -> int:
+        """Restore a preset or saved state into the running instance (blocking, ≤ 2 s)."""
+        return int(self._lib.sb_state_restore(self._handle(), number, _b(uri)))
+
+    def load_bundle(self, directory: Path) -> None:
+        self._lib.sb_load_bundle(self._handle(), _b(str(directory)))
+
+    # meters (monitor_audio_levels) ---------------------------------------------------------
+    def monitor_set(self, index: int, number: int, port: int, source: str | None) -> int:
+        """Meter a plugin port (number, port) or the JACK port `source`; then commit()."""
+        h = self._handle()
+        return int(self._lib.sb_monitor_set(h, index, number, port, _b(source) if source else None))
+
+    def monitor_clear(self, index: int) -> None:
+        self._lib.sb_monitor_clear(self._handle(), index)
+
+    def monitor_peak(self, index: int) -> float:
+        """The peak |sample| since the last call."""
+        return float(self._lib.sb_monitor_peak(self._handle(), index))
+
+    def record_crashes(self, fd: int) -> bool:
+        """On a fatal signal, append the running (or instantiating) plugin's URI to `fd`."""
+        return int(self._lib.sb_crash_record(self._handle(), fd)) == 0

@@ -207,6 +207,13 @@ def _parse_signature(signature: str) -> CommandSpec:
     return CommandSpec(name, tuple(items))
 
 
+# Commands of the embedded engine that mod-host does not have (a real mod-host answers
+# `not found`, which is how a client discovers them): transactions of graph changes.
+_EXTENSION_SIGNATURES = ("transaction_begin", "transaction_commit")
+EXTENSIONS: Mapping[str, CommandSpec] = types.MappingProxyType(
+    {spec.name: spec for spec in map(_parse_signature, _EXTENSION_SIGNATURES)}
+)
+
 COMMANDS: Mapping[str, CommandSpec] = types.MappingProxyType(
     {spec.name: spec for spec in map(_parse_signature, _SIGNATURES)}
 )
@@ -343,7 +350,7 @@ def parse_command(line: str) -> ParsedCommand:
     tokens = tokenize(line)
     if not tokens:
         raise CommandError(b"")
-    spec = COMMANDS.get(tokens[0])
+    spec = COMMANDS.get(tokens[0]) or EXTENSIONS.get(tokens[0])
     if spec is None:
         raise CommandError(NOT_FOUND)
     args = tokens[1:]

@@ -1,11 +1,13 @@
 /* The engine's non-RT API (called from Python through ctypes): JACK client, instances, plans. */
 #include <errno.h>
 #include <lv2/atom/atom.h>
+#include <lv2/midi/midi.h>
 #include <lv2/resize-port/resize-port.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine.h"
 
@@ -68,6 +70,20 @@ static void collect(sb_engine *e)
 
 void sb_engine_free(sb_engine *e);
 
+/* Like mod-host: every physical MIDI capture port feeds the board's MIDI input. */
+static void connect_midi_devices(sb_engine *e)
+{
+    if (!e->midi_in) {
+        return;
+    }
+    const char **ports = jack_get_ports(e->client, NULL, JACK_DEFAULT_MIDI_TYPE,
+                                        JackPortIsPhysical | JackPortIsOutput);
+    for (int i = 0; ports && ports[i]; ++i) {
+        jack_connect(e->client, ports[i], jack_port_name(e->midi_in));
+    }
+    jack_free(ports);
+}
+
 sb_engine *sb_engine_new(const char *server, const char *name)
 {
     sb_engine *e = calloc(1, sizeof(sb_engine));
@@ -80,6 +96,7 @@ sb_engine *sb_engine_new(const char *server, const char *name)
     e->processing = 1;
     e->processing_gain = 1.0f;
     e->max_number = -1;
+    e->crash_fd = -1;
     if (!e->table || sb_ring_init(&e->ctl, SB_CTL_RING) || sb_ring_init(&e->fb, SB_FB_RING) ||
         sb_ring_init(&e->retire, SB_RETIRE_RING) || sb_ring_init(&e->logs, SB_FB_RING) ||
         sb_ring_init(&e->patches, SB_FB_RING)) {
@@ -101,6 +118,8 @@ sb_engine *sb_engine_new(const char *server, const char *name)
     e->block = jack_get_buffer_size(e->client);
     e->urid_sequence = sb_urid_map(&e->urids, LV2_ATOM__Sequence);
     e->urid_chunk = sb_urid_map(&e->urids, LV2_ATOM__Chunk);
+    e->urid_midi_event = sb_urid_map(&e->urids, LV2_MIDI__MidiEvent);
+    e->midi_in = jack_port_register(e->client, "midi_in", JACK_DEFAULT_MIDI_TYPE, JackPortIsInput, 0);
     sb_features_init(e);
     sb_patch_urids(e);
     e->world = lilv_world_new();
@@ -113,6 +132,7 @@ sb_engine *sb_engine_new(const char *server, const char *name)
         return NULL;
     }
     atomic_store(&e->active, 1);
+    connect_midi_devices(e);
     return e;
 }
 
@@ -121,6 +141,7 @@ void sb_engine_free(sb_engine *e)
     if (!e) {
         return;
     }
+    sb_crash_stop(e);
     sb_worker_stop(e);
     if (e->client) {
         if (atomic_load(&e->active)) {
@@ -331,7 +352,10 @@ int sb_add(sb_engine *e, int number, const char *uri)
         goto done;
     }
     inst->control_in = find_control_in(e, inst);
+    snprintf(inst->uri, sizeof(inst->uri), "%s", uri);
+    atomic_store(&e->adding, inst->uri);
     inst->lilv = lilv_plugin_instantiate(plugin, e->rate, inst->features);
+    atomic_store(&e->adding, NULL);
     if (!inst->lilv) {
         code = SB_ERR_INSTANTIATION;
         goto done;
@@ -390,9 +414,9 @@ int sb_port_kind(sb_engine *e, int number, int p)
     return (int)inst->ports[p].type + 8 * inst->ports[p].is_input;
 }
 
-static int send_ctl(sb_engine *e, uint32_t kind, sb_instance *inst, uint32_t port, float value)
+int sb_send_ctl(sb_engine *e, uint32_t kind, sb_instance *inst, uint32_t port, float value)
 {
-    sb_ctl_msg m = {kind, port, inst, value};
+    sb_ctl_msg m = {kind, port, inst, value, 0, 0, 0, 0};
     return sb_ring_write(&e->ctl, &m, sizeof(m)) ? SB_ERR_MEMORY : 0;
 }
 
@@ -405,19 +429,19 @@ int sb_param_set(sb_engine *e, int number, int p, float value)
     if (p < 0 || (uint32_t)p >= inst->n_ports || inst->ports[p].type != SB_PORT_CONTROL) {
         return SB_ERR_INVALID_OPERATION;
     }
-    return send_ctl(e, SB_MSG_PARAM, inst, (uint32_t)p, value);
+    return sb_send_ctl(e, SB_MSG_PARAM, inst, (uint32_t)p, value);
 }
 
 int sb_bypass(sb_engine *e, int number, int on)
 {
     sb_instance *inst = get(e, number);
-    return inst ? send_ctl(e, SB_MSG_BYPASS, inst, 0, on ? 1.0f : 0.0f)
+    return inst ? sb_send_ctl(e, SB_MSG_BYPASS, inst, 0, on ? 1.0f : 0.0f)
                 : SB_ERR_INSTANCE_NON_EXISTS;
 }
 
 int sb_processing(sb_engine *e, int on, int at_once)
 {
-    sb_ctl_msg m = {SB_MSG_PROCESSING, at_once ? 1U : 0U, NULL, on ? 1.0f : 0.0f};
+    sb_ctl_msg m = {SB_MSG_PROCESSING, at_once ? 1U : 0U, NULL, on ? 1.0f : 0.0f, 0, 0, 0, 0};
     return sb_ring_write(&e->ctl, &m, sizeof(m)) ? SB_ERR_MEMORY : 0;
 }
 
@@ -442,6 +466,11 @@ int sb_remove(sb_engine *e, int number)
     pthread_mutex_lock(&e->lock);
     sb_instance *inst = get(e, number);
     if (inst) {
+        sb_ctl_msg m = {SB_MSG_MIDI_UNMAP, SB_ALL_PORTS, inst, 0, 0, 0, 0, 0};
+        while (sb_ring_write(&e->ctl, &m, sizeof(m))) { /* the RT thread must drop its mappings */
+            struct timespec ts = {0, 500000L};
+            nanosleep(&ts, NULL);
+        }
         e->table[number] = NULL;
         if (inst->worker.iface) {
             --e->n_workers;
@@ -542,6 +571,14 @@ int sb_external_port(sb_engine *e, int number, int p, char *out, int out_size)
             port->type == SB_PORT_ATOM ? JACK_DEFAULT_MIDI_TYPE : JACK_DEFAULT_AUDIO_TYPE;
         unsigned long flags = port->is_input ? JackPortIsInput : JackPortIsOutput;
         port->jack = jack_port_register(e->client, short_name, type, flags, 0);
+        /* a removed instance of the same number may still hold the name until the RT thread
+           lets it go (a cycle or two): free it then and try again */
+        for (int tries = 0; !port->jack && e->dead && tries < 200; ++tries) {
+            struct timespec ts = {0, 500000L};
+            nanosleep(&ts, NULL);
+            collect(e);
+            port->jack = jack_port_register(e->client, short_name, type, flags, 0);
+        }
         if (!port->jack) {
             code = SB_ERR_PORT_REGISTER;
             goto done;
@@ -600,17 +637,51 @@ void sb_unpatch_capture(sb_engine *e)
     jack_free(ports);
 }
 
-/* RT -> control: the next output-control change; 1 when one was read. */
-int sb_next_output(sb_engine *e, int *number, int *port, float *value)
+/* RT -> control: the next event (an sb_fb_msg, see SB_FB_*); 1 when one was read. */
+int sb_next_event(sb_engine *e, sb_fb_msg *out)
 {
-    sb_fb_msg m;
-    if (sb_ring_read(&e->fb, &m, sizeof(m))) {
-        return 0;
+    return sb_ring_read(&e->fb, out, sizeof(*out)) ? 0 : 1;
+}
+
+static int send_midi(sb_engine *e, sb_ctl_msg m)
+{
+    return sb_ring_write(&e->ctl, &m, sizeof(m)) ? SB_ERR_MEMORY : 0;
+}
+
+/* port: a control input index, or -1 for `:bypass`. */
+static uint32_t map_port(int p) { return p < 0 ? SB_BYPASS_PORT : (uint32_t)p; }
+
+int sb_midi_map(sb_engine *e, int number, int p, int channel, int cc, float lo, float hi)
+{
+    sb_instance *inst = get(e, number);
+    if (!inst) {
+        return SB_ERR_INSTANCE_NON_EXISTS;
     }
-    *number = m.number;
-    *port = (int)m.port;
-    *value = m.value;
-    return 1;
+    return send_midi(e, (sb_ctl_msg){SB_MSG_MIDI_MAP, map_port(p), inst, 0, channel, cc, lo, hi});
+}
+
+int sb_midi_learn(sb_engine *e, int number, int p, float lo, float hi)
+{
+    sb_instance *inst = get(e, number);
+    if (!inst) {
+        return SB_ERR_INSTANCE_NON_EXISTS;
+    }
+    return send_midi(e, (sb_ctl_msg){SB_MSG_MIDI_LEARN, map_port(p), inst, 0, 0, 0, lo, hi});
+}
+
+int sb_midi_unmap(sb_engine *e, int number, int p)
+{
+    sb_instance *inst = get(e, number);
+    if (!inst) {
+        return SB_ERR_INSTANCE_NON_EXISTS;
+    }
+    return send_midi(e, (sb_ctl_msg){SB_MSG_MIDI_UNMAP, map_port(p), inst, 0, 0, 0, 0, 0});
+}
+
+int sb_midi_program(sb_engine *e, int channel, int on)
+{
+    return send_midi(
+        e, (sb_ctl_msg){SB_MSG_MIDI_PROGRAM, 0, NULL, on ? 1.0f : 0.0f, channel, 0, 0, 0});
 }
 
 /* RT -> control: the next plugin log line (first byte: level '0'..'3'); its length, or -1. */
@@ -625,4 +696,62 @@ int sb_next_log(sb_engine *e, char *out, int out_size)
     }
     out[n] = '\0';
     return n;
+}
+
+/* monitor_audio_levels: slot `index` meters a plugin port (number >= 0) or, through the
+   engine's input port `monitor_<index+1>`, the JACK port `source`. Then sb_commit(). */
+int sb_monitor_set(sb_engine *e, int index, int number, int p, const char *source)
+{
+    if (index < 0 || index >= SB_MAX_MONITORS) {
+        return SB_ERR_INVALID_OPERATION;
+    }
+    pthread_mutex_lock(&e->lock);
+    int code = 0;
+    sb_monitor *mon = &e->monitors[index];
+    mon->used = 1;
+    mon->number = number;
+    mon->port = p;
+    if (source) {
+        char name[64];
+        snprintf(name, sizeof(name), "monitor_%d", index + 1);
+        if (!mon->jack) {
+            mon->jack = jack_port_register(e->client, name, JACK_DEFAULT_AUDIO_TYPE,
+                                           JackPortIsInput, 0);
+        }
+        if (!mon->jack || jack_connect(e->client, source, jack_port_name(mon->jack))) {
+            code = SB_ERR_PORT_CONNECTION;
+        }
+    }
+    if (code) {
+        mon->used = 0;
+    }
+    atomic_store(&e->peaks[index], 0);
+    pthread_mutex_unlock(&e->lock);
+    return code;
+}
+
+/* Stop metering slot `index` (its JACK port goes once a plan without it is adopted). */
+void sb_monitor_clear(sb_engine *e, int index)
+{
+    if (index < 0 || index >= SB_MAX_MONITORS) {
+        return;
+    }
+    pthread_mutex_lock(&e->lock);
+    e->monitors[index].used = 0;
+    if (e->monitors[index].jack) {
+        jack_port_disconnect(e->client, e->monitors[index].jack);
+    }
+    pthread_mutex_unlock(&e->lock);
+}
+
+/* The peak of slot `index` since the last call (then 0 again). */
+float sb_monitor_peak(sb_engine *e, int index)
+{
+    if (index < 0 || index >= SB_MAX_MONITORS) {
+        return 0.0f;
+    }
+    uint32_t bits = atomic_exchange(&e->peaks[index], 0);
+    float peak;
+    memcpy(&peak, &bits, sizeof(peak));
+    return peak;
 }

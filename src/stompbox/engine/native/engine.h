@@ -78,8 +78,12 @@ struct sb_instance {
     const LV2_Feature **features;
     _Atomic uint32_t dsp_ns; /* last cycle's run() time */
     int control_in;     /* the atom input patch messages go to, or -1 */
+    int suspended;      /* RT: not run (its state is being restored) */
+    _Atomic uint32_t suspend_ack; /* RT: sequence number of the last suspend message applied */
+    uint32_t suspend_seq;         /* non-RT */
     sb_ring to_plugin;  /* control -> RT: atoms appended to control_in at frame 0 */
     uint64_t dead_gen;  /* non-zero once removed: free after plan dead_gen is adopted */
+    char uri[512];      /* for the crash record */
     sb_instance *next_dead;
 };
 
@@ -94,6 +98,7 @@ typedef struct {
 typedef struct {
     jack_port_t *jack;
     const float *buf;
+    const sb_port *atom; /* an atom output: its MIDI events go to the JACK MIDI port */
 } sb_output;
 
 typedef struct {
@@ -101,9 +106,26 @@ typedef struct {
     uint32_t first_input, n_inputs; /* into plan->inputs */
 } sb_step;
 
+#define SB_MAX_MONITORS 64
+
+/* A monitor_audio_levels source: a plugin port's buffer, or the engine's JACK port. */
+typedef struct {
+    uint32_t index;
+    const float *buf;
+    jack_port_t *jack;
+} sb_meter;
+
+typedef struct {
+    int used;
+    int number, port;  /* a plugin port, or number -1 */
+    jack_port_t *jack; /* the engine's input port `monitor_<index+1>` (outside sources) */
+} sb_monitor;
+
 /* An immutable schedule: built off the RT thread, swapped in at a cycle boundary. */
 typedef struct {
     uint64_t gen;
+    uint32_t n_meters;
+    sb_meter meters[SB_MAX_MONITORS];
     uint32_t n_steps, n_inputs, n_srcs, n_outputs;
     sb_step *steps;
     sb_input *inputs;
@@ -115,23 +137,54 @@ typedef struct {
     int src, src_port, dst, dst_port;
 } sb_edge;
 
-enum { SB_MSG_PARAM = 1, SB_MSG_BYPASS, SB_MSG_PROCESSING };
+enum {
+    SB_MSG_PARAM = 1,
+    SB_MSG_BYPASS,
+    SB_MSG_PROCESSING,
+    SB_MSG_SUSPEND,
+    SB_MSG_MIDI_MAP,     /* inst, port, a channel, b controller, lo..hi */
+    SB_MSG_MIDI_LEARN,   /* inst, port, lo..hi */
+    SB_MSG_MIDI_UNMAP,   /* inst, port (SB_ALL_PORTS: every mapping of inst) */
+    SB_MSG_MIDI_PROGRAM, /* a channel, value on/off */
+};
+
+#define SB_ALL_PORTS 0xFFFFFFFFU
+#define SB_BYPASS_PORT 0xFFFFFFFEU /* a MIDI mapping of `:bypass` */
+#define SB_MAX_MAPPINGS 1024
+#define SB_PITCH_BEND 131 /* mod-host's controller number for pitch bend */
 
 typedef struct {
     uint32_t kind;
     uint32_t port;
     sb_instance *inst;
     float value;
+    int32_t a, b;
+    float lo, hi;
 } sb_ctl_msg;
 
-enum { SB_FB_OUTPUT = 1 };
+enum {
+    SB_FB_OUTPUT = 1,   /* number, port, value */
+    SB_FB_PARAM,        /* number, port, value: a MIDI mapping moved a control */
+    SB_FB_MIDI_MAPPED,  /* number, port, a channel, b controller, value, lo, hi */
+    SB_FB_PROGRAM,      /* a program, b channel */
+    SB_FB_CONTROL,      /* a channel, b controller, value */
+};
 
 typedef struct {
     uint32_t kind;
     int32_t number;
     uint32_t port;
     float value;
+    int32_t a, b;
+    float lo, hi;
 } sb_fb_msg;
+
+typedef struct {
+    sb_instance *inst; /* NULL: free slot */
+    uint32_t port;
+    int channel, controller;
+    float lo, hi;
+} sb_mapping;
 
 typedef struct sb_engine {
     jack_client_t *client;
@@ -146,6 +199,8 @@ typedef struct sb_engine {
     uint32_t n_edges, cap_edges;
     uint64_t next_gen;
     int max_number;        /* highest number ever added */
+    sb_monitor monitors[SB_MAX_MONITORS]; /* staging for the next plan */
+    _Atomic uint32_t peaks[SB_MAX_MONITORS]; /* RT: float bits of the peak since last read */
     int n_workers;         /* instances with a worker interface */
     /* RT side */
     _Atomic(sb_plan *) pending;
@@ -155,10 +210,15 @@ typedef struct sb_engine {
     sb_ring fb;
     sb_ring retire;
     sb_ring logs;
+    LV2_URID urid_midi_event, urid_log_trace, urid_log_warning, urid_log_error;
     LV2_URID urid_sequence, urid_chunk, urid_object, urid_patch_set, urid_patch_get;
     LV2_URID urid_patch_property, urid_patch_value, urid_patch_sequence;
     sb_ring patches;            /* RT -> control: int32 number + a patch:Set object atom */
     int processing;         /* RT: target */
+    jack_port_t *midi_in;   /* the board's MIDI input: CC mappings, program changes */
+    sb_mapping mappings[SB_MAX_MAPPINGS]; /* RT */
+    sb_mapping learning;    /* RT: inst non-NULL while a midi_learn waits */
+    uint16_t program_channels; /* RT: monitor_midi_program bits */
     float processing_gain;  /* RT: ramp */
     _Atomic int active;
     _Atomic uint32_t xruns;
@@ -174,10 +234,18 @@ typedef struct sb_engine {
     LV2_Options_Option options[6];
     LV2_Feature map_feature, unmap_feature, log_feature, options_feature;
     LV2_Feature bounded_feature, pow2_feature;
+    /* crash records: the plugin being run or instantiated when a fatal signal came */
+    _Atomic(sb_instance *) running; /* RT: set around run() */
+    _Atomic(const char *) adding;   /* non-RT: set around instantiate */
+    int crash_fd;                   /* -1: no record */
     /* the worker thread */
     pthread_t worker_thread;
     _Atomic int worker_run;
 } sb_engine;
+
+/* crash.c */
+int sb_crash_record(sb_engine *e, int fd);
+void sb_crash_stop(sb_engine *e);
 
 /* process.c */
 int sb_process(jack_nframes_t nframes, void *arg);
@@ -190,6 +258,15 @@ int sb_plan_order(int n_nodes, const int *nodes, uint32_t n_edges, const sb_edge
 /* features.c */
 void sb_features_init(sb_engine *e);
 const LV2_Feature **sb_features_for(sb_engine *e, sb_instance *inst);
+
+/* engine.c */
+int sb_send_ctl(sb_engine *e, uint32_t kind, sb_instance *inst, uint32_t port, float value);
+
+/* midi.c */
+void sb_midi_message(sb_engine *e, const sb_ctl_msg *m); /* RT */
+void sb_midi_input(sb_engine *e, jack_nframes_t n);       /* RT */
+void sb_midi_to_atom(sb_engine *e, sb_port *port, void *jack_buf);   /* RT */
+void sb_atom_to_midi(sb_engine *e, const sb_port *port, void *jack_buf); /* RT */
 
 /* patch.c */
 void sb_patch_urids(sb_engine *e);

@@ -15,12 +15,12 @@ static int log_vprintf(LV2_Log_Handle handle, LV2_URID type, const char *fmt, va
 {
     sb_engine *e = handle;
     char line[SB_LOG_LINE];
-    int level = 1;
-    if (type == sb_urid_map(&e->urids, LV2_LOG__Trace)) {
+    int level = 1; /* URIDs mapped beforehand: this may run on the process thread */
+    if (type == e->urid_log_trace) {
         level = 0;
-    } else if (type == sb_urid_map(&e->urids, LV2_LOG__Warning)) {
+    } else if (type == e->urid_log_warning) {
         level = 2;
-    } else if (type == sb_urid_map(&e->urids, LV2_LOG__Error)) {
+    } else if (type == e->urid_log_error) {
         level = 3;
     }
     line[0] = (char)('0' + level);
@@ -52,6 +52,9 @@ void sb_features_init(sb_engine *e)
     e->map = (LV2_URID_Map){u, sb_urid_map};
     e->unmap = (LV2_URID_Unmap){u, sb_urid_unmap};
     e->log = (LV2_Log_Log){e, log_printf, log_vprintf};
+    e->urid_log_trace = sb_urid_map(u, LV2_LOG__Trace);
+    e->urid_log_warning = sb_urid_map(u, LV2_LOG__Warning);
+    e->urid_log_error = sb_urid_map(u, LV2_LOG__Error);
     e->opt_rate = (float)e->rate;
     e->opt_min_block = 1;
     e->opt_max_block = SB_MAX_BLOCK;

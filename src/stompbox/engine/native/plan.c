@@ -146,15 +146,16 @@ sb_plan *sb_plan_build(sb_engine *e, uint64_t gen)
                 continue;
             }
             if (!port->is_input) {
-                if (port->jack && port->type != SB_PORT_ATOM) {
-                    plan->outputs[plan->n_outputs++] = (sb_output){port->jack, port->buf};
+                if (port->jack) {
+                    plan->outputs[plan->n_outputs++] = (sb_output){
+                        port->jack, port->buf, port->type == SB_PORT_ATOM ? port : NULL};
                 }
                 continue;
             }
             sb_input *in = &plan->inputs[plan->n_inputs++];
             in->inst = inst;
             in->port = p;
-            in->ext = port->type == SB_PORT_ATOM ? NULL : port->jack;
+            in->ext = port->jack;
             in->first_src = plan->n_srcs;
             for (uint32_t j = 0; j < e->n_edges; ++j) {
                 const sb_edge *edge = &e->edges[j];
@@ -176,6 +177,22 @@ sb_plan *sb_plan_build(sb_engine *e, uint64_t gen)
             in->n_src = plan->n_srcs - in->first_src;
         }
         step->n_inputs = plan->n_inputs - step->first_input;
+    }
+    for (uint32_t m = 0; m < SB_MAX_MONITORS; ++m) {
+        const sb_monitor *mon = &e->monitors[m];
+        if (!mon->used) {
+            continue;
+        }
+        sb_instance *inst = mon->number >= 0 && mon->number <= e->max_number
+                                ? e->table[mon->number]
+                                : NULL;
+        if (mon->jack) {
+            plan->meters[plan->n_meters++] = (sb_meter){m, NULL, mon->jack};
+        } else if (inst && (uint32_t)mon->port < inst->n_ports &&
+                   (inst->ports[mon->port].type == SB_PORT_AUDIO ||
+                    inst->ports[mon->port].type == SB_PORT_CV)) {
+            plan->meters[plan->n_meters++] = (sb_meter){m, inst->ports[mon->port].buf, NULL};
+        }
     }
     free(nodes);
     free(order);

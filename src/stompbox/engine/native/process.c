@@ -1,6 +1,9 @@
 /* The JACK process callback: the only real-time code. No allocation, lock, I/O or syscall here:
    it reads rings, swaps in a ready plan, runs every plugin in plan order and writes the ports. */
+#include <jack/midiport.h>
 #include <lv2/atom/atom.h>
+#include <float.h>
+#include <math.h>
 #include <string.h>
 
 #include "engine.h"
@@ -20,6 +23,10 @@ static void apply_message(sb_engine *e, const sb_ctl_msg *m)
             inst->ports[inst->enabled_port].value = inst->bypass ? 0.0f : 1.0f;
         }
         break;
+    case SB_MSG_SUSPEND:
+        inst->suspended = m->value != 0.0f;
+        atomic_store_explicit(&inst->suspend_ack, m->port, memory_order_release);
+        break;
     case SB_MSG_PROCESSING:
         e->processing = m->value > 0.0f;
         if (m->port) { /* at once, no fade */
@@ -27,6 +34,7 @@ static void apply_message(sb_engine *e, const sb_ctl_msg *m)
         }
         break;
     default:
+        sb_midi_message(e, m);
         break;
     }
 }
@@ -68,6 +76,9 @@ static void fill_input(sb_engine *e, const sb_plan *plan, const sb_input *in, ja
             if (src->type == e->urid_sequence && total <= port->buf_size) {
                 memcpy(port->buf, src, total);
             }
+        }
+        if (in->ext) {
+            sb_midi_to_atom(e, port, jack_port_get_buffer(in->ext, n));
         }
         if ((int)in->port == in->inst->control_in) {
             sb_patch_append(e, in->inst, port);
@@ -139,7 +150,7 @@ static void report_outputs(sb_engine *e, sb_instance *inst)
         if (port->type != SB_PORT_CONTROL || port->is_input || port->value == port->last_sent) {
             continue;
         }
-        sb_fb_msg m = {SB_FB_OUTPUT, inst->number, p, port->value};
+        sb_fb_msg m = {SB_FB_OUTPUT, inst->number, p, port->value, 0, 0, 0, 0};
         if (!sb_ring_write(&e->fb, &m, sizeof(m))) {
             port->last_sent = port->value;
         }
@@ -149,6 +160,12 @@ static void report_outputs(sb_engine *e, sb_instance *inst)
 static void run_step(sb_engine *e, const sb_plan *plan, const sb_step *step, jack_nframes_t n)
 {
     sb_instance *inst = step->inst;
+    if (inst->suspended) { /* its state is being restored: silence */
+        for (uint32_t o = 0; o < inst->n_audio_out; ++o) {
+            memset(inst->ports[inst->audio_out[o]].buf, 0, n * sizeof(float));
+        }
+        return;
+    }
     for (uint32_t i = 0; i < step->n_inputs; ++i) {
         fill_input(e, plan, &plan->inputs[step->first_input + i], n);
     }
@@ -157,7 +174,9 @@ static void run_step(sb_engine *e, const sb_plan *plan, const sb_step *step, jac
     if (!skip) {
         prepare_outputs(inst);
         jack_time_t t0 = jack_get_time();
+        atomic_store_explicit(&e->running, inst, memory_order_relaxed);
         lilv_instance_run(inst->lilv, n);
+        atomic_store_explicit(&e->running, NULL, memory_order_relaxed);
         sb_worker_deliver(&inst->worker);
         sb_patch_collect(e, inst);
         atomic_store_explicit(&inst->dsp_ns, (uint32_t)((jack_get_time() - t0) * 1000U),
@@ -175,6 +194,15 @@ static void write_outputs(sb_engine *e, const sb_plan *plan, jack_nframes_t n, i
     const float target = e->processing ? 1.0f : 0.0f;
     float g = e->processing_gain;
     for (uint32_t o = 0; o < plan->n_outputs; ++o) {
+        if (plan->outputs[o].atom) {
+            void *midi = jack_port_get_buffer(plan->outputs[o].jack, n);
+            if (ran) {
+                sb_atom_to_midi(e, plan->outputs[o].atom, midi);
+            } else {
+                jack_midi_clear_buffer(midi);
+            }
+            continue;
+        }
         float *out = jack_port_get_buffer(plan->outputs[o].jack, n);
         const float *src = plan->outputs[o].buf;
         g = e->processing_gain;
@@ -190,6 +218,28 @@ static void write_outputs(sb_engine *e, const sb_plan *plan, jack_nframes_t n, i
     e->processing_gain = g;
 }
 
+/* The peak |sample| of each monitored port, kept until the control side reads it. */
+static void meter(sb_engine *e, const sb_plan *plan, jack_nframes_t n)
+{
+    for (uint32_t m = 0; m < plan->n_meters; ++m) {
+        const sb_meter *mt = &plan->meters[m];
+        const float *buf = mt->jack ? jack_port_get_buffer(mt->jack, n) : mt->buf;
+        float peak = 0.0f;
+        for (jack_nframes_t i = 0; i < n; ++i) {
+            float v = buf[i] < 0.0f ? -buf[i] : buf[i];
+            peak = v > peak ? v : peak;
+            if (!(v <= FLT_MAX)) { /* NaN or infinity: report it as infinity */
+                peak = INFINITY;
+            }
+        }
+        uint32_t bits;
+        memcpy(&bits, &peak, sizeof(bits));
+        uint32_t old = atomic_load_explicit(&e->peaks[mt->index], memory_order_relaxed);
+        while (bits > old && !atomic_compare_exchange_weak(&e->peaks[mt->index], &old, bits)) {
+        }
+    }
+}
+
 int sb_process(jack_nframes_t n, void *arg)
 {
     sb_engine *e = arg;
@@ -202,6 +252,7 @@ int sb_process(jack_nframes_t n, void *arg)
     if (fresh) {
         adopt(e, fresh);
     }
+    sb_midi_input(e, n);
     const sb_plan *plan = e->current;
     if (!plan) {
         return 0;
@@ -213,5 +264,8 @@ int sb_process(jack_nframes_t n, void *arg)
         }
     }
     write_outputs(e, plan, n, ran);
+    if (ran) {
+        meter(e, plan, n);
+    }
     return 0;
 }

@@ -1,6 +1,11 @@
 /* Unit tests of the C core's pure parts: the SPSC ring and the plan's run order. */
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "engine.h"
 
@@ -61,11 +66,37 @@ static void test_order_cycle_and_unknown(void)
     CHECK(order[0] == 1 && order[1] == 2 && order[2] == 3); /* every node once */
 }
 
+static void test_crash_record_names_the_running_plugin(void)
+{
+    char path[] = "/tmp/stompbox-crash-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    pid_t child = fork();
+    if (child == 0) { /* a fake engine running a fake plugin, then a segfault */
+        static sb_engine e;
+        static sb_instance inst;
+        snprintf(inst.uri, sizeof(inst.uri), "urn:test:crasher");
+        atomic_store(&e.running, &inst);
+        sb_crash_record(&e, fd);
+        raise(SIGSEGV);
+        _exit(0);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
+    char buf[64] = {0};
+    CHECK(pread(fd, buf, sizeof(buf) - 1, 0) > 0);
+    CHECK(!strcmp(buf, "urn:test:crasher\n"));
+    close(fd);
+    unlink(path);
+}
+
 int main(void)
 {
     test_ring();
     test_order_chain_and_diamond();
     test_order_cycle_and_unknown();
+    test_crash_record_names_the_running_plugin();
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;

@@ -6,7 +6,7 @@
 
 #define SB_WORKER_RING 65536
 #define SB_WORKER_MSG 8192
-#define SB_WORKER_IDLE_NS 2000000L
+#define SB_WORKER_IDLE_NS 5000000L
 
 int sb_worker_init(sb_engine *e, sb_instance *inst, const LV2_Worker_Interface *iface)
 {

@@ -1,0 +1,149 @@
+"""Transactions: a burst of graph changes is swapped in at one cycle boundary; a plugin kept
+across the switch never stops (no period of a continuous signal through it drops out)."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+from collections.abc import AsyncIterator, Iterator
+
+import jack
+import numpy as np
+import pytest
+
+from stompbox.jackd import JackServer
+from tests.support.engine import EngineClient, EngineProcess, FeedbackClient
+
+pytestmark = pytest.mark.integration
+
+AMP = "http://plugin.org.uk/swh-plugins/amp"
+DELAY = "http://drobilla.net/plugins/mda/Delay"
+
+
+class PeriodMeter:
+    """Plays a sine on `out` and keeps the RMS of every period that comes back on `in`."""
+
+    def __init__(self, server: str, amplitude: float = 0.1) -> None:
+        self.client = jack.Client("switch-meter", servername=server, no_start_server=True)
+        self.out = self.client.outports.register("out")
+        self.inp = self.client.inports.register("in")
+        self.amplitude = amplitude
+        self._phase = 0.0
+        self._lock = threading.Lock()
+        self.rms: list[float] = []
+        self.client.set_process_callback(self._process)
+        self.client.activate()
+
+    def _process(self, frames: int) -> None:
+        step = 2 * math.pi * 440.0 / self.client.samplerate
+        phases = self._phase + step * np.arange(frames)
+        self.out.get_array()[:] = (self.amplitude * np.sin(phases)).astype(np.float32)
+        self._phase = float((self._phase + step * frames) % (2 * math.pi))
+        data = self.inp.get_array()
+        with self._lock:
+            self.rms.append(float(np.sqrt(np.mean(data * data))))
+
+    def take(self) -> list[float]:
+        with self._lock:
+            out, self.rms = self.rms, []
+        return out
+
+    def close(self) -> None:
+        self.client.deactivate()
+        self.client.close()
+
+
+@pytest.fixture
+async def client(module_engine: EngineProcess) -> AsyncIterator[EngineClient]:
+    async with EngineClient(module_engine.host, module_engine.port) as c:
+        yield c
+        assert await c.cmd("remove -1") == "resp 0"
+
+
+@pytest.fixture
+def meter(jack_server: JackServer) -> Iterator[PeriodMeter]:
+    m = PeriodMeter(jack_server.name)
+    try:
+        yield m
+    finally:
+        m.close()
+
+
+async def test_switch_in_a_transaction_keeps_the_shared_path_playing(
+    client: EngineClient, meter: PeriodMeter
+) -> None:
+    # board A: meter → amp (kept) → meter, plus a delay hanging off the amp
+    assert await client.cmd(f"add {AMP} 0") == "resp 0"
+    assert await client.cmd(f"add {DELAY} 1") == "resp 1"
+    assert await client.cmd("connect effect_0:output effect_1:left_in") == "resp 0"
+    assert await client.cmd(f"connect {meter.out.name} effect_0:input") == "resp 0"
+    assert await client.cmd(f"connect effect_0:output {meter.inp.name}") == "resp 0"
+    await asyncio.sleep(0.3)
+    meter.take()
+    # board B: the delay goes, two new plugins come, all in one plan
+    burst = [
+        "transaction_begin",
+        "remove 1",
+        f"add {DELAY} 2",
+        f"add {AMP} 3",
+        "connect effect_0:output effect_2:left_in",
+        "connect effect_2:left_out effect_3:input",
+        "param_set 3 gain -6",
+        "transaction_commit",
+    ]
+    await client.send_raw(b"".join(line.encode() + b"\0" for line in burst))
+    replies = [await client.read_reply() for _ in burst]
+    assert replies == ["resp 0", "resp 0", "resp 2", "resp 3"] + ["resp 0"] * 4
+    await asyncio.sleep(0.3)
+    periods = meter.take()
+    expected = meter.amplitude / math.sqrt(2)
+    assert len(periods) > 20
+    assert min(periods) > 0.9 * expected, "a period of the kept path dropped out"
+    assert max(periods) < 1.1 * expected
+    assert await client.cmd("transaction_commit") == "resp -902"  # none open
+
+
+async def test_nothing_changes_before_the_commit(client: EngineClient, meter: PeriodMeter) -> None:
+    assert await client.cmd(f"add {AMP} 5") == "resp 5"
+    assert await client.cmd(f"connect {meter.out.name} effect_5:input") == "resp 0"
+    assert await client.cmd("transaction_begin") == "resp 0"
+    assert await client.cmd(f"connect effect_5:output {meter.inp.name}") == "resp 0"
+    assert await client.cmd(f"add {AMP} 6") == "resp 6"
+    assert await client.cmd("connect effect_6:output effect_5:input") == "resp 0"
+    await asyncio.sleep(0.2)
+    meter.take()
+    await asyncio.sleep(0.1)
+    # the outside port is connected, but the plan that feeds it is not in yet: silence
+    assert max(meter.take()) < 1e-4
+    assert await client.cmd("transaction_commit") == "resp 0"
+    await asyncio.sleep(0.2)
+    meter.take()
+    await asyncio.sleep(0.1)
+    assert min(meter.take()) > 0.05
+
+
+async def test_monitor_audio_levels_reports_peaks(
+    client: EngineClient, meter: PeriodMeter, module_engine: EngineProcess
+) -> None:
+    async with FeedbackClient(module_engine.host, module_engine.feedback_port) as fb:
+        assert await client.cmd("output_data_ready") == "resp 0"
+        assert await client.cmd(f"add {AMP} 7") == "resp 7"
+        assert await client.cmd(f"connect {meter.out.name} effect_7:input") == "resp 0"
+        assert await client.cmd("param_set 7 gain -6") == "resp 0"
+        assert await client.cmd("monitor_audio_levels effect_7:output 1") == "resp 0"  # inside
+        assert await client.cmd(f"monitor_audio_levels {meter.out.name} 1") == "resp 0"  # outside
+        seen: dict[int, float] = {}
+        while len(seen) < 2:
+            for msg in await fb.until(lambda m: m == "data_finish"):
+                if msg.startswith("audio_monitor "):
+                    _, index, value = msg.split()
+                    seen[int(index)] = float(value)
+            assert await client.cmd("output_data_ready") == "resp 0"
+        assert seen[0] == pytest.approx(meter.amplitude * 10 ** (-6 / 20), rel=0.05)
+        assert seen[1] == pytest.approx(meter.amplitude, rel=0.05)
+        # off only for the most recently added (LIFO), as mod-host
+        assert await client.cmd("monitor_audio_levels effect_7:output 0") == "resp -902"
+        assert await client.cmd(f"monitor_audio_levels {meter.out.name} 0") == "resp 0"
+        assert await client.cmd("monitor_audio_levels effect_7:output 0") == "resp 0"
+        assert await client.cmd("monitor_audio_levels nosuch:port 1") == "resp -205"
