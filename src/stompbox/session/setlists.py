@@ -22,7 +22,7 @@ from stompbox.contract.live import (
 from stompbox.contract.names import MAX_NAME, check_name
 from stompbox.contract.rpc import now_iso
 
-from .storage import ID_RE, MAX_ID, atomic_write, slugify, validate_id
+from .storage import ID_RE, MAX_ID, atomic_write, read_document, slugify, validate_id
 
 MAX_NOTE = 1000
 
@@ -62,17 +62,7 @@ class SetlistStore:
         return sorted(p.stem for p in self.dir.glob("*.json") if ID_RE.fullmatch(p.stem))
 
     def load(self, setlist_id: str) -> Setlist:
-        path = self.path(setlist_id)
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise NotFoundError(f"no setlist {setlist_id!r}", {"id": setlist_id}) from None
-        except OSError as exc:
-            raise ResourceError(f"cannot read setlist {setlist_id!r}: {exc}") from exc
-        try:
-            setlist = self._decoder.decode(data)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            raise ValidationError(f"setlist file {setlist_id!r} is invalid: {exc}") from exc
+        setlist = read_document(self.path(setlist_id), self._decoder, "setlist", setlist_id)
         setlist.id = setlist_id
         return setlist
 

@@ -12,6 +12,7 @@ import time
 import unicodedata
 from collections.abc import Collection
 from pathlib import Path
+from typing import TypeVar
 
 import msgspec
 
@@ -25,6 +26,8 @@ from stompbox.contract.model import SCHEMA_VERSION, Pedalboard
 from stompbox.contract.names import check_name
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 MAX_ID = 64
 ID_RE = re.compile(r"[a-z0-9-]{1,64}")
@@ -105,6 +108,21 @@ def sync_file(path: Path) -> None:
         raise ResourceError(f"cannot sync {path.name}: {exc.strerror or exc}") from exc
 
 
+def read_document(path: Path, decoder: msgspec.json.Decoder[T], what: str, ident: str) -> T:
+    """Read and decode one JSON document of the data dir; the errors name `what` `ident`:
+    NotFoundError (no file), ResourceError (unreadable), ValidationError (not valid)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise NotFoundError(f"no {what} {ident!r}", {"id": ident}) from None
+    except OSError as exc:
+        raise ResourceError(f"cannot read {what} {ident!r}: {exc}") from exc
+    try:
+        return decoder.decode(data)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise ValidationError(f"{what} file {ident!r} is invalid: {exc}") from exc
+
+
 class Storage:
     """Pedalboards in `<data_dir>/pedalboards/<id>.json`, the current board in `current.json`."""
 
@@ -165,17 +183,7 @@ class Storage:
         return boards
 
     def load(self, board_id: str) -> Pedalboard:
-        path = self.board_path(board_id)
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise NotFoundError(f"no pedalboard {board_id!r}", {"id": board_id}) from None
-        except OSError as exc:
-            raise ResourceError(f"cannot read pedalboard {board_id!r}: {exc}") from exc
-        try:
-            board = self._decoder.decode(data)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            raise ValidationError(f"pedalboard file {board_id!r} is invalid: {exc}") from exc
+        board = read_document(self.board_path(board_id), self._decoder, "pedalboard", board_id)
         if board.schema > SCHEMA_VERSION:
             raise ValidationError(
                 f"pedalboard {board_id!r} has schema {board.schema}, newer than {SCHEMA_VERSION}"
