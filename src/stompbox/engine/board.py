@@ -60,6 +60,7 @@ class NativeCore(BoardIO):
         self.start_timeout = start_timeout
         self.processing = True
         self._transaction = 0  # depth of transaction_begin
+        self._written: set[tuple[int, int]] = set()  # plugin outputs with a silenced port
         self.monitors: list[str] = []  # monitor_audio_levels ports, by index
         self._dirty = False  # a plan is due at the outermost transaction_commit
         self.saved_presets: dict[str, tuple[dict[str, float], str]] = {}  # uri -> (values, ttl)
@@ -160,6 +161,7 @@ class NativeCore(BoardIO):
         }
         self.feedback.drop_instance(number)
         self.midi = {k: v for k, v in self.midi.items() if k[0] != number}
+        self._written = {k for k in self._written if k[0] != number}
         self.native.remove(number)
         return inst
 
@@ -267,7 +269,8 @@ class NativeCore(BoardIO):
         if edge in self.edges:
             return 0
         source, target = edge
-        if self._plugin_port(source) is not None and self._plugin_port(target) is not None:
+        out, into = self._plugin_port(source), self._plugin_port(target)
+        if out is not None and into is not None:
             self.edges.add(edge)
             self._commit()
             return 0
@@ -276,6 +279,11 @@ class NativeCore(BoardIO):
             return ErrorCode.JACK_PORT_CONNECTION
         if src != source or dst != target:
             self._commit()  # a newly registered engine port joins the plan
+        if out is not None and (out[0].number, out[1].index) not in self._written:
+            # a new engine output port may hold another port's old buffer: the process thread
+            # silences it first (a cycle), then JACK may mix it
+            self._written.add((out[0].number, out[1].index))
+            self.native.wait_cycles()
         if not self.native.jack_connect(src, dst):
             return ErrorCode.JACK_PORT_CONNECTION
         self.edges.add(edge)

@@ -144,6 +144,8 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     ),
     "sb_monitor_clear": (None, [ctypes.c_void_p, ctypes.c_int]),
     "sb_crash_record": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_int]),
+    "sb_wait_adopted": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int]),
+    "sb_wait_cycles": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]),
     "sb_monitor_peak": (ctypes.c_float, [ctypes.c_void_p, ctypes.c_int]),
     "sb_next_log": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]),
     "sb_state_save": (
@@ -380,3 +382,13 @@ class NativeEngine:
     def record_crashes(self, fd: int) -> bool:
         """On a fatal signal, append the running (or instantiating) plugin's URI to `fd`."""
         return int(self._lib.sb_crash_record(self._handle(), fd)) == 0
+
+    def wait_adopted(self, timeout_ms: int = 100) -> bool:
+        """Block until the process thread runs the newest plan (a cycle or two)."""
+        h = self._handle()
+        gen = int(self._lib.sb_generation(h))
+        return int(self._lib.sb_wait_adopted(h, gen, timeout_ms)) == 0
+
+    def wait_cycles(self, count: int = 2, timeout_ms: int = 100) -> bool:
+        """Block until the process callback ran `count` more times."""
+        return int(self._lib.sb_wait_cycles(self._handle(), count, timeout_ms)) == 0

@@ -149,6 +149,8 @@ void sb_engine_free(sb_engine *e)
         }
     }
     sb_plan_free(atomic_exchange(&e->pending, NULL));
+    sb_plan_free(e->incoming);
+    e->incoming = NULL;
     sb_plan_free(e->current);
     e->current = NULL;
     sb_plan *old = NULL;
@@ -416,7 +418,7 @@ int sb_port_kind(sb_engine *e, int number, int p)
 
 int sb_send_ctl(sb_engine *e, uint32_t kind, sb_instance *inst, uint32_t port, float value)
 {
-    sb_ctl_msg m = {kind, port, inst, value, 0, 0, 0, 0};
+    sb_ctl_msg m = {kind, port, inst, value, 0, 0, 0, 0, NULL};
     return sb_ring_write(&e->ctl, &m, sizeof(m)) ? SB_ERR_MEMORY : 0;
 }
 
@@ -441,7 +443,7 @@ int sb_bypass(sb_engine *e, int number, int on)
 
 int sb_processing(sb_engine *e, int on, int at_once)
 {
-    sb_ctl_msg m = {SB_MSG_PROCESSING, at_once ? 1U : 0U, NULL, on ? 1.0f : 0.0f, 0, 0, 0, 0};
+    sb_ctl_msg m = {SB_MSG_PROCESSING, at_once ? 1U : 0U, NULL, on ? 1.0f : 0.0f, 0, 0, 0, 0, NULL};
     return sb_ring_write(&e->ctl, &m, sizeof(m)) ? SB_ERR_MEMORY : 0;
 }
 
@@ -466,7 +468,7 @@ int sb_remove(sb_engine *e, int number)
     pthread_mutex_lock(&e->lock);
     sb_instance *inst = get(e, number);
     if (inst) {
-        sb_ctl_msg m = {SB_MSG_MIDI_UNMAP, SB_ALL_PORTS, inst, 0, 0, 0, 0, 0};
+        sb_ctl_msg m = {SB_MSG_MIDI_UNMAP, SB_ALL_PORTS, inst, 0, 0, 0, 0, 0, NULL};
         while (sb_ring_write(&e->ctl, &m, sizeof(m))) { /* the RT thread must drop its mappings */
             struct timespec ts = {0, 500000L};
             nanosleep(&ts, NULL);
@@ -586,6 +588,10 @@ int sb_external_port(sb_engine *e, int number, int p, char *out, int out_size)
         char alias[300];
         snprintf(alias, sizeof(alias), "effect_%d:%s", number, port->symbol);
         jack_port_set_alias(port->jack, alias);
+        if (!port->is_input) { /* JACK may hand it another port's old buffer: silence it */
+            sb_ctl_msg m = {SB_MSG_ZERO_PORT, 0, NULL, 0, 0, 0, 0, 0, port->jack};
+            sb_ring_write(&e->ctl, &m, sizeof(m));
+        }
     }
     snprintf(out, (size_t)out_size, "%s", jack_port_name(port->jack));
 done:
@@ -657,7 +663,7 @@ int sb_midi_map(sb_engine *e, int number, int p, int channel, int cc, float lo, 
     if (!inst) {
         return SB_ERR_INSTANCE_NON_EXISTS;
     }
-    return send_midi(e, (sb_ctl_msg){SB_MSG_MIDI_MAP, map_port(p), inst, 0, channel, cc, lo, hi});
+    return send_midi(e, (sb_ctl_msg){SB_MSG_MIDI_MAP, map_port(p), inst, 0, channel, cc, lo, hi, NULL});
 }
 
 int sb_midi_learn(sb_engine *e, int number, int p, float lo, float hi)
@@ -666,7 +672,7 @@ int sb_midi_learn(sb_engine *e, int number, int p, float lo, float hi)
     if (!inst) {
         return SB_ERR_INSTANCE_NON_EXISTS;
     }
-    return send_midi(e, (sb_ctl_msg){SB_MSG_MIDI_LEARN, map_port(p), inst, 0, 0, 0, lo, hi});
+    return send_midi(e, (sb_ctl_msg){SB_MSG_MIDI_LEARN, map_port(p), inst, 0, 0, 0, lo, hi, NULL});
 }
 
 int sb_midi_unmap(sb_engine *e, int number, int p)
@@ -675,13 +681,13 @@ int sb_midi_unmap(sb_engine *e, int number, int p)
     if (!inst) {
         return SB_ERR_INSTANCE_NON_EXISTS;
     }
-    return send_midi(e, (sb_ctl_msg){SB_MSG_MIDI_UNMAP, map_port(p), inst, 0, 0, 0, 0, 0});
+    return send_midi(e, (sb_ctl_msg){SB_MSG_MIDI_UNMAP, map_port(p), inst, 0, 0, 0, 0, 0, NULL});
 }
 
 int sb_midi_program(sb_engine *e, int channel, int on)
 {
     return send_midi(
-        e, (sb_ctl_msg){SB_MSG_MIDI_PROGRAM, 0, NULL, on ? 1.0f : 0.0f, channel, 0, 0, 0});
+        e, (sb_ctl_msg){SB_MSG_MIDI_PROGRAM, 0, NULL, on ? 1.0f : 0.0f, channel, 0, 0, 0, NULL});
 }
 
 /* RT -> control: the next plugin log line (first byte: level '0'..'3'); its length, or -1. */
@@ -754,4 +760,31 @@ float sb_monitor_peak(sb_engine *e, int index)
     float peak;
     memcpy(&peak, &bits, sizeof(peak));
     return peak;
+}
+
+/* Wait until the process callback ran `count` more times; 0, or -1 after timeout_ms. */
+int sb_wait_cycles(sb_engine *e, int count, int timeout_ms)
+{
+    uint64_t until = atomic_load(&e->cycles) + (uint64_t)count;
+    for (int waited = 0; waited <= timeout_ms * 5; ++waited) {
+        if (atomic_load(&e->cycles) >= until) {
+            return 0;
+        }
+        struct timespec ts = {0, 200000L};
+        nanosleep(&ts, NULL);
+    }
+    return -1;
+}
+
+/* Wait until the RT thread adopted plan `gen` (or a later one); 0, or -1 after timeout_ms. */
+int sb_wait_adopted(sb_engine *e, uint64_t gen, int timeout_ms)
+{
+    for (int waited = 0; waited <= timeout_ms * 5; ++waited) {
+        if (atomic_load(&e->adopted_gen) >= gen) {
+            return 0;
+        }
+        struct timespec ts = {0, 200000L};
+        nanosleep(&ts, NULL);
+    }
+    return -1;
 }

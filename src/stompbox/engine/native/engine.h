@@ -99,7 +99,10 @@ typedef struct {
     jack_port_t *jack;
     const float *buf;
     const sb_port *atom; /* an atom output: its MIDI events go to the JACK MIDI port */
+    int fade;            /* RT: SB_FADE_* for the next cycle (a source change at a switch) */
 } sb_output;
+
+enum { SB_FADE_NONE = 0, SB_FADE_OUT, SB_FADE_IN };
 
 typedef struct {
     sb_instance *inst;
@@ -146,6 +149,7 @@ enum {
     SB_MSG_MIDI_LEARN,   /* inst, port, lo..hi */
     SB_MSG_MIDI_UNMAP,   /* inst, port (SB_ALL_PORTS: every mapping of inst) */
     SB_MSG_MIDI_PROGRAM, /* a channel, value on/off */
+    SB_MSG_ZERO_PORT,    /* jack: a new outside output, silent until a plan writes it */
 };
 
 #define SB_ALL_PORTS 0xFFFFFFFFU
@@ -160,6 +164,7 @@ typedef struct {
     float value;
     int32_t a, b;
     float lo, hi;
+    jack_port_t *jack;
 } sb_ctl_msg;
 
 enum {
@@ -205,7 +210,9 @@ typedef struct sb_engine {
     /* RT side */
     _Atomic(sb_plan *) pending;
     sb_plan *current;
+    sb_plan *incoming; /* RT: adopted next cycle, after the outputs it changes faded out */
     _Atomic uint64_t adopted_gen;
+    _Atomic uint64_t cycles; /* RT: process callbacks run */
     sb_ring ctl;
     sb_ring fb;
     sb_ring retire;

@@ -8,7 +8,7 @@
 
 #include "engine.h"
 
-static void apply_message(sb_engine *e, const sb_ctl_msg *m)
+static void apply_message(sb_engine *e, const sb_ctl_msg *m, jack_nframes_t n)
 {
     sb_instance *inst = m->inst;
     switch (m->kind) {
@@ -21,6 +21,13 @@ static void apply_message(sb_engine *e, const sb_ctl_msg *m)
         inst->bypass = m->value != 0.0f;
         if (inst->enabled_port >= 0) {
             inst->ports[inst->enabled_port].value = inst->bypass ? 0.0f : 1.0f;
+        }
+        break;
+    case SB_MSG_ZERO_PORT:
+        if (jack_port_type(m->jack) && !strcmp(jack_port_type(m->jack), JACK_DEFAULT_MIDI_TYPE)) {
+            jack_midi_clear_buffer(jack_port_get_buffer(m->jack, n));
+        } else {
+            memset(jack_port_get_buffer(m->jack, n), 0, n * sizeof(float));
         }
         break;
     case SB_MSG_SUSPEND:
@@ -39,18 +46,42 @@ static void apply_message(sb_engine *e, const sb_ctl_msg *m)
     }
 }
 
-static void take_messages(sb_engine *e)
+static void take_messages(sb_engine *e, jack_nframes_t n)
 {
     sb_ctl_msg m;
     while (!sb_ring_read(&e->ctl, &m, sizeof(m))) {
-        apply_message(e, &m);
+        apply_message(e, &m, n);
     }
 }
 
-static void adopt(sb_engine *e, sb_plan *fresh)
+static const sb_output *find_output(const sb_plan *plan, const jack_port_t *jack)
 {
-    if (e->current) {
-        sb_ring_write(&e->retire, &e->current, sizeof(sb_plan *));
+    for (uint32_t o = 0; o < plan->n_outputs; ++o) {
+        if (plan->outputs[o].jack == jack) {
+            return &plan->outputs[o];
+        }
+    }
+    return NULL;
+}
+
+/* Swap in a plan. Outside ports the new plan no longer writes (their plugin was removed; the
+   port goes once the plan is adopted) are zeroed: JACK would replay their last buffer. */
+static void adopt(sb_engine *e, sb_plan *fresh, jack_nframes_t n)
+{
+    sb_plan *old = e->current;
+    for (uint32_t o = 0; old && o < old->n_outputs; ++o) {
+        const sb_output *out = &old->outputs[o];
+        if (!find_output(fresh, out->jack)) {
+            void *buf = jack_port_get_buffer(out->jack, n);
+            if (out->atom) {
+                jack_midi_clear_buffer(buf);
+            } else {
+                memset(buf, 0, n * sizeof(float));
+            }
+        }
+    }
+    if (old) {
+        sb_ring_write(&e->retire, &old, sizeof(sb_plan *));
     }
     e->current = fresh;
     atomic_store(&e->adopted_gen, fresh->gen);
@@ -188,7 +219,29 @@ static void run_step(sb_engine *e, const sb_plan *plan, const sb_step *step, jac
     report_outputs(e, inst);
 }
 
-static void write_outputs(sb_engine *e, const sb_plan *plan, jack_nframes_t n, int ran)
+/* At a switch, mark the outside audio outputs whose source changes: the old plan fades them
+   out this cycle, the new one fades them in the next (no hard cut). 1 when any changes. */
+static int mark_switch(sb_plan *from, sb_plan *to)
+{
+    int any = 0;
+    for (uint32_t o = 0; o < to->n_outputs; ++o) {
+        const sb_output *was = find_output(from, to->outputs[o].jack);
+        if (!to->outputs[o].atom && (!was || was->buf != to->outputs[o].buf)) {
+            to->outputs[o].fade = SB_FADE_IN;
+            any = 1;
+        }
+    }
+    for (uint32_t o = 0; o < from->n_outputs; ++o) {
+        const sb_output *now = find_output(to, from->outputs[o].jack);
+        if (!from->outputs[o].atom && (!now || now->buf != from->outputs[o].buf)) {
+            from->outputs[o].fade = SB_FADE_OUT;
+            any = 1;
+        }
+    }
+    return any;
+}
+
+static void write_outputs(sb_engine *e, sb_plan *plan, jack_nframes_t n, int ran)
 {
     const float step = 1.0f / SB_BYPASS_RAMP;
     const float target = e->processing ? 1.0f : 0.0f;
@@ -205,11 +258,15 @@ static void write_outputs(sb_engine *e, const sb_plan *plan, jack_nframes_t n, i
         }
         float *out = jack_port_get_buffer(plan->outputs[o].jack, n);
         const float *src = plan->outputs[o].buf;
+        const int fade = plan->outputs[o].fade;
+        plan->outputs[o].fade = SB_FADE_NONE;
         g = e->processing_gain;
         for (jack_nframes_t i = 0; i < n; ++i) {
             g = g < target ? (g + step > target ? target : g + step)
                            : (g - step < target ? target : g - step);
-            out[i] = ran ? src[i] * g : 0.0f;
+            float f = (float)(i + 1) / (float)n;
+            f = fade == SB_FADE_OUT ? 1.0f - f : (fade == SB_FADE_IN ? f : 1.0f);
+            out[i] = ran ? src[i] * g * f : 0.0f;
         }
     }
     if (plan->n_outputs == 0) {
@@ -244,16 +301,24 @@ int sb_process(jack_nframes_t n, void *arg)
 {
     sb_engine *e = arg;
     atomic_store_explicit(&e->rt_thread, (uint64_t)pthread_self(), memory_order_relaxed);
-    sb_plan *fresh = NULL;
-    if (sb_ring_write_space(&e->retire) >= sizeof(sb_plan *)) {
+    sb_plan *fresh = e->incoming; /* faded out last cycle: in now */
+    const int faded = fresh != NULL;
+    e->incoming = NULL;
+    if (!fresh && sb_ring_write_space(&e->retire) >= sizeof(sb_plan *)) {
         fresh = atomic_exchange(&e->pending, NULL); /* first: messages sent before it are seen */
     }
-    take_messages(e);
+    take_messages(e, n);
+    if (fresh && !faded && e->current && e->processing_gain > 0.0f &&
+        mark_switch(e->current, fresh)) {
+        e->incoming = fresh; /* this cycle fades out what it changes */
+        fresh = NULL;
+    }
     if (fresh) {
-        adopt(e, fresh);
+        adopt(e, fresh, n);
     }
     sb_midi_input(e, n);
-    const sb_plan *plan = e->current;
+    sb_plan *plan = e->current;
+    atomic_fetch_add_explicit(&e->cycles, 1, memory_order_release);
     if (!plan) {
         return 0;
     }
