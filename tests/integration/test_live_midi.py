@@ -9,19 +9,27 @@ client → engine test waits for the engine's MIDI input port.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import json
 import time
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
 import pytest
+import websockets
+from websockets.asyncio.client import ClientConnection
 
 from stompbox.zmqservice import RpcClient
 from tests.support.audio import AudioProbe
+from tests.support.midi import MidiSender
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.integration
 
 AMP = "http://plugin.org.uk/swh-plugins/amp"
+WAIT = 20.0
 _names = itertools.count()
 
 
@@ -106,3 +114,147 @@ async def test_cc_is_heard_and_program_change_switches_songs(stack: Stack) -> No
         finally:
             await api.put("/api/midi/program-change", json={"channel": 0, "target": "off"})
             await api.post("/api/setlist/leave")
+
+
+# -- from a JACK MIDI client into the engine -------------------------------------------------
+
+
+def _ws_url(web_url: str) -> str:
+    return web_url.replace("http://", "ws://") + "/ws"
+
+
+async def _until_changed(ws: ClientConnection, iid: str, value: float) -> dict[str, Any]:
+    async with asyncio.timeout(WAIT):
+        while True:
+            m: dict[str, Any] = json.loads(await ws.recv())
+            data = m.get("data") or {}
+            if (
+                m.get("event") == "parameter_changed"
+                and data.get("instance_id") == iid
+                and data.get("symbol") == "gain"
+                and data.get("value") == pytest.approx(value, abs=1e-3)
+            ):
+                return m
+
+
+async def _until(check: Callable[[], Awaitable[bool]], resend: Callable[[], None]) -> None:
+    """Resend until `check()` holds (the session starts monitoring a channel shortly after a
+    binding is made); fail after WAIT seconds."""
+    async with asyncio.timeout(WAIT):
+        while True:
+            resend()
+            for _ in range(5):
+                await asyncio.sleep(0.1)
+                if await check():
+                    return
+
+
+async def _gain(api: httpx.AsyncClient, b: RpcClient, iid: str) -> tuple[float, float]:
+    """The gain as the engine reports it (through the bridge) and as the session holds it."""
+    got = await b.call(
+        "plugin", {"method": "get_parameter", "params": {"instance_id": iid, "symbol": "gain"}}
+    )
+    board = (await api.get("/api/pedalboard")).json()
+    (plugin,) = [p for p in board["plugins"] if p["instance_id"] == iid]
+    return float(got["value"]), float(plugin["parameters"]["gain"])
+
+
+async def test_jack_midi_cc_and_pc_reach_every_client(stack: Stack) -> None:
+    """A JACK MIDI client on `stompbox:midi_in`: a bound CC moves the amp's gain (engine and
+    session read back, heard, `parameter_changed` on two sockets); PC switches setlist songs;
+    a sysex flood and unknown messages change nothing and wedge nothing."""
+    async with (
+        RpcClient(stack.bridge_rpc, timeout=30.0) as b,
+        httpx.AsyncClient(base_url=stack.web_url, timeout=30.0) as api,
+        websockets.connect(_ws_url(stack.web_url)) as ws_a,
+        websockets.connect(_ws_url(stack.web_url)) as ws_b,
+    ):
+        await api.post("/api/setlist/leave")
+        await api.put("/api/midi/program-change", json={"channel": 0, "target": "off"})
+        r = await api.post("/api/pedalboards", json={"name": f"jack midi {time.time_ns()}"})
+        assert r.status_code == 200, r.text
+        iid = (await api.post("/api/pedalboard/plugins", json={"uri": AMP})).json()["instance_id"]
+        for source, target in (
+            ("system:capture_1", f"{iid}:input"),
+            (f"{iid}:output", "system:playback_1"),
+        ):
+            r = await api.post(
+                "/api/pedalboard/connections", json={"source": source, "target": target}
+            )
+            assert r.status_code == 200, r.text
+        binding = {
+            "target": "parameter",
+            "channel": 2,
+            "number": 7,
+            "instance_id": iid,
+            "symbol": "gain",
+            "minimum": -20.0,
+            "maximum": 0.0,
+        }
+        assert (await api.post("/api/midi/bindings", json=binding)).status_code == 200
+        number = (await b.call("state"))["instances"][iid]["number"]
+        cc = 0xB0 | binding["channel"]
+        levels = []
+        with (
+            MidiSender(stack.jack.name, name=f"midisrc{next(_names)}") as midi,
+            AudioProbe(stack.jack.name, name=f"midiprobe{next(_names)}") as probe,
+        ):
+            midi.connect_to_engine()
+            probe.feed(f"effect_{number}:input")
+            probe.record(f"effect_{number}:output")
+            for value, gain in ((0, -20.0), (127, 0.0)):
+                message = bytes((cc, binding["number"], value))
+
+                async def applied(gain: float = gain) -> bool:
+                    engine, session = await _gain(api, b, iid)
+                    return engine == pytest.approx(gain, abs=1e-3) and session == pytest.approx(
+                        gain, abs=1e-3
+                    )
+
+                await _until(applied, lambda m=message: midi.send(m))
+                await _until_changed(ws_a, iid, gain)
+                await _until_changed(ws_b, iid, gain)
+                (level,) = probe.measure_rms(settle=0.15)
+                levels.append(level)
+            assert levels[0] == pytest.approx(probe.input_rms * 0.1, rel=0.1)
+            assert levels[1] == pytest.approx(probe.input_rms, rel=0.1)
+
+            # a sysex flood and messages nobody knows: ignored, the engine and session go on
+            flood = bytes((0xF0, *([0x11] * 1000), 0xF7))
+            for _ in range(200):
+                midi.send(flood)
+            for junk in ((0xF4,), (0xF5, 1), (0xFD,), (0xF8,), (0xA2, 7, 9), (0xE2, 0, 64)):
+                midi.send(bytes(junk))
+            midi.send(bytes((cc, binding["number"], 0)))
+
+            async def back_to_minimum() -> bool:
+                return (await _gain(api, b, iid))[0] == pytest.approx(-20.0, abs=1e-3)
+
+            await _until(back_to_minimum, lambda: None)
+            assert (await api.get("/api/health")).json()["engine_connected"] is True
+
+            # program change on channel 16 → setlist songs
+            board = (await api.post("/api/pedalboard/save")).json()
+            other = (
+                await api.post("/api/pedalboards", json={"name": f"pc {time.time_ns()}"})
+            ).json()
+            entries = [{"board": board["id"]}, {"board": other["pedalboard"]["id"]}]
+            setlist = (
+                await api.post(
+                    "/api/setlists", json={"name": f"JACK PC {time.time_ns()}", "entries": entries}
+                )
+            ).json()
+            await api.post(f"/api/setlists/{setlist['id']}/go/0")
+            await api.put("/api/midi/program-change", json={"channel": 15, "target": "setlist"})
+            try:
+                for program, want in ((1, other["pedalboard"]["id"]), (0, board["id"])):
+
+                    async def switched(want: str = want, program: int = program) -> bool:
+                        current = (await api.get("/api/pedalboard")).json()["id"]
+                        position = (await api.get("/api/setlist")).json()["position"]
+                        return bool(current == want and position == program)
+
+                    await _until(switched, lambda p=program: midi.send(bytes((0xCF, p))))
+            finally:
+                await api.put("/api/midi/program-change", json={"channel": 0, "target": "off"})
+                await api.post("/api/setlist/leave")
