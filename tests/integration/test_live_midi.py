@@ -1,10 +1,9 @@
 """MIDI applied by the session on the real stack: a bound CC moves a real plugin's gain (read back
 from the engine and measured as audio) and program change picks setlist songs.
 
-Neither engine has a JACK MIDI input yet (the native engine answers `monitor_midi_program` with
--902 and has no `midi_map`), so the messages enter at the session's MIDI input (`/api/midi/input`,
-the path the bridge's `midi_control_change`/`midi_program_change` events take); a JACK MIDI
-client → engine test waits for the engine's MIDI input port.
+The first test feeds the session's MIDI input (`/api/midi/input`); the second sends real MIDI from
+a JACK MIDI client into the engine's `stompbox:midi_in` (the engine reports unmapped CCs and program
+changes on monitored channels, the bridge turns them into events, the session applies them).
 """
 
 from __future__ import annotations
@@ -232,6 +231,16 @@ async def test_jack_midi_cc_and_pc_reach_every_client(stack: Stack) -> None:
 
             await _until(back_to_minimum, lambda: None)
             assert (await api.get("/api/health")).json()["engine_connected"] is True
+
+            # learn from the JACK client on a channel nothing was bound to (all are monitored)
+            r = await api.post("/api/midi/learn", json={"binding": {**binding, "number": 0}})
+            assert r.status_code == 200, r.text
+
+            async def learned() -> bool:
+                board = (await api.get("/api/midi/bindings")).json()["board"]
+                return any(x["channel"] == 9 and x["number"] == 20 for x in board)
+
+            await _until(learned, lambda: midi.send(bytes((0xB9, 20, 64))))
 
             # program change on channel 16 → setlist songs
             board = (await api.post("/api/pedalboard/save")).json()

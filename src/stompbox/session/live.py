@@ -120,7 +120,10 @@ class LiveService:
                     log.warning("tuner/meter: %s", exc.message)
 
     async def on_bridge_event(self, event: str, data: dict[str, Any]) -> None:
-        if event == EventName.OUTPUT_CHANGED:
+        if event in (EventName.ENGINE_CONNECTED, EventName.ENGINE_DISCONNECTED):
+            self.midi.engine_changed()
+            await self.midi.sync_midi_monitor()
+        elif event == EventName.OUTPUT_CHANGED:
             if not self.tuner.on_output(data):
                 self.meter.on_output(data)
         elif event == EventName.CPU_LOAD:

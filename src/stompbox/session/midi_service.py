@@ -124,7 +124,8 @@ class MidiService:
             binding = self.midi.add(q)
             self._persist(binding.scope)
             self._bindings_changed()
-            return binding
+        await self.sync_midi_monitor()
+        return binding
 
     def _persist(self, scope: lv.BindingScope) -> None:
         if scope is lv.BindingScope.GLOBAL:
@@ -145,7 +146,9 @@ class MidiService:
         if not 0.5 <= q.timeout <= 300 or not math.isfinite(q.timeout):
             raise ValidationError("learn timeout must be 0.5..300 seconds")
         self.midi.learn(q.binding, time.monotonic() + q.timeout)
-        return self._bindings_changed()
+        state = self._bindings_changed()
+        await self.sync_midi_monitor()
+        return state
 
     async def midi_learn_cancel(self, _: Empty) -> lv.MidiBindingsState:
         self.midi.learning = None
@@ -156,7 +159,9 @@ class MidiService:
             raise ValidationError("program change: channel 0..15, target setlist|snapshot|off")
         self.program_change = q
         self._save_global_midi()
-        return self._bindings_changed()
+        state = self._bindings_changed()
+        await self.sync_midi_monitor()
+        return state
 
     async def midi_input(self, q: lv.MidiInput) -> dict[str, Any]:
         """Apply one MIDI message as if it came from the engine (tests, other MIDI sources)."""
@@ -255,9 +260,14 @@ class MidiService:
                 )
             )
 
+    def engine_changed(self) -> None:
+        """A (re)started engine monitors nothing yet: the next sync asks again for every channel."""
+        self._monitored = set()
+
     async def sync_midi_monitor(self) -> None:
         """Ask the engine to report MIDI on every channel a binding or program change uses
-        (mod-host: `monitor_midi_program`); an engine without MIDI input says so once."""
+        (mod-host: `monitor_midi_program`), every channel while learning (the control the user
+        moves may be on any); an engine without MIDI input says so once."""
         if not self.st.engine_connected:
             self._monitored = set()
             return
@@ -265,6 +275,8 @@ class MidiService:
         wanted = {b.channel for b in self.midi.all()}
         if self.program_change.target != "off":
             wanted.add(self.program_change.channel)
+        if self.midi.learning is not None:
+            wanted = set(range(16))
         for channel in sorted(wanted - self._monitored):
             self._monitored.add(channel)
             try:
