@@ -3,7 +3,9 @@ a MIDI CC applied through the session, and the tuner's reading delay. Printed, n
 
 Starts its own jackd (48 kHz, 128-frame periods), embedded engine, bridge and session.
 "MIDI CC" is measured from the session's MIDI input (`midi.input`, what the bridge's
-`midi_control_change` event drives) to the engine's ack: the jalv engine has no MIDI input port.
+`midi_control_change` event drives) to the engine's ack; "JACK MIDI CC" from a JACK MIDI client's
+message into `stompbox:midi_in` to the session's `parameter_changed` (engine → bridge event →
+session → engine ack).
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ import time
 from pathlib import Path
 
 from tests.support.audio import AudioProbe
+from tests.support.midi import MidiSender
 from tests.support.stack import Stack
 
 from stompbox.settings import Settings
-from stompbox.zmqservice import RpcClient
+from stompbox.zmqservice import RpcClient, Subscriber
 
 AMP = "http://plugin.org.uk/swh-plugins/amp"
 PLUGINS = 10
@@ -75,6 +78,8 @@ async def run(stack: Stack) -> None:
             "number": 7,
             "instance_id": "amp0",
             "symbol": "gain",
+            "minimum": -20.0,
+            "maximum": 0.0,
         }
         await c.call("midi.bind", binding)
         ccs = [
@@ -84,6 +89,7 @@ async def run(stack: Stack) -> None:
             for k in range(ROUNDS * 3)
         ]
         print(line("MIDI CC → parameter acked by the engine (session MIDI input)", ccs))
+        print(line("JACK MIDI CC → engine applied (parameter_changed)", await jack_cc(stack)))
 
         await c.call("tuner.start", {"mute": False})
         delays = []
@@ -102,6 +108,38 @@ async def run(stack: Stack) -> None:
                     delays.append((time.perf_counter() - started) * 1000)
         await c.call("tuner.stop")
         print(line("tuner: signal on → note shown", delays))
+
+
+async def jack_cc(stack: Stack) -> list[float]:
+    """A CC from a JACK MIDI client on `stompbox:midi_in` (channel 0, CC 7, bound to amp0's gain
+    above) until the session publishes the engine-acked `parameter_changed`."""
+    ms: list[float] = []
+    async with Subscriber(stack.session_pub, ["parameter_changed"]) as events:
+        await events.wait_connected()
+        with MidiSender(stack.jack.name, name="benchmidi") as midi:
+            midi.connect_to_engine()
+            await asyncio.sleep(0.5)  # the session asks the engine to monitor channel 0
+            for k in range(ROUNDS * 3):
+                await asyncio.sleep((k % 10) * 0.002)  # not in step with the engine's 20 ms poll
+                started = time.perf_counter()
+                midi.send(bytes((0xB0, 7, (k * 37) % 128)))
+                while True:
+                    event = await asyncio.wait_for(events.__anext__(), 10)
+                    if event.data.get("instance_id") == "amp0":
+                        break
+                ms.append((time.perf_counter() - started) * 1000)
+            # a pedal swept fast: 128 CCs within a few periods, until the last value is applied
+            sweep = range(128)
+            started = time.perf_counter()
+            for value in sweep:
+                midi.send(bytes((0xB0, 7, value)))
+            while True:
+                event = await asyncio.wait_for(events.__anext__(), 10)
+                if event.data.get("instance_id") == "amp0" and event.data.get("value") == 0.0:
+                    break
+            took = 1000 * (time.perf_counter() - started)
+            print(f"JACK MIDI sweep of 128 CCs → the last one applied: {took:.0f} ms")
+    return ms
 
 
 async def main() -> None:
