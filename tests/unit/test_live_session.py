@@ -376,9 +376,17 @@ async def test_midi_saves_snapshots_and_asks_the_engine_to_report_midi(tmp_path:
             if meth == "live" and p["method"] == "midi_monitor"
         ]
 
-    assert asked() == [0, 5]  # the program-change channel and the binding's
+    assert asked() == [0, 5]  # the program-change channel and the binding's, when bound
     await live.midi.sync_midi_monitor()
     assert asked() == [0, 5]  # asked once per channel
+    await live.midi.midi_learn(
+        lv.LearnBinding(lv.MidiBinding(target=lv.BindingTarget.MUTE, channel=0, number=0))
+    )
+    assert sorted(set(asked())) == list(range(16))  # learning: the control may be on any channel
+    before = len(asked())
+    await live.on_bridge_event("engine_disconnected", {})
+    await live.on_bridge_event("engine_connected", {})
+    assert len(asked()) == before + 16  # a restarted engine is asked again
 
 
 async def test_recall_through_a_bridge_without_live_apply(tmp_path: Path) -> None:

@@ -120,7 +120,9 @@ class LiveService:
                     log.warning("tuner/meter: %s", exc.message)
 
     async def on_bridge_event(self, event: str, data: dict[str, Any]) -> None:
-        if event in (EventName.ENGINE_CONNECTED, EventName.ENGINE_DISCONNECTED):
+        if event == EventName.ENGINE_DISCONNECTED:
+            self.midi.engine_changed()
+        elif event == EventName.ENGINE_CONNECTED:
             self.midi.engine_changed()
             await self.midi.sync_midi_monitor()
         elif event == EventName.OUTPUT_CHANGED:
