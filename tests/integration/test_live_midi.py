@@ -267,3 +267,37 @@ async def test_jack_midi_cc_and_pc_reach_every_client(stack: Stack) -> None:
             finally:
                 await api.put("/api/midi/program-change", json={"channel": 0, "target": "off"})
                 await api.post("/api/setlist/leave")
+
+
+async def test_jack_midi_still_applies_after_an_engine_restart(
+    stack_factory: Callable[..., Stack],
+) -> None:
+    """The new engine monitors nothing: the session asks it again for the bound channels."""
+    stack = stack_factory("session")
+    async with (
+        RpcClient(stack.session_rpc, timeout=30.0) as c,
+        RpcClient(stack.bridge_rpc, timeout=30.0) as b,
+    ):
+        await c.call("pedalboard.create", {"name": f"restart {time.time_ns()}"})
+        await c.call("load_plugin", {"uri": AMP, "instance_id": "amp"})
+        binding = {"target": "parameter", "channel": 3, "number": 9, "instance_id": "amp"}
+        await c.call("midi.bind", {**binding, "symbol": "gain", "minimum": -20.0, "maximum": 0.0})
+
+        async def gain_is(want: float) -> bool:
+            got = await b.call(
+                "plugin",
+                {"method": "get_parameter", "params": {"instance_id": "amp", "symbol": "gain"}},
+            )
+            return bool(got["value"] == pytest.approx(want, abs=1e-3))
+
+        for value, want in ((0, -20.0), (127, 0.0)):
+            if value:  # the second CC goes to a new engine
+                await asyncio.to_thread(stack.restart, "engine")
+            with MidiSender(stack.jack.name, name=f"midirestart{next(_names)}") as midi:
+                async with asyncio.timeout(WAIT):
+                    while not (await b.call("state"))["engine_connected"]:
+                        await asyncio.sleep(0.1)
+                midi.connect_to_engine()
+                await _until(
+                    lambda want=want: gain_is(want), lambda v=value: midi.send(bytes((0xB3, 9, v)))
+                )
