@@ -267,8 +267,7 @@ class MidiService:
     async def sync_midi_monitor(self) -> None:
         """Ask the engine to report MIDI on every channel a binding or program change uses
         (mod-host: `monitor_midi_program`), every channel while learning (the control the user
-        moves may be on any), and to stop on channels nothing uses any more; an engine without
-        MIDI input says so once."""
+        moves may be on any); an engine without MIDI input says so once."""
         if not self.st.engine_connected:
             self._monitored = set()
             return
@@ -276,19 +275,13 @@ class MidiService:
         wanted = {b.channel for b in self.midi.all()}
         if self.program_change.target != "off":
             wanted.add(self.program_change.channel)
-        if self.midi.learning is not None and time.monotonic() <= self.midi.learn_until:
+        if self.midi.learning is not None:
             wanted = set(range(16))
-        changes = [(c, True) for c in sorted(wanted - self._monitored)]
-        changes += [(c, False) for c in sorted(self._monitored - wanted)]
-        for channel, enable in changes:
-            if enable:
-                self._monitored.add(channel)
-            else:
-                self._monitored.discard(channel)
+        for channel in sorted(wanted - self._monitored):
+            self._monitored.add(channel)
             try:
                 await self.st.bridge.bridge.call(
-                    "live",
-                    {"method": "midi_monitor", "params": {"channel": channel, "enable": enable}},
+                    "live", {"method": "midi_monitor", "params": {"channel": channel}}
                 )
             except StompboxError as exc:
                 if not self._midi_warned:
