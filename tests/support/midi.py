@@ -42,14 +42,11 @@ class MidiSender:
         engine = next(p for p in ins if p.name.endswith(":midi_in") and "stompbox" in p.name)
         self.client.connect(self.port, engine)
 
-    def close(self) -> None:
-        self.client.deactivate()
-        self.client.close()
-
     def __enter__(self) -> MidiSender:
         return self
 
     def __exit__(
         self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.close()
+        self.client.deactivate()
+        self.client.close()
