@@ -505,7 +505,7 @@ def test_a_mono_plugin_dropped_on_a_stereo_pair_takes_both_channels(
     amp = board.add_by_click(AMP, "Simple amplifier")  # mono: out → playback 1 and 2
     wait_until(lambda: len(cables(board)) == 3, what="auto wiring")
     left = board.cable(f"{amp}:output", "system:playback_1")
-    dc = board.add_by_drag(DC_REMOVER, "DC Offset", board.cable_middle(left, 0.8))
+    dc = board.add_by_drag(DC_REMOVER, "DC Offset", lambda: board.cable_middle(left, 0.8))
     wait_until(lambda: (f"{dc}:output", "system:playback_2") in cables(board), what="splice")
     assert cables(board) == {
         ("system:capture_1", f"{amp}:input"),
