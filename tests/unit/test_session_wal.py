@@ -55,7 +55,6 @@ def test_log_append_restore_and_cut(tmp_path: Path) -> None:
     assert [e[3] for e in read_entries(tmp_path / WAL_FILE)] == [-3.0, -6.0, -9.0]
     wal.cut(wal.size)
     assert read_entries(tmp_path / WAL_FILE) == []
-    wal.close()
     (tmp_path / WAL_FILE).write_bytes(b'[4,"amp","gain",-1.5]\n[5,"amp","gain",-2.5]\n[6,"am')
     again = ValueLog(tmp_path)
     assert again.restore(covered=4) == [(5, "amp", "gain", -2.5)]  # torn last line skipped

@@ -38,26 +38,23 @@ class ValueLog:
 
     def __init__(self, data_dir: Path) -> None:
         self.path = Path(data_dir) / WAL_FILE
-        self._fd: int | None = None
         self.size = 0
         self.seq = 0  # of the newest entry (continues after a restart, see `restore`)
 
-    def _open(self) -> int:
-        if self._fd is None:
-            self._fd = os.open(
-                self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600
-            )
-            self.size = os.fstat(self._fd).st_size
-        return self._fd
-
     def append(self, instance_id: str, symbol: str, value: float) -> bool:
-        """Log one value; False when it could not be logged (the caller waits for the autosave)."""
+        """Log one value; False when it could not be logged (the caller waits for the autosave).
+
+        The file is opened for each entry and closed again: no descriptor stays open for
+        writing in the data dir (a data dir remounted read-only must not find it busy)."""
         line = msgspec.json.encode((self.seq + 1, instance_id, symbol, value)) + b"\n"
+        if self.size + len(line) > MAX_WAL:
+            return False
         try:
-            fd = self._open()
-            if self.size + len(line) > MAX_WAL:
-                return False
-            written = os.write(fd, line)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                written = os.write(fd, line)
+            finally:
+                os.close(fd)
         except OSError as exc:
             log.warning("value log: %s", exc)
             return False
@@ -68,10 +65,10 @@ class ValueLog:
     def cut(self, size: int) -> None:
         """A snapshot taken when the log was `size` bytes long is written: empty the log unless
         newer entries follow (they stay; replay skips what a snapshot covers, by seq)."""
-        if self._fd is None or size <= 0 or self.size != size:
+        if size <= 0 or self.size != size:
             return
         try:
-            os.ftruncate(self._fd, 0)
+            os.truncate(self.path, 0)
             self.size = 0
         except OSError as exc:
             log.warning("value log: cannot empty: %s", exc)
@@ -81,13 +78,11 @@ class ValueLog:
         later entries continue the numbering."""
         entries = read_entries(self.path)
         self.seq = max([covered, *(e[0] for e in entries)])
+        try:
+            self.size = self.path.stat().st_size
+        except OSError:
+            self.size = 0
         return [e for e in entries if e[0] > covered]
-
-    def close(self) -> None:
-        if self._fd is not None:
-            with contextlib.suppress(OSError):
-                os.close(self._fd)
-            self._fd = None
 
 
 def read_entries(path: Path) -> list[Entry]:
