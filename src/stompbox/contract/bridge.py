@@ -196,6 +196,15 @@ class CpuLoadData(msgspec.Struct, frozen=True):
     xruns: int
 
 
+class DspLoadData(msgspec.Struct, frozen=True):
+    """`dsp_load` event (bridge and session alike): one plugin's mean DSP time per JACK cycle
+    over the last 0.5 s, in µs and in % of the period."""
+
+    instance_id: str
+    micros: float
+    percent: float
+
+
 class EngineLog(msgspec.Struct, frozen=True):
     level: int
     message: str
