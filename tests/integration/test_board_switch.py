@@ -80,3 +80,26 @@ async def test_board_switch_keeps_the_shared_path_playing_in_one_plan(stack: Sta
         assert plans == list(range(plans[0], plans[0] + 3)), plans
         state = await c.call("state")
         assert {p["instance_id"] for p in state["pedalboard"]["plugins"]} == {"shared", "extra"}
+
+
+async def test_a_snapshot_burst_is_one_transaction_and_replies_stay_in_order(
+    stack: Stack,
+) -> None:
+    async with (
+        RpcClient(stack.session_rpc, timeout=60.0) as c,
+        RpcClient(stack.bridge_rpc, timeout=30.0) as b,
+    ):
+        await c.call("pedalboard.create", {"name": f"burst {time.time_ns()}"})
+        await c.call("load_plugin", {"uri": AMP, "instance_id": "burst"})
+        before = (await b.call("statistics"))["transactions"]["committed"]
+        changes = [{"instance_id": "burst", "symbol": "gain", "value": -float(n)} for n in range(5)]
+        changes.insert(2, {"instance_id": "burst", "symbol": "nope", "value": 0.0})
+        params = {"parameters": changes, "bypass": [{"instance_id": "burst", "bypassed": True}]}
+        applied = await b.call("live", {"method": "apply", "params": params})
+        assert applied["values"] == [-0.0, -1.0, None, -2.0, -3.0, -4.0]
+        assert applied["bypass"] == [True]
+        assert len(applied["errors"]) == 1
+        assert (await b.call("statistics"))["transactions"]["committed"] == before + 1
+        ref = {"instance_id": "burst", "symbol": "gain"}
+        value = await b.call("plugin", {"method": "get_parameter", "params": ref})
+        assert value["value"] == -4.0
