@@ -161,6 +161,8 @@ class SessionManager:
             self._on_engine_parameter(data)
         elif event == EventName.CPU_LOAD:
             self.control.on_cpu_load(data)
+        elif event == EventName.DSP_LOAD:
+            self.control.on_dsp_load(data)
         elif event == EventName.PLUGIN_DIED:
             instance_id = str(data.get("instance_id", ""))
             st.engine.drop_instance(instance_id)
