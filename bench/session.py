@@ -1,5 +1,7 @@
 """Session figures end to end (session → bridge → engine → ack): set_parameter latency/throughput,
-time to load a 10-plugin chain until `pedalboard_loaded`, time to switch between related boards.
+time to load a 10-plugin chain until `pedalboard_loaded`, time to switch between related boards
+(each switch one engine transaction) and the quietest JACK period of a sine through the plugin the
+boards share while they switch (the gap: 100 % means no period dropped below the signal's level).
 
 Starts its own jackd (unique name), embedded engine, bridge and session processes.
 """
@@ -14,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.support.blocks import BlockProbe
 from tests.support.stack import Stack
 
 from stompbox.settings import Settings
@@ -127,6 +130,11 @@ async def run(stack: Stack) -> None:
         await c.call("pedalboard.create", {"name": "bench scratch"})
         await bench_set_parameter(c, stack.bridge_rpc)
         chain_a = await build_chain(c, "bench chain A", CHAIN)
+        # p0 (shared by both boards) also feeds playback_2: its output gets an outside JACK
+        # port, which the gap probe records
+        p0_out = (await audio_ports(c, CHAIN[0]))[1]
+        await c.call("connect", {"source": f"p0:{p0_out}", "target": "system:playback_2"})
+        await c.call("pedalboard.save")
         # board B: same chain, one plugin swapped and three knobs turned
         await c.call("pedalboard.save_as", {"name": "bench chain B"})
         board_b = (await c.call("pedalboard.current"))["id"]
@@ -145,16 +153,30 @@ async def run(stack: Stack) -> None:
         await c.call("pedalboard.save")
         empty = (await c.call("pedalboard.create", {"name": "bench empty"}))["pedalboard"]["id"]
 
-        loads, switches = [], []
-        for _ in range(ROUNDS):
-            await c.call("pedalboard.load", {"id": empty})
-            ms, result = await timed_load(c, sub, chain_a)
-            assert not result["missing"], result["missing"]
-            loads.append(ms)
-            ms, _ = await timed_load(c, sub, board_b)
-            switches.append(ms)
-            ms, _ = await timed_load(c, sub, chain_a)
-            switches.append(ms)
+        loads, switches, gaps = [], [], []
+        async with RpcClient(stack.bridge_rpc, timeout=60) as b:
+            before = (await b.call("statistics"))["transactions"]
+            for n in range(ROUNDS):
+                await c.call("pedalboard.load", {"id": empty})
+                ms, result = await timed_load(c, sub, chain_a)
+                assert not result["missing"], result["missing"]
+                loads.append(ms)
+                number = (await b.call("state"))["instances"]["p0"]["number"]
+                with BlockProbe(stack.jack.name, name=f"benchprobe{n}", channels=1) as probe:
+                    probe.feed(f"effect_{number}:input", 0)
+                    probe.record(f"effect_{number}:{p0_out}", 0)
+                    await asyncio.sleep(0.2)
+                    probe.reset_blocks()
+                    await asyncio.sleep(0.05)
+                    ms, _ = await timed_load(c, sub, board_b)
+                    switches.append(ms)
+                    ms, _ = await timed_load(c, sub, chain_a)
+                    switches.append(ms)
+                    await asyncio.sleep(0.05)
+                    mins, _blocks = probe.min_block_rms()
+                # p0's gain is -10 dB on board B: the quieter board's level is the reference
+                gaps.append(mins[0] / (probe.input_rms * 10 ** (-10 / 20)))
+            after = (await b.call("statistics"))["transactions"]
         print(
             f"load 10-plugin chain until pedalboard_loaded (n={ROUNDS}): "
             f"median {statistics.median(loads):.0f} ms, min {min(loads):.0f}, max {max(loads):.0f}"
@@ -162,7 +184,14 @@ async def run(stack: Stack) -> None:
         print(
             f"switch between boards sharing 9 of 10 plugins (n={len(switches)}): "
             f"median {statistics.median(switches):.1f} ms, min {min(switches):.1f}, "
-            f"max {max(switches):.1f}"
+            f"max {max(switches):.1f}; engine transactions: {after['supported']}, "
+            f"{after['committed'] - before['committed']} committed for "
+            f"{len(switches) + 2 * ROUNDS} loads"
+        )
+        print(
+            f"  quietest period of a sine through the shared plugin while switching "
+            f"(n={len(gaps)} pairs): worst {100 * min(gaps):.0f} % of its level, "
+            f"median {100 * statistics.median(gaps):.0f} % (a dropout reads near 0 %)"
         )
 
 

@@ -112,14 +112,20 @@ class Board:
         self.item(uri).click()
         return self._new_block(before)
 
-    def add_by_drag(self, uri: str, search: str, to: tuple[float, float]) -> str:
-        """Drag a catalog entry onto the board, dropping it at page point `to`."""
+    def add_by_drag(
+        self, uri: str, search: str, to: tuple[float, float] | Callable[[], tuple[float, float]]
+    ) -> str:
+        """Drag a catalog entry onto the board, dropping it at page point `to` — or at the
+        point `to()` gives once the board has stopped moving (a cable's middle, say: the board
+        may still pan to a block just added)."""
         before = set(self.block_ids())
         self.search(search)
         item = self.item(uri)
         item.scroll_into_view_if_needed()
         box = item.bounding_box()
         assert box is not None
+        if callable(to):
+            to = self.settled_point(to)
         mouse = self.page.mouse
         mouse.move(box["x"] + 30, box["y"] + box["height"] / 2)
         mouse.down()
@@ -164,6 +170,22 @@ class Board:
             at,
         )
         return float(point[0]), float(point[1])
+
+    def settled_point(self, where: Callable[[], tuple[float, float]]) -> tuple[float, float]:
+        """`where()` once two readings 0.1 s apart agree (within half a pixel)."""
+        last = where()
+
+        def still() -> tuple[float, float] | None:
+            nonlocal last
+            self.page.wait_for_timeout(100)
+            now = where()
+            same = abs(now[0] - last[0]) < 0.5 and abs(now[1] - last[1]) < 0.5
+            last = now
+            return now if same else None
+
+        point = wait_until(still, what="the board to stop moving")
+        assert isinstance(point, tuple)
+        return point
 
     def drag(self, start: tuple[float, float], end: tuple[float, float], steps: int = 12) -> None:
         mouse = self.page.mouse

@@ -4,6 +4,7 @@ browsers, nothing lost, wiring without surprises, honest value boxes and dialogs
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import pytest
@@ -505,7 +506,7 @@ def test_a_mono_plugin_dropped_on_a_stereo_pair_takes_both_channels(
     amp = board.add_by_click(AMP, "Simple amplifier")  # mono: out → playback 1 and 2
     wait_until(lambda: len(cables(board)) == 3, what="auto wiring")
     left = board.cable(f"{amp}:output", "system:playback_1")
-    dc = board.add_by_drag(DC_REMOVER, "DC Offset", board.cable_middle(left, 0.8))
+    dc = board.add_by_drag(DC_REMOVER, "DC Offset", lambda: board.cable_middle(left, 0.8))
     wait_until(lambda: (f"{dc}:output", "system:playback_2") in cables(board), what="splice")
     assert cables(board) == {
         ("system:capture_1", f"{amp}:input"),
@@ -514,3 +515,17 @@ def test_a_mono_plugin_dropped_on_a_stereo_pair_takes_both_channels(
         (f"{dc}:output", "system:playback_2"),
     }
     assert page.js_errors == []  # type: ignore[attr-defined]
+
+
+def test_each_block_shows_its_dsp_share(browser: Browser, stack: Stack, fresh_board: str) -> None:
+    page = new_page(browser)
+    board = Board(page, stack.web_url).open()
+    board.wait_board_name(fresh_board)
+    comp = board.add_by_click(COMPRESSOR, "Calf Mono Compressor")
+    label = page.locator(f"[data-testid=block][data-instance-id='{comp}'] [data-testid=block-dsp]")
+    text = wait_until(
+        lambda: re.fullmatch(r"\d+(\.\d)? % DSP", label.text_content() or ""),
+        what="the block's DSP share (dsp_load every 0.5 s)",
+    )
+    assert text
+    page.close()

@@ -57,7 +57,7 @@ def test_build_chain_turn_knob_hear_it_save_and_reload(
     # a plugin dragged onto a cable is spliced into it (and into its other channel)
     to_left = board.cable(f"{amp}:output", "system:playback_1")
     page.wait_for_selector(to_left, state="attached")
-    dc = board.add_by_drag(DC_REMOVER, "DC Offset", board.cable_middle(to_left))
+    dc = board.add_by_drag(DC_REMOVER, "DC Offset", lambda: board.cable_middle(to_left))
     assert plugin(board.state(), dc)["uri"] == DC_REMOVER
     page.wait_for_selector(board.cable(f"{dc}:output", "system:playback_1"), state="attached")
     # one of the two playback cables: click it, Delete

@@ -6,6 +6,7 @@ from stompbox.bridge.errors import from_modhost
 from stompbox.bridge.feedback_events import feedback_events
 from stompbox.contract.bridge import (
     CpuLoadData,
+    DspLoadData,
     EngineFeedback,
     EngineLog,
     EngineParameterChanged,
@@ -42,6 +43,10 @@ def test_typed_events() -> None:
         ("midi_mapped", MidiMapped("amp_1", "gain", 0, 60, 10.0, -10.0, 10.0))
     ]
     assert events("data_finish") == []
+    assert events("dsp_load 3 41.500000 3.984000") == [
+        ("dsp_load", DspLoadData("delay", 41.5, 3.984))
+    ]
+    assert events("dsp_load 7 1.000000 0.100000") == []  # an instance the bridge does not know
 
 
 def test_log_and_plugin_died() -> None:

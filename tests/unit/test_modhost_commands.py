@@ -7,7 +7,7 @@ from hypothesis import assume, given, strategies as st
 
 from stompbox.modhost import commands as c
 from stompbox.modhost.commands import Command, ReplyKind, encode, quote
-from stompbox.modhost.server import COMMANDS, ParsedCommand, parse_command, tokenize
+from stompbox.modhost.server import COMMANDS, EXTENSIONS, ParsedCommand, parse_command, tokenize
 
 GOLDEN: list[tuple[Command, bytes]] = [
     (c.Add("http://lv2plug.in/plugins/eg-amp", 0), b"add http://lv2plug.in/plugins/eg-amp 0\0"),
@@ -57,6 +57,8 @@ GOLDEN: list[tuple[Command, bytes]] = [
     (c.TransportSync("midi"), b"transport_sync midi\0"),
     (c.SetBpm(130.0), b"set_bpm 130.0\0"),
     (c.SetBpb(3.0), b"set_bpb 3.0\0"),
+    (c.TransactionBegin(), b"transaction_begin\0"),
+    (c.TransactionCommit(), b"transaction_commit\0"),
 ]
 
 
@@ -70,7 +72,7 @@ def test_every_command_class_has_a_golden_and_is_in_the_server_table() -> None:
     classes = {type(cmd) for cmd, _ in GOLDEN}
     assert classes == set(Command.__args__)
     for cls in classes:
-        assert cls.command in COMMANDS
+        assert cls.command in COMMANDS or cls.command in EXTENSIONS
         assert isinstance(cls.reply_kind, ReplyKind)
 
 

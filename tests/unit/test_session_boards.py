@@ -112,6 +112,11 @@ async def test_switching_boards_reuses_shared_instances(tmp_path: Path) -> None:
     assert ("plugin", "set_parameter") in methods
     assert ("plugin", "bypass") in methods
     assert methods.count(("plugin", "set_parameter")) == 1  # only delay:time differs
+    # the whole switch inside one bridge transaction: begin first, commit last
+    engine_calls = [c for c in bridge.calls if c[0] != "state"]
+    assert engine_calls[0][1] == {"method": "transaction", "params": {"phase": "begin"}}
+    assert engine_calls[-1][1] == {"method": "transaction", "params": {"phase": "commit"}}
+    assert methods.count(("plugin", "transaction")) == 2
     assert result.missing == []
     loaded = events.of("pedalboard_loaded")
     assert len(loaded) == 1

@@ -163,8 +163,8 @@ class EngineClient:
         except ModHostError as exc:
             raise from_modhost(exc, cmd.command) from None
 
-    def _send_nowait(self, cmd: Command) -> None:
-        """Queue a command whose reply nobody awaits (output_data_ready)."""
+    def send_nowait(self, cmd: Command) -> None:
+        """Queue a command whose reply nobody awaits (output_data_ready; an expired commit)."""
         self._queue.submit(cmd, None, encode(cmd))
         self._schedule_flush()
 
@@ -231,7 +231,7 @@ class EngineClient:
         for fb in items:
             self._stats["feedback"] += 1
             if isinstance(fb, DataFinishFb):
-                self._send_nowait(OutputDataReady())
+                self.send_nowait(OutputDataReady())
                 continue
             try:
                 self._on_feedback(fb)
@@ -323,7 +323,7 @@ class EngineClient:
             early, link.early = bytes(link.early), bytearray()
             self._on_command_data(link, early)
         try:
-            self._send_nowait(OutputDataReady())
+            self.send_nowait(OutputDataReady())
             try:
                 await self._on_connected()
             except StompboxError as exc:

@@ -9,6 +9,7 @@ import msgspec
 
 from stompbox.contract.bridge import (
     CpuLoadData,
+    DspLoadData,
     EngineFeedback,
     EngineLog,
     EngineParameterChanged,
@@ -21,6 +22,7 @@ from stompbox.contract.live import LiveEvent, MidiControlChange, MidiProgramChan
 from stompbox.modhost.feedback import (
     CpuLoadFb,
     DataFinishFb,
+    DspLoadFb,
     Feedback,
     LogFb,
     MidiControlChangeFb,
@@ -52,6 +54,11 @@ def feedback_events(fb: Feedback, id_of: Callable[[int], str | None]) -> list[Ev
         return []
     if isinstance(fb, CpuLoadFb):
         return [(EventName.CPU_LOAD.value, CpuLoadData(fb.avg, fb.max, fb.xruns))]
+    if isinstance(fb, DspLoadFb):
+        instance_id = id_of(fb.instance)
+        if instance_id is None:
+            return []  # a plugin the bridge no longer knows: nobody to tell
+        return [(EventName.DSP_LOAD.value, DspLoadData(instance_id, fb.micros, fb.percent))]
     if isinstance(fb, LogFb):
         events: list[Event] = [(EventName.ENGINE_LOG.value, EngineLog(fb.level, fb.message))]
         died = _DIED.search(fb.message)

@@ -26,6 +26,7 @@ from stompbox.modhost.errors import ErrorCode
 from .engine_client import EngineClient
 from .instances import InstanceTable
 from .plugins import MethodTable
+from .transactions import Transactions
 from .validation import control_port
 
 MAX_PATH = 4096
@@ -63,8 +64,10 @@ class LiveMethods:
         engine: EngineClient,
         instances: InstanceTable,
         catalog: Callable[[], Awaitable[Catalog]],
+        transactions: Transactions | None = None,
     ) -> None:
         self.engine = engine
+        self.transactions = transactions or Transactions(engine)
         self.instances = instances
         self.catalog = catalog
         self._files: dict[str, list[FileParameter]] = {}
@@ -78,7 +81,8 @@ class LiveMethods:
         }
 
     async def apply(self, p: ApplyValues) -> AppliedValues:
-        """Send every value and bypass state at once (pipelined); report each outcome."""
+        """Send every value and bypass state at once (pipelined, in one engine transaction where
+        the engine has them); report each outcome."""
         if len(p.parameters) + len(p.bypass) > MAX_BURST:
             raise ValidationError(f"at most {MAX_BURST} changes in one burst")
         errors: list[str] = []
@@ -113,10 +117,11 @@ class LiveMethods:
         async def skip() -> bool:
             return False
 
-        outcomes = await asyncio.gather(
-            *(one(cmd) if cmd is not None else skip() for cmd, _ in sets),
-            *(one(cmd) if cmd is not None else skip() for cmd in flips),
-        )
+        async with self.transactions.batch():
+            outcomes = await asyncio.gather(
+                *(one(cmd) if cmd is not None else skip() for cmd, _ in sets),
+                *(one(cmd) if cmd is not None else skip() for cmd in flips),
+            )
         values = [v if ok else None for (_, v), ok in zip(sets, outcomes, strict=False)]
         return AppliedValues(values, list(outcomes[len(sets) :]), errors)
 

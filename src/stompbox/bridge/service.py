@@ -27,6 +27,9 @@ from stompbox.contract.bridge import (
     Ports,
     Processing,
     ProcessingState,
+    Transaction,
+    TransactionPhase,
+    TransactionState,
 )
 from stompbox.contract.errors import NotFoundError, StompboxConnectionError, StompboxTimeoutError
 from stompbox.contract.events import EventName
@@ -45,6 +48,7 @@ from .feedback_events import feedback_events
 from .instances import InstanceTable
 from .live import LiveMethods
 from .plugins import MethodTable, PluginMethods
+from .transactions import Transactions
 from .validation import audio_port
 
 log = logging.getLogger(__name__)
@@ -77,6 +81,7 @@ class Bridge:
                 else None
             ),
         )
+        self.transactions = Transactions(self.engine)
         self._catalog: Catalog | None = None
         self._processing = True  # last `feature_enable processing` sent; on after a (re)connect
         self._catalog_ready = asyncio.Event()
@@ -94,7 +99,7 @@ class Bridge:
         s.register("state", self.state, Empty)
         s.register("plugin", self._envelope("plugin", self._plugin_table()), Action)
         s.register("audio", self._envelope("audio", self._audio_table()), Action)
-        live = LiveMethods(self.engine, self.instances, self.catalog).table()
+        live = LiveMethods(self.engine, self.instances, self.catalog, self.transactions).table()
         s.register("live", self._envelope("live", live), Action)
         s.register("connect", self.connect, Ports)
         s.register("disconnect", self.disconnect, Ports)
@@ -131,7 +136,17 @@ class Bridge:
 
         table["unload"] = (unload_and_forget, unload_params)
         table["reset"] = (reset_and_forget, reset_params)
+        table["transaction"] = (self.transaction, Transaction)
         return table
+
+    async def transaction(self, p: Transaction) -> TransactionState:
+        """Mark where a burst of graph changes (a board switch) begins or ends."""
+        if p.phase is TransactionPhase.BEGIN:
+            engine = await self.transactions.begin()
+        else:
+            await self.transactions.commit()
+            engine = bool(self.transactions.supported)
+        return TransactionState(engine, self.transactions.open)
 
     def _audio_table(self) -> MethodTable:
         return {
@@ -168,15 +183,18 @@ class Bridge:
 
     async def _on_engine_connected(self) -> None:
         """Start from a clean engine: the session replays its pedalboard on engine_connected."""
+        self.transactions.reset()
         await self.engine.request(mh.Remove(-1))
         self.instances.clear()
         self.connections.clear()
+        await self.transactions.probe()
         await self.engine.request(mh.FeatureEnable("cpu-load", 1))
         await self.engine.request(mh.FeatureEnable("processing", 1))
         self._processing = True
         self.service.publish(EventName.ENGINE_CONNECTED.value, {})
 
     def _on_engine_disconnected(self, reason: str) -> None:
+        self.transactions.reset()
         self.instances.clear()
         self.connections.clear()
         self.service.publish(EventName.ENGINE_DISCONNECTED.value, EngineDisconnected(reason))
@@ -275,5 +293,10 @@ class Bridge:
             "audio": self.audio.statistics(),
             "instances": len(self.instances),
             "connections": len(self.connections),
+            "transactions": {
+                "supported": self.transactions.supported,
+                "open": self.transactions.open,
+                "committed": self.transactions.committed,
+            },
             "catalog": len(self._catalog) if self._catalog is not None else None,
         }

@@ -134,6 +134,26 @@ class ProcessingState(msgspec.Struct, frozen=True):
     processing: bool
 
 
+class TransactionPhase(enum.Enum):
+    BEGIN = "begin"
+    COMMIT = "commit"
+
+
+class Transaction(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """plugin.transaction params: the session marks where a board switch begins and ends; the
+    graph changes in between reach the engine's audio at one cycle boundary (when it can)."""
+
+    phase: TransactionPhase
+
+
+class TransactionState(msgspec.Struct, frozen=True):
+    """plugin.transaction result: whether the engine takes transactions (else plain commands),
+    and how many transactions are open after this call."""
+
+    engine: bool
+    open: int
+
+
 class PortEntry(msgspec.Struct, frozen=True):
     name: str  # an address: `<instance_id>:<symbol>` or `system:<port>`
     type: JackPortType
@@ -174,6 +194,15 @@ class CpuLoadData(msgspec.Struct, frozen=True):
     avg: float
     max: float
     xruns: int
+
+
+class DspLoadData(msgspec.Struct, frozen=True):
+    """`dsp_load` event (bridge and session alike): one plugin's mean DSP time per JACK cycle
+    over the last 0.5 s, in µs and in % of the period."""
+
+    instance_id: str
+    micros: float
+    percent: float
 
 
 class EngineLog(msgspec.Struct, frozen=True):

@@ -30,4 +30,5 @@ class EventName(enum.StrEnum):
     ENGINE_FEEDBACK = "engine_feedback"  # raw feedback the bridge has no typed event for
     ENGINE_LOG = "engine_log"
     CPU_LOAD = "cpu_load"
+    DSP_LOAD = "dsp_load"  # one plugin's DSP time per cycle (the embedded engine only)
     MIDI_MAPPED = "midi_mapped"

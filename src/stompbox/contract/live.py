@@ -98,8 +98,8 @@ class RecallResult(msgspec.Struct, frozen=True):
 class ApplyValues(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """Bridge `live.apply`: many values and bypass states as one burst (a snapshot recall).
 
-    Today's engines get every command at once, pipelined on the one connection; an engine with
-    transactions applies the burst at one cycle boundary.
+    Every command goes at once, pipelined on the one connection, inside one engine transaction
+    where the engine has them (it applies the burst at one cycle boundary).
     """
 
     parameters: list[SetParameter] = msgspec.field(default_factory=list)

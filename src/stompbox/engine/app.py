@@ -20,6 +20,7 @@ from stompbox.settings import Settings
 from .board import NativeCore
 from .commands import CONCURRENT, Dispatcher
 from .core import EngineCore
+from .dspload import DspMeter
 from .feedback import FeedbackPump, FeedbackQueue
 from .jackwatch import JackWatch
 from .native import NativeEngine
@@ -160,18 +161,28 @@ class Engine:
             self.plugins.close()
 
     async def _cpu_load_loop(self) -> None:
+        """`cpu_load` (and, with the C core, `dsp_load` per plugin) every 0.5 s while the
+        cpu-load feature is on."""
         peak = 0.0
         last = time.monotonic()
+        dsp = DspMeter()
         while True:
             await asyncio.sleep(CPU_SAMPLE)
             d = self.dispatcher
             if d is None or not d.cpu_load_feature:
                 peak, last = 0.0, time.monotonic()
+                dsp.clear()
                 continue
             load = self._cpu_load()
             peak = max(peak, load)
+            core, native = self.core, self.native
+            if isinstance(core, NativeCore) and native is not None:
+                dsp.sample(native, core.instances)
             if time.monotonic() - last >= CPU_LOAD_PERIOD:
                 self.feedback.put(CpuLoadFb(load, peak, self._xruns()))
+                if isinstance(core, NativeCore) and native is not None:
+                    for fb in dsp.report(native, core.instances):
+                        self.feedback.put(fb)
                 peak, last = 0.0, time.monotonic()
 
     def _cpu_load(self) -> float:

@@ -240,6 +240,7 @@ class NativeCore(BoardIO):
         self._transaction -= 1
         if self._transaction == 0 and self._dirty:
             self._commit()
+            log.info("transaction committed as graph plan %d", self.native.generation)
         return 0
 
     def _commit(self) -> None:

@@ -1,8 +1,9 @@
 """Feedback queue with mod-host's batching: coalesce per (instance, symbol), `data_finish`, re-arm.
 
 Events accumulate while the stream is not armed; a batch sends the newest `output_set`/`param_set`
-per (instance, symbol), the newest `patch_set` per (instance, property) and the newest `cpu_load`,
-then the log messages in order, then `data_finish`, and disarms until `output_data_ready`.
+per (instance, symbol), the newest `patch_set` per (instance, property), the newest `cpu_load` and
+`dsp_load` per instance, then the log messages in order, then `data_finish`, and disarms until
+`output_data_ready`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from stompbox.modhost.feedback import (
     AudioMonitorFb,
     CpuLoadFb,
     DataFinishFb,
+    DspLoadFb,
     Feedback,
     OutputSetFb,
     ParamSetFb,
@@ -39,6 +41,8 @@ def _key(fb: Feedback) -> Hashable | None:
         return ("patch_set", fb.instance, fb.property)
     if isinstance(fb, CpuLoadFb):
         return ("cpu_load",)
+    if isinstance(fb, DspLoadFb):
+        return ("dsp_load", fb.instance)
     return None
 
 

@@ -307,6 +307,15 @@ class WaitAudioCycle(_Cmd, frozen=True):
     command = "wait_audio_cycle"
 
 
+# --- extensions of the embedded engine (a real mod-host answers `not found`) -----------------
+class TransactionBegin(_Cmd, frozen=True):
+    command = "transaction_begin"
+
+
+class TransactionCommit(_Cmd, frozen=True):
+    command = "transaction_commit"
+
+
 Command: TypeAlias = (
     Add
     | Preload
@@ -345,6 +354,8 @@ Command: TypeAlias = (
     | FeatureEnable
     | OutputDataReady
     | WaitAudioCycle
+    | TransactionBegin
+    | TransactionCommit
 )
 
 _NEEDS_QUOTES = frozenset(' "\t\r\n')

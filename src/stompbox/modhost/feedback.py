@@ -19,6 +19,7 @@ __all__ = [
     "AudioMonitorFb",
     "CpuLoadFb",
     "DataFinishFb",
+    "DspLoadFb",
     "Feedback",
     "FeedbackParser",
     "LogFb",
@@ -117,6 +118,17 @@ class CpuLoadFb(_Fb, frozen=True):
     xruns: int
 
 
+class DspLoadFb(_Fb, frozen=True):
+    """The embedded engine's (not mod-host's): one plugin's DSP time per cycle, averaged over
+    the last report period, in µs and in % of the JACK period. A mod-host client that does not
+    know it ignores it (an unknown message)."""
+
+    wire_name = "dsp_load"
+    instance: int
+    micros: float
+    percent: float
+
+
 class LogFb(_Fb, frozen=True):
     wire_name = "log"
     rest_last = True
@@ -144,6 +156,7 @@ Feedback: TypeAlias = (
     | MidiProgramChangeFb
     | TransportFb
     | CpuLoadFb
+    | DspLoadFb
     | LogFb
     | DataFinishFb
     | UnknownFb
@@ -160,6 +173,7 @@ _KNOWN: tuple[type[_Fb], ...] = (
     MidiProgramChangeFb,
     TransportFb,
     CpuLoadFb,
+    DspLoadFb,
     LogFb,
     DataFinishFb,
 )

@@ -25,6 +25,7 @@ from stompbox.contract.errors import StompboxError
 
 from .state import SessionState
 from .storage import CurrentState, Storage, atomic_write, sync_file
+from .wal import ValueLog
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,8 @@ class Autosaver:
         self.requested = 0  # generation of the newest change
         self.saved = 0  # generation contained in the last successful write
         self.attempted = 0  # generation of the last write attempt (successful or not)
+        self.values = ValueLog(storage.data_dir)
+        self.logged = 0  # every change up to this generation is in current.json or the log
         self.writes = 0
         self.failures = 0
         self.failing = ""  # the last error while writes fail; "" once one succeeds
@@ -69,12 +72,24 @@ class Autosaver:
         self.requested += 1
         self._dirty.set()
 
+    def log_value(self, instance_id: str, symbol: str, value: float) -> None:
+        """A parameter value just changed (the newest generation): write it ahead in the value
+        log, so a reply to it need not wait for current.json — if every older change is durable
+        already; else its reply waits for the write as any other."""
+        generation = self.requested
+        if max(self.saved, self.logged) >= generation - 1 and self.values.append(
+            instance_id, symbol, value
+        ):
+            self.logged = generation
+
     def snapshot(self) -> list[tuple[str, bytes]]:
         st = self.state
         files = [
             (
                 "current.json",
-                msgspec.json.encode(CurrentState(pedalboard=st.board, modified=st.modified)),
+                msgspec.json.encode(
+                    CurrentState(pedalboard=st.board, modified=st.modified, log_seq=self.values.seq)
+                ),
             )
         ]
         for name, encode in self.extra:
@@ -96,6 +111,8 @@ class Autosaver:
         """Return once every change requested before this call is written (or its write was
         tried and failed: then the failure is reported and retried in the background)."""
         target = self.requested
+        if max(self.saved, self.logged) >= target:
+            return  # written, or written ahead in the value log
         if self.attempted >= target or self.failing:
             return  # nothing to wait for, or writes fail now: replies must not stall on them
         self._urgent.set()
@@ -135,6 +152,7 @@ class Autosaver:
             self._urgent.clear()
             generation = self.requested
             data = self.snapshot()  # encoded on the loop: the model never changes mid-encode
+            log_size = self.values.size  # the value log up to here is in this snapshot
             try:
                 await asyncio.to_thread(self._write, data, False)
             except StompboxError as exc:
@@ -147,6 +165,7 @@ class Autosaver:
             retry = RETRY_MIN
             self.writes += 1
             self.saved = max(self.saved, generation)
+            self.values.cut(log_size)
             if self.failing:
                 log.info("autosave works again")
             self.failing = ""
@@ -177,6 +196,7 @@ class Autosaver:
             return
         self._dirty.clear()
         generation = self.requested
+        log_size = self.values.size
         try:
             self._write(self.snapshot())
         except StompboxError as exc:
@@ -187,3 +207,4 @@ class Autosaver:
         self.writes += 1
         self.saved = generation
         self.attempted = max(self.attempted, generation)
+        self.values.cut(log_size)

@@ -11,7 +11,13 @@ from typing import Any, Protocol, TypeVar
 
 import msgspec
 
-from stompbox.contract.bridge import BridgeState, Loaded as LoadedPlugin, PortEntry
+from stompbox.contract.bridge import (
+    BridgeState,
+    Loaded as LoadedPlugin,
+    PortEntry,
+    TransactionPhase,
+    TransactionState,
+)
 from stompbox.contract.errors import ValidationError
 from stompbox.contract.plugin import PluginInfo, PluginSummary, PresetInfo
 from stompbox.zmqservice import RpcClient
@@ -112,6 +118,11 @@ class BridgeApi:
 
     async def reset(self) -> None:
         await self.plugin("reset", {})
+
+    async def transaction(self, phase: TransactionPhase) -> TransactionState:
+        """Mark where a board switch begins or ends (the engine swaps it in at once)."""
+        result = await self.plugin("transaction", {"phase": phase.value})
+        return _convert(result, TransactionState, "plugin.transaction")
 
     async def info(self, uri: str) -> PluginInfo:
         return _convert(await self.plugin("info", {"uri": uri}), PluginInfo, "plugin.info")

@@ -3,7 +3,10 @@
 Order: unload instances the board lacks → disconnect stale connections → add the new instances
 (all at once) → set parameters and bypass that differ → connect. Instances with the same id and
 URI are reused untouched (board switches between related boards cost only their differences).
-The function returns once the bridge answered every step.
+All steps run inside one bridge transaction (`plugin.transaction`): an engine that has them swaps
+the whole switch in at one cycle boundary (no gap on a path the boards share); on a real mod-host
+the bridge sends the same commands plainly. The function returns once the bridge answered every
+step and the transaction is committed.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from stompbox.contract.bridge import TransactionPhase
 from stompbox.contract.errors import (
     EngineError,
     NotFoundError,
@@ -86,6 +90,20 @@ def _merge(saved: PluginInstance, fresh: PluginInstance) -> PluginInstance:
 
 async def sync_engine(state: SessionState, target: Pedalboard) -> SyncReport:
     """Make the engine run `target`; `target` is updated in place (missing plugins dropped)."""
+    await state.bridge.transaction(TransactionPhase.BEGIN)
+    try:
+        report = await _sync(state, target)
+    except BaseException:
+        try:
+            await state.bridge.transaction(TransactionPhase.COMMIT)
+        except StompboxError as exc:  # the original failure is the one to report
+            log.warning("transaction_commit after a failed switch: %s", exc)
+        raise
+    await state.bridge.transaction(TransactionPhase.COMMIT)
+    return report
+
+
+async def _sync(state: SessionState, target: Pedalboard) -> SyncReport:
     bridge, view = state.bridge, state.engine
     report = SyncReport()
     wanted = {p.instance_id: p for p in target.plugins}

@@ -192,6 +192,12 @@ class FakeBridge:
             if query in p.name.lower() or query in p.uri.lower()
         ]
 
+    def _plugin_transaction(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Like a bridge on a real mod-host: the switch runs as plain commands."""
+        if params.get("phase") not in ("begin", "commit"):
+            raise ValidationError(f"invalid transaction phase {params.get('phase')!r}")
+        return {"engine": False, "open": 0}
+
     def _plugin_categories(self, params: dict[str, Any]) -> list[str]:
         return sorted({c for p in self.catalog.values() for c in p.category})
 

@@ -199,6 +199,7 @@ class PluginManager:
         if engine is not None:
             engine.parameters[symbol] = value
         self.state.changed()
+        self.state.on_value(plugin.instance_id, symbol, value)
         self.state.publish(
             EventName.PARAMETER_CHANGED,
             ParameterChangedData(plugin.instance_id, symbol, value, source),

@@ -6,6 +6,9 @@ import copy
 import time
 from typing import Any
 
+import msgspec
+
+from stompbox.contract.bridge import DspLoadData
 from stompbox.contract.errors import ValidationError
 from stompbox.contract.events import EventName
 from stompbox.contract.ids import check_buffer_size
@@ -93,6 +96,17 @@ class SessionControl:
             return False
         self._last_audio_event = now
         self.state.publish(EventName.AUDIO_STATUS, status)
+        return True
+
+    def on_dsp_load(self, data: dict[str, Any]) -> bool:
+        """Pass one plugin's DSP time on as `dsp_load` when it runs on the current board."""
+        try:
+            load = msgspec.convert(data, DspLoadData)
+        except msgspec.ValidationError:
+            return False
+        if self.state.find(load.instance_id) is None:
+            return False
+        self.state.publish(EventName.DSP_LOAD, load)
         return True
 
     def dump(self) -> StateDump:

@@ -49,6 +49,7 @@ from .splice import splice_in
 from .state import EventSink, SessionState
 from .storage import Storage
 from .undo import HISTORY_FILE, UndoService, snapshot
+from .wal import replay_values
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ class SessionManager:
         self.control = SessionControl(self.state, storage, device)
         self.autosaver = Autosaver(self.state, storage)
         self.state.on_change = self.autosaver.request
+        self.state.on_value = self.autosaver.log_value
         self.undo = UndoService(self.state, self.plugins, self.connections)
         self.autosaver.extra.append((HISTORY_FILE, self.undo.pending))
         self.closing = False
@@ -85,9 +87,13 @@ class SessionManager:
         """Take the autosaved board back, else an empty default board (if the flag says so)."""
         saved = self.storage.load_current()
         st = self.state
+        later = self.autosaver.values.restore(saved.log_seq if saved is not None else 0)
         if saved is not None and saved.pedalboard is not None:
             st.board, st.modified = saved.pedalboard, saved.modified
             log.info("restored pedalboard %r (%d plugins)", st.board.name, len(st.board.plugins))
+            if replay_values(st.board, later):
+                log.info("applied %d values from the value log", len(later))
+                st.on_change()
         elif self.auto_create:
             st.board, st.modified = empty_board(DEFAULT_ID, DEFAULT_NAME), False
             st.on_change()
@@ -155,6 +161,8 @@ class SessionManager:
             self._on_engine_parameter(data)
         elif event == EventName.CPU_LOAD:
             self.control.on_cpu_load(data)
+        elif event == EventName.DSP_LOAD:
+            self.control.on_dsp_load(data)
         elif event == EventName.PLUGIN_DIED:
             instance_id = str(data.get("instance_id", ""))
             st.engine.drop_instance(instance_id)

@@ -72,6 +72,8 @@ class SessionState:
         """The tuner mutes the board: its edges into system:playback_* are held off in the engine
         (still in the model); the watchdog does not count them as drift."""
         self.on_change: Callable[[], None] = lambda: None
+        self.on_value: Callable[[str, str, float], None] = lambda iid, symbol, value: None
+        """Called after a parameter value is recorded, right after on_change (the value log)."""
         """Called after every model change (the autosaver hooks in here)."""
 
     # -- lookups --------------------------------------------------------------------------

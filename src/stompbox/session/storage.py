@@ -42,6 +42,7 @@ class CurrentState(msgspec.Struct, kw_only=True):
     schema: int = SCHEMA_VERSION
     pedalboard: Pedalboard | None = None
     modified: bool = False
+    log_seq: int = 0  # the newest value-log entry this file covers (wal.py)
 
 
 def validate_name(name: str) -> str:

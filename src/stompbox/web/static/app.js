@@ -3,6 +3,7 @@
 import { api, query, pluginPath, LiveSocket, socketUrl, CLIENT_ID, newGesture } from "./api.js";
 import { Store } from "./store.js";
 import { Canvas } from "./canvas.js";
+import { dspText } from "./blocks.js";
 import { blockRect, freeSpot, infoAsInstance } from "./layout.js";
 import { ControlPanel } from "./controls.js";
 import { PluginBrowser } from "./browser.js";
@@ -112,9 +113,19 @@ class App {
       this.boardId = this.store.board.id;
     }
     if (["state", "board", "moved", "param"].includes(detail.kind)) this.canvas.schedule();
+    if (detail.kind === "dsp") this.showDsp(detail.id);
     if (["state", "audio", "engine", "meta", "history"].includes(detail.kind)) this.topbar.update();
     this.panel.update(detail);
     this.live.onChange(detail);
+  }
+
+  /** Update one block's DSP share in place (it comes every 0.5 s: no redraw of the board). */
+  showDsp(id) {
+    for (const block of document.querySelectorAll('[data-testid="block"]')) {
+      if (block.dataset.instanceId !== id) continue;
+      const label = block.querySelector('[data-testid="block-dsp"]');
+      if (label) label.textContent = dspText(this.store.dsp[id]);
+    }
   }
 
   async loadSystemPorts() {

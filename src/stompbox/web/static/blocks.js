@@ -45,6 +45,8 @@ export function renderBlock(canvas, inst) {
     s("rect", { class: "block-stripe", width: BLOCK_W, height: 6, rx: 3 }),
     s("text", { class: "block-name", x: 12, y: 24 }, s("title", {}, inst.name), name),
     s("text", { class: "block-brand", x: 12, y: 39 }, inst.crashed ? "crashed — restarting…" : inst.brand || ""),
+    s("text", { class: "block-dsp", x: BLOCK_W - 44, y: 39, "text-anchor": "end", "data-testid": "block-dsp" },
+      dspText(canvas.store.dsp?.[id])),
     s("g", { class: "block-button", "data-action": "open", "data-testid": "block-open",
       transform: `translate(${BLOCK_W - 22} 22)` },
     s("title", {}, "All controls"),
@@ -62,6 +64,12 @@ export function renderBlock(canvas, inst) {
   ports.inputs.forEach((p, i) => canvas.blockPort(g, inst, p, i, x, y));
   ports.outputs.forEach((p, i) => canvas.blockPort(g, inst, p, i, x, y));
   return g;
+}
+
+/** The block's share of the JACK period ("3.2 %"), from the engine's dsp_load reports. */
+export function dspText(percent) {
+  if (typeof percent !== "number" || !Number.isFinite(percent)) return "";
+  return `${percent < 10 ? percent.toFixed(1) : Math.round(percent)} % DSP`;
 }
 
 /** One of the block's main controls as a small knob: drag up/down to turn it. */

@@ -20,6 +20,7 @@ export class Store extends EventTarget {
     this.state = null;
     this.seq = 0;
     this.waiting = true; // until a state arrives
+    this.dsp = {}; // instance_id → its DSP share of the JACK period in % (dsp_load events)
   }
 
   get board() {
@@ -170,6 +171,11 @@ const HANDLERS = {
   history_changed(store, data) {
     store.state.history = data.entries || [];
     store.emit("history");
+  },
+  dsp_load(store, data) {
+    if (!store.plugin(data.instance_id) || typeof data.percent !== "number") return;
+    store.dsp[data.instance_id] = data.percent;
+    store.emit("dsp", { id: data.instance_id });
   },
   plugin_died(store, data) {
     const p = store.plugin(data.instance_id);
