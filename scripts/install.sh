@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(jackd2 jalv lilv-utils liblilv-0-0 lv2-dev libjack-jackd2-dev liblilv-dev gcc make pkg-config swh-lv2 x42-plugins guitarix-lv2 lsp-plugins-lv2
+APT_PACKAGES=(jackd2 jalv lilv-utils liblilv-0-0 lv2-dev libjack-jackd2-dev liblilv-dev libfftw3-single3 gcc make pkg-config swh-lv2 x42-plugins guitarix-lv2 lsp-plugins-lv2
               mda-lv2 calf-plugins chromium coreutils procps)
 
 missing=()

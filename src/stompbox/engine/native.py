@@ -9,8 +9,11 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import enum
+import logging
 from dataclasses import dataclass
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 LIBRARY = Path(__file__).with_name("native") / "libstompbox_engine.so"
 NAME_SIZE = 512
@@ -165,8 +168,19 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
 }
 
 
+HOST_LIBRARIES = ("libfftw3f.so.3",)
+"""Loaded globally before any plugin: some plugin binaries (swh-lv2's pitchScaleHQ and mbeq on
+Debian 12) use FFTW without linking it, relying on the host to have it (mod-host links it;
+package libfftw3-single3). Without it lilv cannot open them (undefined symbol fftwf_execute)."""
+
+
 def load_library(path: Path = LIBRARY) -> ctypes.CDLL:
     """Load the C core and declare every function's types."""
+    for name in HOST_LIBRARIES:
+        try:
+            ctypes.CDLL(name, mode=ctypes.RTLD_GLOBAL)
+        except OSError as exc:
+            log.warning("cannot load %s (%s): plugins that need it will not load", name, exc)
     try:
         lib = ctypes.CDLL(str(path))
     except OSError as exc:
