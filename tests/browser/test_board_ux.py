@@ -209,15 +209,19 @@ def test_ports_stay_on_top_and_refused_wiring_says_why(
     board.wait_board_name(fresh_board)
     amp = board.add_by_click(AMP, "Simple amplifier")
     wait_until(lambda: len(cables(board)) == 3, what="auto wiring")
+
     # every port is the topmost thing under its own centre, even where a cable ends on it
-    under: list[Any] = page.eval_on_selector_all(
-        "[data-testid=port]",
-        "els => els.map(e => { const r = e.querySelector('.dot').getBoundingClientRect();"
-        " const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);"
-        " return hit && hit.closest('[data-testid=port]') === e; })",
-    )
-    assert under
-    assert all(under)
+    # (polled: under load the board may still be panning to the block just added)
+    def ports_on_top() -> list[Any] | None:
+        under: list[Any] = page.eval_on_selector_all(
+            "[data-testid=port]",
+            "els => els.map(e => { const r = e.querySelector('.dot').getBoundingClientRect();"
+            " const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);"
+            " return hit && hit.closest('[data-testid=port]') === e; })",
+        )
+        return under if under and all(under) else None
+
+    wait_until(ports_on_top, what="every port on top")
     # a wired capture port starts a second cable
     board.connect("system:capture_2", f"{amp}:input")
     # input → input is refused with a reason, nothing is created
