@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import queue
 from collections.abc import AsyncIterator, Iterator
-from types import TracebackType
 
 import jack
 import pytest
@@ -14,6 +13,7 @@ import pytest
 from stompbox.jackd import JackServer
 from tests.support.audio import AudioProbe
 from tests.support.engine import EngineClient, EngineProcess, FeedbackClient
+from tests.support.midi import MidiSender
 
 pytestmark = pytest.mark.integration
 
@@ -35,41 +35,6 @@ class MidiReceiver:
             self.events.put(bytes(data))
 
     def close(self) -> None:
-        self.client.deactivate()
-        self.client.close()
-
-
-class MidiSender:
-    """A JACK client with one MIDI output; `send(bytes)` goes out in its next cycle."""
-
-    def __init__(self, server: str) -> None:
-        self.client = jack.Client("midi-sender", servername=server, no_start_server=True)
-        self.port = self.client.midi_outports.register("out")
-        self._queue: queue.SimpleQueue[bytes] = queue.SimpleQueue()
-        self.client.set_process_callback(self._process)
-        self.client.activate()
-
-    def _process(self, frames: int) -> None:
-        self.port.clear_buffer()
-        offset = 0
-        while not self._queue.empty() and offset < frames:
-            self.port.write_midi_event(offset, self._queue.get_nowait())
-            offset += 1
-
-    def send(self, data: bytes) -> None:
-        self._queue.put(data)
-
-    def connect_to_engine(self) -> None:
-        ins = [p for p in self.client.get_ports(is_midi=True, is_input=True)]
-        engine = next(p for p in ins if p.name.endswith(":midi_in") and "stompbox" in p.name)
-        self.client.connect(self.port, engine)
-
-    def __enter__(self) -> MidiSender:
-        return self
-
-    def __exit__(
-        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
         self.client.deactivate()
         self.client.close()
 
