@@ -27,6 +27,7 @@ from .native import NativeEngine, PortInfo
 from .plugins import PluginData
 from .quarantine import Quarantine
 from .state import save_state
+from .timebase import Timebase
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ STOP_TIMEOUT = 5.0  # seconds for an isolated jalv to end
 Spawner = Callable[[Coroutine[Any, Any, None]], object]
 
 
-class NativeCore(BoardIO):
+class NativeCore(Timebase, BoardIO):
     """Owns every instance and the logical graph; the C core runs them in one JACK client."""
 
     def __init__(

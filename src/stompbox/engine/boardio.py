@@ -81,6 +81,9 @@ class BoardIO:
     def _plugin_port(self, name: str) -> tuple[Instance, PortInfo] | None:
         raise NotImplementedError
 
+    def transport_event(self, ev: Event) -> None:
+        raise NotImplementedError
+
     def _commit(self) -> None:
         raise NotImplementedError
 
@@ -171,6 +174,9 @@ class BoardIO:
             return
         if ev.kind is EventKind.CONTROL:
             self.feedback.put(MidiControlChangeFb(ev.a, ev.b, int(ev.value)))
+            return
+        if ev.kind is EventKind.TRANSPORT:
+            self.transport_event(ev)
             return
         inst = self.instances.get(ev.number)
         symbol = None if inst is None else self._symbol(inst, ev.port)

@@ -28,7 +28,6 @@ CONCURRENT = frozenset({"add", "multi_add"})
 _UNSUPPORTED: dict[str, int] = {
     **{n: ErrorCode.CONTROL_CHAIN_UNAVAILABLE for n in ("cc_map", "cc_value_set", "cc_unmap")},
     **{n: ErrorCode.HMI_UNAVAILABLE for n in ("hmi_map", "hmi_unmap")},
-    "transport_sync": ErrorCode.ABLETON_LINK_UNAVAILABLE,
 }
 _INVERTED_FAIL = frozenset({"midi_learn", "midi_map", "midi_unmap"})  # `resp 0` is failure
 _SILENT = frozenset({"help", "save"})  # mod-host sends nothing for these
@@ -85,6 +84,8 @@ class Dispatcher:
             "monitor_midi_control": self._monitor_midi_control,
             "patch_get": self._patch_get,
             "set_bpb": self._set_bpb,
+            "transport": self._transport,
+            "transport_sync": self._transport_sync,
         }
 
     async def execute(self, cmd: ParsedCommand) -> bytes:
@@ -323,9 +324,25 @@ class Dispatcher:
         return resp(self.core.commit())
 
     async def _set_bpm(self, args: tuple[Any, ...]) -> bytes:
+        if isinstance(self.core, NativeCore):
+            return resp(self.core.set_bpm(float(args[0])))
         ok = 20.0 <= float(args[0]) <= 300.0
         return resp(ErrorCode.INVALID_OPERATION if ok else ErrorCode.JACK_VALUE_OUT_OF_RANGE)
 
     async def _set_bpb(self, args: tuple[Any, ...]) -> bytes:
+        if isinstance(self.core, NativeCore):
+            return resp(self.core.set_bpb(float(args[0])))
         ok = 1.0 <= float(args[0]) <= 16.0
         return resp(ErrorCode.INVALID_OPERATION if ok else ErrorCode.JACK_VALUE_OUT_OF_RANGE)
+
+    async def _transport(self, args: tuple[Any, ...]) -> bytes:
+        if isinstance(self.core, NativeCore):
+            return resp(self.core.transport(bool(int(args[0])), float(args[1]), float(args[2])))
+        return resp(ErrorCode.INVALID_OPERATION)
+
+    async def _transport_sync(self, args: tuple[Any, ...]) -> bytes:
+        """`link` needs Ableton Link (never here); `midi` (MIDI clock) is not supported yet."""
+        mode = str(args[0])
+        if mode == "link":
+            return resp(ErrorCode.ABLETON_LINK_UNAVAILABLE)
+        return resp(ErrorCode.INVALID_OPERATION if mode == "midi" else 0)

@@ -2,8 +2,8 @@
 
 Events accumulate while the stream is not armed; a batch sends the newest `output_set`/`param_set`
 per (instance, symbol), the newest `patch_set` per (instance, property), the newest `cpu_load` and
-`dsp_load` per instance, then the log messages in order, then `data_finish`, and disarms until
-`output_data_ready`.
+`dsp_load` per instance, the newest `transport`, then the log messages in order, then
+`data_finish`, and disarms until `output_data_ready`.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from stompbox.modhost.feedback import (
     OutputSetFb,
     ParamSetFb,
     PatchSetFb,
+    TransportFb,
     encode_feedback,
 )
 
@@ -43,6 +44,8 @@ def _key(fb: Feedback) -> Hashable | None:
         return ("cpu_load",)
     if isinstance(fb, DspLoadFb):
         return ("dsp_load", fb.instance)
+    if isinstance(fb, TransportFb):
+        return ("transport",)
     return None
 
 

@@ -33,6 +33,7 @@ class EventKind(enum.IntEnum):
     MIDI_MAPPED = 3  # midi_learn completed
     PROGRAM = 4  # a program change on a monitored channel
     CONTROL = 5  # an unmapped CC on a monitored channel
+    TRANSPORT = 16  # the transport changed: a rolling, value bpm, lo bpb
 
 
 class _FbMsg(ctypes.Structure):
@@ -151,6 +152,13 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "sb_wait_cycles": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]),
     "sb_monitor_peak": (ctypes.c_float, [ctypes.c_void_p, ctypes.c_int]),
     "sb_next_log": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]),
+    "sb_set_tempo": (None, [ctypes.c_void_p, ctypes.c_double, ctypes.c_double]),
+    "sb_transport_roll": (
+        None,
+        [ctypes.c_void_p, ctypes.c_int, ctypes.c_double, ctypes.c_double],
+    ),
+    "sb_tempo_bpm": (ctypes.c_double, [ctypes.c_void_p]),
+    "sb_tempo_bpb": (ctypes.c_double, [ctypes.c_void_p]),
     "sb_state_save": (
         ctypes.c_int,
         [ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p],
@@ -379,6 +387,21 @@ class NativeEngine:
 
     def load_bundle(self, directory: Path) -> None:
         self._lib.sb_load_bundle(self._handle(), _b(str(directory)))
+
+    # transport -------------------------------------------------------------------------
+    def set_tempo(self, bpm: float, bpb: float) -> None:
+        """The host tempo: JACK's BBT while the engine is timebase master, and time:Position."""
+        self._lib.sb_set_tempo(self._handle(), bpm, bpb)
+
+    def transport(self, rolling: bool, bpb: float, bpm: float) -> None:
+        """Set the tempo, then start JACK's transport, or stop it and go back to frame 0."""
+        self._lib.sb_transport_roll(self._handle(), int(rolling), bpb, bpm)
+
+    @property
+    def tempo(self) -> tuple[float, float]:
+        """(bpm, beats per bar) as last set."""
+        h = self._handle()
+        return float(self._lib.sb_tempo_bpm(h)), float(self._lib.sb_tempo_bpb(h))
 
     # meters (monitor_audio_levels) ---------------------------------------------------------
     def monitor_set(self, index: int, number: int, port: int, source: str | None) -> int:

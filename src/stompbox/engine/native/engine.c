@@ -122,11 +122,13 @@ sb_engine *sb_engine_new(const char *server, const char *name)
     e->midi_in = jack_port_register(e->client, "midi_in", JACK_DEFAULT_MIDI_TYPE, JackPortIsInput, 0);
     sb_features_init(e);
     sb_patch_urids(e);
+    sb_transport_init(e);
     e->world = lilv_world_new();
     lilv_world_load_all(e->world);
     jack_set_process_callback(e->client, sb_process, e);
     jack_set_xrun_callback(e->client, on_xrun, e);
     jack_on_info_shutdown(e->client, on_shutdown, e);
+    sb_transport_take_master(e);
     if (jack_activate(e->client) || sb_worker_start(e)) {
         sb_engine_free(e);
         return NULL;
@@ -354,6 +356,7 @@ int sb_add(sb_engine *e, int number, const char *uri)
         goto done;
     }
     inst->control_in = find_control_in(e, inst);
+    sb_transport_find_ports(e, inst);
     snprintf(inst->uri, sizeof(inst->uri), "%s", uri);
     atomic_store(&e->adding, inst->uri);
     inst->lilv = lilv_plugin_instantiate(plugin, e->rate, inst->features);

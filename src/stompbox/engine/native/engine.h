@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "ring.h"
+#include "transport.h"
 #include "urid.h"
 
 #define SB_MAX_INSTANCES 10000
@@ -23,6 +24,7 @@
 #define SB_CTL_RING 65536      /* bytes: control -> RT */
 #define SB_FB_RING 65536       /* bytes: RT -> control */
 #define SB_RETIRE_RING 1024    /* bytes: plans the RT thread has let go */
+#define SB_MAX_MERGE 32        /* sources merged into one atom input (more are ignored) */
 
 /* error codes, the same numbers mod-host answers */
 enum {
@@ -82,6 +84,7 @@ struct sb_instance {
     _Atomic uint32_t suspend_ack; /* RT: sequence number of the last suspend message applied */
     uint32_t suspend_seq;         /* non-RT */
     sb_ring to_plugin;  /* control -> RT: atoms appended to control_in at frame 0 */
+    sb_inst_time time;  /* transport.c: the ports that take the transport */
     uint64_t dead_gen;  /* non-zero once removed: free after plan dead_gen is adopted */
     char uri[512];      /* for the crash record */
     sb_instance *next_dead;
@@ -173,6 +176,7 @@ enum {
     SB_FB_MIDI_MAPPED,  /* number, port, a channel, b controller, value, lo, hi */
     SB_FB_PROGRAM,      /* a program, b channel */
     SB_FB_CONTROL,      /* a channel, b controller, value */
+    SB_FB_TRANSPORT = 16, /* a rolling, value bpm, lo bpb */
 };
 
 typedef struct {
@@ -248,6 +252,7 @@ typedef struct sb_engine {
     /* the worker thread */
     pthread_t worker_thread;
     _Atomic int worker_run;
+    sb_transport transport; /* transport.c */
 } sb_engine;
 
 /* crash.c */
@@ -286,5 +291,18 @@ void sb_worker_free(sb_worker *w);
 void sb_worker_deliver(sb_worker *w);           /* RT: responses -> plugin */
 int sb_worker_start(sb_engine *e);
 void sb_worker_stop(sb_engine *e);
+
+/* atomseq.c */
+int sb_seq_append(sb_port *port, int64_t frames, const LV2_Atom *atom); /* RT */
+void sb_seq_merge(sb_engine *e, sb_port *port, const void *const *srcs, uint32_t n_src,
+                  void *jack_buf); /* RT */
+
+/* transport.c */
+void sb_transport_init(sb_engine *e);
+void sb_transport_take_master(sb_engine *e);
+void sb_transport_find_ports(sb_engine *e, sb_instance *inst);
+void sb_transport_cycle(sb_engine *e, jack_nframes_t n);                 /* RT */
+void sb_transport_controls(sb_engine *e, sb_instance *inst);             /* RT */
+void sb_transport_append(sb_engine *e, sb_instance *inst, sb_port *port); /* RT */
 
 #endif

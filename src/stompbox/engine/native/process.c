@@ -101,19 +101,15 @@ static void fill_input(sb_engine *e, const sb_plan *plan, const sb_input *in, ja
     sb_port *port = &in->inst->ports[in->port];
     if (port->type == SB_PORT_ATOM) {
         reset_sequence(e, port);
-        if (in->n_src > 0) { /* the first source's events (no merging yet) */
-            const LV2_Atom *src = plan->srcs[in->first_src];
-            uint32_t total = (uint32_t)sizeof(LV2_Atom) + src->size;
-            if (src->type == e->urid_sequence && total <= port->buf_size) {
-                memcpy(port->buf, src, total);
-            }
-        }
-        if (in->ext) {
-            sb_midi_to_atom(e, port, jack_port_get_buffer(in->ext, n));
+        /* frame-0 messages first (transport, patches), then every source in frame order */
+        if ((int)in->port == in->inst->time.port) {
+            sb_transport_append(e, in->inst, port);
         }
         if ((int)in->port == in->inst->control_in) {
             sb_patch_append(e, in->inst, port);
         }
+        sb_seq_merge(e, port, plan->srcs + in->first_src, in->n_src,
+                     in->ext ? jack_port_get_buffer(in->ext, n) : NULL);
         return;
     }
     float *dst = port->buf;
@@ -204,6 +200,7 @@ static void run_step(sb_engine *e, const sb_plan *plan, const sb_step *step, jac
     const int skip = ramped && inst->bypass && inst->bypass_mix >= 1.0f;
     if (!skip) {
         prepare_outputs(inst);
+        sb_transport_controls(e, inst);
         jack_time_t t0 = jack_get_time();
         atomic_store_explicit(&e->running, inst, memory_order_relaxed);
         lilv_instance_run(inst->lilv, n);
@@ -308,6 +305,7 @@ int sb_process(jack_nframes_t n, void *arg)
         fresh = atomic_exchange(&e->pending, NULL); /* first: messages sent before it are seen */
     }
     take_messages(e, n);
+    sb_transport_cycle(e, n);
     if (fresh && !faded && e->current && e->processing_gain > 0.0f &&
         mark_switch(e->current, fresh)) {
         e->incoming = fresh; /* this cycle fades out what it changes */
