@@ -11,6 +11,8 @@ from stompbox.contract.errors import ConflictError, NotFoundError, ResourceError
 from stompbox.contract.ids import check_instance_id
 from stompbox.contract.plugin import PluginInfo
 
+from .latency import Latencies, latency_symbol
+
 MAX_NUMBER = 9989
 """Highest engine number we use: `remove -1` clears 0..9989 only, 9995 is reserved."""
 
@@ -39,6 +41,7 @@ class InstanceTable:
     def __init__(self) -> None:
         self._by_id: dict[str, Instance] = {}
         self._reserved: dict[str, int] = {}
+        self.latencies = Latencies()
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -102,13 +105,19 @@ class InstanceTable:
         number = self._reserved.pop(instance_id)
         inst = Instance(instance_id, number, plugin)
         self._by_id[instance_id] = inst
+        symbol = latency_symbol(plugin)
+        if symbol is not None:
+            self.latencies.watch(number, symbol)
         return inst
 
     def release(self, instance_id: str) -> None:
         """Forget an instance (or a reservation); unknown ids are ignored."""
         self._reserved.pop(instance_id, None)
-        self._by_id.pop(instance_id, None)
+        inst = self._by_id.pop(instance_id, None)
+        if inst is not None:
+            self.latencies.forget(inst.number)
 
     def clear(self) -> None:
         self._by_id.clear()
         self._reserved.clear()
+        self.latencies.clear()

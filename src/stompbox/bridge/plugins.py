@@ -41,6 +41,7 @@ from stompbox.modhost import commands as mh
 
 from .engine_client import EngineClient
 from .instances import InstanceTable, slug
+from .latency import latency_symbol
 from .validation import control_port
 
 MethodTable = dict[str, tuple[Callable[[Any], Awaitable[Any]], type[Any]]]
@@ -130,6 +131,10 @@ class PluginMethods:
             self.instances.release(instance_id)
             raise
         inst = self.instances.commit(instance_id, plugin)
+        latency = latency_symbol(plugin)
+        if latency is not None:  # its value and changes come as output_set feedback
+            with contextlib.suppress(EngineError):  # refused: its latency stays unknown
+                await self.engine.request(mh.MonitorOutput(inst.number, latency))
         return Loaded(inst.instance_id, inst.number, plugin)
 
     async def unload(self, p: InstanceRef) -> Done:

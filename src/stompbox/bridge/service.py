@@ -22,6 +22,7 @@ from stompbox.contract.bridge import (
     InstanceEntry,
     InstanceRef,
     ListPorts,
+    PluginLatency,
     Pong,
     PortEntry,
     Ports,
@@ -36,7 +37,7 @@ from stompbox.contract.events import EventName
 from stompbox.contract.rpc import convert_params
 from stompbox.lv2.catalog import Catalog
 from stompbox.modhost import commands as mh
-from stompbox.modhost.feedback import Feedback
+from stompbox.modhost.feedback import Feedback, OutputSetFb
 from stompbox.settings import Settings
 from stompbox.zmqservice import ZmqService
 
@@ -202,6 +203,12 @@ class Bridge:
     def _on_feedback(self, fb: Feedback) -> None:
         for name, data in feedback_events(fb, self.instances.ids().get):
             self.service.publish(name, data)
+        if isinstance(fb, OutputSetFb):
+            frames = self.instances.latencies.observe(fb)
+            instance_id = None if frames is None else self.instances.id_of(fb.instance)
+            if frames is not None and instance_id is not None:
+                latency = PluginLatency(instance_id, frames)
+                self.service.publish(EventName.PLUGIN_LATENCY.value, latency)
 
     # -- top-level methods ----------------------------------------------------------------
 
@@ -210,7 +217,12 @@ class Bridge:
 
     async def state(self, _: Empty) -> BridgeState:
         return BridgeState(
-            {i.instance_id: InstanceEntry(i.number, i.plugin.uri) for i in self.instances.all()},
+            {
+                i.instance_id: InstanceEntry(
+                    i.number, i.plugin.uri, self.instances.latencies.get(i.number)
+                )
+                for i in self.instances.all()
+            },
             self.engine.connected,
         )
 

@@ -90,6 +90,7 @@ class Pong(msgspec.Struct, frozen=True):
 class InstanceEntry(msgspec.Struct, frozen=True):
     number: int
     uri: str
+    latency: int | None = None  # frames the plugin reports (lv2:latency), once it did
 
 
 class BridgeState(msgspec.Struct, frozen=True):
@@ -194,6 +195,13 @@ class CpuLoadData(msgspec.Struct, frozen=True):
     avg: float
     max: float
     xruns: int
+
+
+class PluginLatency(msgspec.Struct, frozen=True):
+    """`plugin_latency` event: the latency a plugin reports (lv2:latency port) changed."""
+
+    instance_id: str
+    frames: int
 
 
 class DspLoadData(msgspec.Struct, frozen=True):

@@ -31,4 +31,5 @@ class EventName(enum.StrEnum):
     ENGINE_LOG = "engine_log"
     CPU_LOAD = "cpu_load"
     DSP_LOAD = "dsp_load"  # one plugin's DSP time per cycle (the embedded engine only)
+    PLUGIN_LATENCY = "plugin_latency"  # a plugin's reported latency (frames) changed
     MIDI_MAPPED = "midi_mapped"
