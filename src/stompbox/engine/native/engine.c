@@ -59,7 +59,7 @@ static void collect(sb_engine *e)
     sb_instance **link = &e->dead;
     while (*link) {
         sb_instance *inst = *link;
-        if (inst->dead_gen && inst->dead_gen <= adopted) {
+        if (inst->dead_gen && inst->dead_gen <= adopted && !atomic_load(&inst->worker.busy)) {
             *link = inst->next_dead;
             instance_free(e, inst);
         } else {

@@ -60,6 +60,8 @@ typedef struct {
     sb_ring responses; /* worker thread -> RT */
     const LV2_Worker_Interface *iface;
     sb_instance *inst;
+    pthread_mutex_t lock; /* held around work() and the plugin's state calls (not e->lock) */
+    _Atomic int busy;     /* the worker thread is using the instance: not freed meanwhile */
 } sb_worker;
 
 struct sb_instance {

@@ -74,9 +74,11 @@ int sb_state_save(sb_engine *e, int number, const char *dir, const char *filenam
     sb_state_ctx ctx = {e, inst};
     /* files the plugin refers to are linked into the bundle (lilv 0.24 without a link dir
        removes the user's file while saving) */
+    pthread_mutex_lock(&inst->worker.lock); /* not while its worker works */
     LilvState *state = lilv_state_new_from_instance(inst->plugin, inst->lilv, &e->map, NULL, dir,
                                                     dir, dir, get_port_value, &ctx, 0,
                                                     inst->features);
+    pthread_mutex_unlock(&inst->worker.lock);
     if (!state) {
         code = SB_ERR_INVALID_OPERATION;
         goto done;
@@ -151,7 +153,9 @@ int sb_state_restore(sb_engine *e, int number, const char *uri)
     if (suspend(e, inst, 1)) {
         code = -105;
     } else {
+        pthread_mutex_lock(&inst->worker.lock);
         lilv_state_restore(state, inst->lilv, set_port_value, &ctx, 0, inst->features);
+        pthread_mutex_unlock(&inst->worker.lock);
         suspend(e, inst, 0);
     }
     lilv_state_free(state);

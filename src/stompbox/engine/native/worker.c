@@ -1,4 +1,5 @@
-/* LV2 worker: requests from run() go through a ring to one non-RT thread, responses come back. */
+/* LV2 worker: requests from run() go through a ring to one non-RT thread, responses come back.
+   The thread takes the engine lock only to find work; a slow work() never stalls commands. */
 #include <stdlib.h>
 #include <time.h>
 
@@ -21,11 +22,16 @@ int sb_worker_init(sb_engine *e, sb_instance *inst, const LV2_Worker_Interface *
         sb_ring_free(&w->requests);
         return -1;
     }
+    pthread_mutex_init(&w->lock, NULL);
+    atomic_store(&w->busy, 0);
     return 0;
 }
 
 void sb_worker_free(sb_worker *w)
 {
+    if (w->requests.buf) {
+        pthread_mutex_destroy(&w->lock);
+    }
     sb_ring_free(&w->requests);
     sb_ring_free(&w->responses);
 }
@@ -82,19 +88,36 @@ static int drain(sb_worker *w)
     return done;
 }
 
+/* The next live instance from number `*from` with requests waiting, marked busy (so that it
+   is not freed while its work runs); NULL when none. Takes e->lock only for the look-up. */
+static sb_instance *next_busy(sb_engine *e, int *from)
+{
+    sb_instance *pick = NULL;
+    pthread_mutex_lock(&e->lock);
+    for (; !pick && e->n_workers > 0 && *from <= e->max_number; ++*from) {
+        sb_instance *inst = e->table[*from];
+        if (inst && inst->worker.iface && sb_ring_read_space(&inst->worker.requests) > 0) {
+            pick = inst;
+            atomic_store(&pick->worker.busy, 1);
+        }
+    }
+    pthread_mutex_unlock(&e->lock);
+    return pick;
+}
+
 static void *worker_main(void *arg)
 {
     sb_engine *e = arg;
     while (atomic_load(&e->worker_run)) {
         int done = 0;
-        pthread_mutex_lock(&e->lock);
-        for (int i = 0; e->n_workers > 0 && i <= e->max_number; ++i) {
-            sb_instance *inst = e->table[i];
-            if (inst && inst->worker.iface) {
-                done += drain(&inst->worker);
-            }
+        int from = 0;
+        sb_instance *inst;
+        while ((inst = next_busy(e, &from)) != NULL) { /* work runs without the engine lock */
+            pthread_mutex_lock(&inst->worker.lock);
+            done += drain(&inst->worker);
+            pthread_mutex_unlock(&inst->worker.lock);
+            atomic_store(&inst->worker.busy, 0);
         }
-        pthread_mutex_unlock(&e->lock);
         if (!done) {
             struct timespec ts = {0, e->n_workers > 0 ? SB_WORKER_IDLE_NS : 20 * SB_WORKER_IDLE_NS};
             nanosleep(&ts, NULL);
