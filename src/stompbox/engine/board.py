@@ -11,9 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
 
 from stompbox.contract.plugin import PluginInfo
 from stompbox.modhost.errors import ErrorCode
@@ -22,7 +20,7 @@ from stompbox.modhost.feedback import LogFb, OutputSetFb
 from .boardio import PLUGIN_PORT, BoardIO, NativePlugin
 from .feedback import FeedbackQueue
 from .instances import MAX_INSTANCE, REMOVE_ALL_LIMIT, RESERVED, Instance, Layout, client_name
-from .jalv import JalvError, JalvProcess
+from .jalv import Spawner, launch
 from .native import NativeEngine, PortInfo
 from .plugins import PluginData
 from .quarantine import Quarantine
@@ -34,7 +32,6 @@ log = logging.getLogger(__name__)
 Edge = tuple[str, str]  # (output port, input port), as named in the protocol
 MAX_PATCH_VALUE = 4096  # bytes of a patch_set value (a path, a string)
 STOP_TIMEOUT = 5.0  # seconds for an isolated jalv to end
-Spawner = Callable[[Coroutine[Any, Any, None]], object]
 
 
 class NativeCore(Timebase, BoardIO):
@@ -105,28 +102,20 @@ class NativeCore(Timebase, BoardIO):
         """A quarantined plugin: its own jalv, JACK client `effect_<N>` wired through JACK."""
         layout = Layout.of(info)
         holder: list[Instance] = []
-        proc = JalvProcess(
+        if self._spawn is None:
+            return ErrorCode.LV2_INSTANTIATION
+        proc = await launch(
             client_name(number),
             uri,
             inputs=layout.ranges.keys(),
             outputs=layout.outputs,
             on_output=lambda sym, val: self._isolated_output(holder, sym, val),
             on_exit=lambda code: self._isolated_exit(holder, code),
+            spawn=self._spawn,
+            start_timeout=self.start_timeout,
+            stop_timeout=STOP_TIMEOUT,
         )
-        try:
-            await proc.start()
-        except OSError as exc:
-            log.error("cannot start jalv for effect_%d: %s", number, exc)
-            return ErrorCode.LV2_INSTANTIATION
-        if self._spawn is None:
-            await proc.close(STOP_TIMEOUT)
-            return ErrorCode.LV2_INSTANTIATION
-        self._spawn(proc.run())
-        try:
-            await proc.ready(self.start_timeout)
-        except (JalvError, TimeoutError) as exc:
-            log.warning("isolated effect_%d (%s) did not start: %r", number, uri, exc)
-            await proc.close(STOP_TIMEOUT)
+        if proc is None:
             return ErrorCode.LV2_INSTANTIATION
         inst = Instance(number=number, uri=uri, info=info, layout=layout, proc=proc)
         holder.append(inst)

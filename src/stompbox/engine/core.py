@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
 
 from stompbox.modhost.errors import ErrorCode
 from stompbox.modhost.feedback import LogFb, OutputSetFb
@@ -23,13 +21,11 @@ from .instances import (
     client_name,
 )
 from .jackwatch import JackWatch
-from .jalv import JalvError, JalvProcess
+from .jalv import Spawner, launch
 from .plugins import PluginData
 from .presets import save_preset
 
 log = logging.getLogger(__name__)
-
-Spawner = Callable[[Coroutine[Any, Any, None]], object]
 
 
 class EngineCore:
@@ -77,25 +73,18 @@ class EngineCore:
         try:
             name = client_name(number)
             holder: list[Instance] = []
-            proc = JalvProcess(
+            proc = await launch(
                 name,
                 uri,
                 inputs=layout.ranges.keys(),
                 outputs=layout.outputs,
                 on_output=lambda sym, val: self._on_output(holder, sym, val),
                 on_exit=lambda code: self._on_exit(holder, code),
+                spawn=self._spawn,
+                start_timeout=self.start_timeout,
+                stop_timeout=self.stop_timeout,
             )
-            try:
-                await proc.start()
-            except OSError as exc:
-                log.error("cannot start jalv for %s: %s", name, exc)
-                return ErrorCode.LV2_INSTANTIATION
-            self._spawn(proc.run())
-            try:
-                await proc.ready(self.start_timeout)
-            except (JalvError, TimeoutError) as exc:
-                log.warning("%s (%s) did not start: %r", name, uri, exc)
-                await proc.close(self.stop_timeout)
+            if proc is None:
                 if self.jack.client_exists(name):
                     return ErrorCode.JACK_CLIENT_CREATION
                 return ErrorCode.LV2_INSTANTIATION

@@ -7,7 +7,8 @@ import contextlib
 import logging
 import re
 import signal
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Coroutine
+from typing import Any
 
 from stompbox.lifetime import die_with_parent
 
@@ -201,3 +202,39 @@ class JalvProcess:
         if self._proc is not None and self.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 self._proc.kill()
+
+
+Spawner = Callable[[Coroutine[Any, Any, None]], object]
+"""Runs a coroutine in the caller's task group (a jalv's `run()` lives as long as it does)."""
+
+
+async def launch(
+    name: str,
+    uri: str,
+    *,
+    inputs: Collection[str],
+    outputs: Collection[str],
+    on_output: Callable[[str, float], None],
+    on_exit: Callable[[int], None],
+    spawn: Spawner,
+    start_timeout: float,
+    stop_timeout: float,
+) -> JalvProcess | None:
+    """Start jalv for one plugin as JACK client `name`, hand its `run()` to `spawn` and wait
+    until it is ready; None (the process stopped again) when it did not start or get ready."""
+    proc = JalvProcess(
+        name, uri, inputs=inputs, outputs=outputs, on_output=on_output, on_exit=on_exit
+    )
+    try:
+        await proc.start()
+    except OSError as exc:
+        log.error("cannot start jalv for %s: %s", name, exc)
+        return None
+    spawn(proc.run())
+    try:
+        await proc.ready(start_timeout)
+    except (JalvError, TimeoutError) as exc:
+        log.warning("%s (%s) did not start: %r", name, uri, exc)
+        await proc.close(stop_timeout)
+        return None
+    return proc
