@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     engine_feedback_port: int = 5556
     engine_embedded: bool = True
     engine_isolation: bool = False  # every plugin in its own jalv process (not the C core)
+    engine_crossfade_ms: float = 10.0  # a board switch crossfades outputs whose source changes
     # the embedded engine requires a token (from the runtime dir) first on both ports
     engine_auth: bool = True
     engine_timeout: float = 10.0  # seconds for one engine command (add may take a while)

@@ -67,6 +67,7 @@ class Engine:
             rate = self.jack.samplerate
         else:
             self.native = await asyncio.to_thread(NativeEngine, self._server)
+            self.native.set_crossfade(min(max(self.settings.engine_crossfade_ms, 0.0), 100.0))
             rate = self.native.sample_rate
         self.plugins = PluginData(self.settings.cache_dir, rate)
         await asyncio.to_thread(self.plugins.open_world)

@@ -152,6 +152,7 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "sb_wait_cycles": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]),
     "sb_monitor_peak": (ctypes.c_float, [ctypes.c_void_p, ctypes.c_int]),
     "sb_next_log": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]),
+    "sb_set_crossfade_ms": (None, [ctypes.c_void_p, ctypes.c_float]),
     "sb_set_tempo": (None, [ctypes.c_void_p, ctypes.c_double, ctypes.c_double]),
     "sb_transport_roll": (
         None,
@@ -387,6 +388,10 @@ class NativeEngine:
 
     def load_bundle(self, directory: Path) -> None:
         self._lib.sb_load_bundle(self._handle(), _b(str(directory)))
+
+    def set_crossfade(self, ms: float) -> None:
+        """How long a board switch crossfades an output whose source changes (0: a cut)."""
+        self._lib.sb_set_crossfade_ms(self._handle(), ms)
 
     # transport -------------------------------------------------------------------------
     def set_tempo(self, bpm: float, bpb: float) -> None:

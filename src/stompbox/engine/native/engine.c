@@ -116,6 +116,7 @@ sb_engine *sb_engine_new(const char *server, const char *name)
     snprintf(e->client_name, sizeof(e->client_name), "%s", jack_get_client_name(e->client));
     e->rate = jack_get_sample_rate(e->client);
     e->block = jack_get_buffer_size(e->client);
+    atomic_store(&e->crossfade, e->rate / 100); /* 10 ms */
     e->urid_sequence = sb_urid_map(&e->urids, LV2_ATOM__Sequence);
     e->urid_chunk = sb_urid_map(&e->urids, LV2_ATOM__Chunk);
     e->urid_midi_event = sb_urid_map(&e->urids, LV2_MIDI__MidiEvent);
@@ -151,8 +152,8 @@ void sb_engine_free(sb_engine *e)
         }
     }
     sb_plan_free(atomic_exchange(&e->pending, NULL));
-    sb_plan_free(e->incoming);
-    e->incoming = NULL;
+    sb_plan_free(e->fading);
+    e->fading = NULL;
     sb_plan_free(e->current);
     e->current = NULL;
     sb_plan *old = NULL;
@@ -555,6 +556,13 @@ int sb_collect(sb_engine *e)
 }
 
 uint64_t sb_adopted(sb_engine *e) { return atomic_load(&e->adopted_gen); }
+
+/* The crossfade of a board switch where an output's source changes (0 ms: a cut). */
+void sb_set_crossfade_ms(sb_engine *e, float ms)
+{
+    float frames = ms > 0.0f ? ms * (float)e->rate / 1000.0f : 0.0f;
+    atomic_store(&e->crossfade, frames < (float)e->rate ? (uint32_t)frames : e->rate);
+}
 uint64_t sb_generation(sb_engine *e) { return e->next_gen; }
 
 /* The engine's JACK port for plugin port p (registered on first use); its full name in out. */

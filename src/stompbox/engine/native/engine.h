@@ -87,6 +87,7 @@ struct sb_instance {
     uint32_t suspend_seq;         /* non-RT */
     sb_ring to_plugin;  /* control -> RT: atoms appended to control_in at frame 0 */
     sb_inst_time time;  /* transport.c: the ports that take the transport */
+    uint64_t in_plan;   /* RT: gen of the newest plan seen running it (crossfades) */
     uint64_t dead_gen;  /* non-zero once removed: free after plan dead_gen is adopted */
     char uri[512];      /* for the crash record */
     sb_instance *next_dead;
@@ -104,10 +105,7 @@ typedef struct {
     jack_port_t *jack;
     const float *buf;
     const sb_port *atom; /* an atom output: its MIDI events go to the JACK MIDI port */
-    int fade;            /* RT: SB_FADE_* for the next cycle (a source change at a switch) */
 } sb_output;
-
-enum { SB_FADE_NONE = 0, SB_FADE_OUT, SB_FADE_IN };
 
 typedef struct {
     sb_instance *inst;
@@ -216,7 +214,9 @@ typedef struct sb_engine {
     /* RT side */
     _Atomic(sb_plan *) pending;
     sb_plan *current;
-    sb_plan *incoming; /* RT: adopted next cycle, after the outputs it changes faded out */
+    sb_plan *fading;   /* RT: the plan being crossfaded out (its leaving plugins still run) */
+    uint32_t fade_pos, fade_len; /* RT: frames into the crossfade, and its length */
+    _Atomic uint32_t crossfade;  /* frames of a switch crossfade (0: none) */
     _Atomic uint64_t adopted_gen;
     _Atomic uint64_t cycles; /* RT: process callbacks run */
     sb_ring ctl;

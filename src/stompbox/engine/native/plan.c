@@ -148,8 +148,7 @@ sb_plan *sb_plan_build(sb_engine *e, uint64_t gen)
             if (!port->is_input) {
                 if (port->jack) {
                     plan->outputs[plan->n_outputs++] = (sb_output){
-                        port->jack, port->buf, port->type == SB_PORT_ATOM ? port : NULL,
-                        SB_FADE_NONE};
+                        port->jack, port->buf, port->type == SB_PORT_ATOM ? port : NULL};
                 }
                 continue;
             }

@@ -216,33 +216,49 @@ static void run_step(sb_engine *e, const sb_plan *plan, const sb_step *step, jac
     report_outputs(e, inst);
 }
 
-/* At a switch, mark the outside audio outputs whose source changes: the old plan fades them
-   out this cycle, the new one fades them in the next (no hard cut). 1 when any changes. */
-static int mark_switch(sb_plan *from, sb_plan *to)
+/* 1 when a switch changes the source of an outside audio output (one the new plan writes from
+   another buffer, or one only one of the plans writes): those get a crossfade. */
+static int outputs_change(const sb_plan *from, const sb_plan *to)
 {
-    int any = 0;
     for (uint32_t o = 0; o < to->n_outputs; ++o) {
         const sb_output *was = find_output(from, to->outputs[o].jack);
         if (!to->outputs[o].atom && (!was || was->buf != to->outputs[o].buf)) {
-            to->outputs[o].fade = SB_FADE_IN;
-            any = 1;
+            return 1;
         }
     }
     for (uint32_t o = 0; o < from->n_outputs; ++o) {
-        const sb_output *now = find_output(to, from->outputs[o].jack);
-        if (!from->outputs[o].atom && (!now || now->buf != from->outputs[o].buf)) {
-            from->outputs[o].fade = SB_FADE_OUT;
-            any = 1;
+        if (!from->outputs[o].atom && !find_output(to, from->outputs[o].jack)) {
+            return 1;
         }
     }
-    return any;
+    return 0;
+}
+
+/* One outside audio output: `src` (new) crossfaded from `old` over the switch, times the
+   processing ramp starting at g0; the ramp's last value. Either buffer may be NULL (silence). */
+static float write_audio(sb_engine *e, float *out, const float *src, const float *old,
+                         jack_nframes_t n, float g0)
+{
+    const float step = 1.0f / SB_BYPASS_RAMP;
+    const float target = e->processing ? 1.0f : 0.0f;
+    const int fading = e->fading && old != src;
+    const float len = e->fade_len ? (float)e->fade_len : 1.0f;
+    float g = g0;
+    for (jack_nframes_t i = 0; i < n; ++i) {
+        g = g < target ? (g + step > target ? target : g + step)
+                       : (g - step < target ? target : g - step);
+        float f = fading ? (float)(e->fade_pos + i + 1) / len : 1.0f;
+        f = f > 1.0f ? 1.0f : f;
+        float v = (src ? src[i] * f : 0.0f) + (fading && old ? old[i] * (1.0f - f) : 0.0f);
+        out[i] = v * g;
+    }
+    return g;
 }
 
 static void write_outputs(sb_engine *e, sb_plan *plan, jack_nframes_t n, int ran)
 {
-    const float step = 1.0f / SB_BYPASS_RAMP;
-    const float target = e->processing ? 1.0f : 0.0f;
-    float g = e->processing_gain;
+    const float g0 = e->processing_gain;
+    float g = e->processing ? 1.0f : 0.0f;
     for (uint32_t o = 0; o < plan->n_outputs; ++o) {
         if (plan->outputs[o].atom) {
             void *midi = jack_port_get_buffer(plan->outputs[o].jack, n);
@@ -254,22 +270,30 @@ static void write_outputs(sb_engine *e, sb_plan *plan, jack_nframes_t n, int ran
             continue;
         }
         float *out = jack_port_get_buffer(plan->outputs[o].jack, n);
-        const float *src = plan->outputs[o].buf;
-        const int fade = plan->outputs[o].fade;
-        plan->outputs[o].fade = SB_FADE_NONE;
-        g = e->processing_gain;
-        for (jack_nframes_t i = 0; i < n; ++i) {
-            g = g < target ? (g + step > target ? target : g + step)
-                           : (g - step < target ? target : g - step);
-            float f = (float)(i + 1) / (float)n;
-            f = fade == SB_FADE_OUT ? 1.0f - f : (fade == SB_FADE_IN ? f : 1.0f);
-            out[i] = ran ? src[i] * g * f : 0.0f;
+        const sb_output *was = e->fading ? find_output(e->fading, plan->outputs[o].jack) : NULL;
+        if (ran) {
+            g = write_audio(e, out, plan->outputs[o].buf, was ? was->buf : NULL, n, g0);
+        } else {
+            memset(out, 0, n * sizeof(float));
         }
     }
-    if (plan->n_outputs == 0) {
-        g = target;
+    for (uint32_t o = 0; e->fading && o < e->fading->n_outputs; ++o) {
+        const sb_output *left = &e->fading->outputs[o]; /* written by the old plan only */
+        if (find_output(plan, left->jack)) {
+            continue;
+        }
+        void *buf = jack_port_get_buffer(left->jack, n);
+        if (left->atom) {
+            jack_midi_clear_buffer(buf);
+        } else if (ran) {
+            g = write_audio(e, buf, NULL, left->buf, n, g0);
+        } else {
+            memset(buf, 0, n * sizeof(float));
+        }
     }
-    e->processing_gain = g;
+    if (ran) {
+        e->processing_gain = g;
+    }
 }
 
 /* The peak |sample| of each monitored port, kept until the control side reads it. */
@@ -294,24 +318,46 @@ static void meter(sb_engine *e, const sb_plan *plan, jack_nframes_t n)
     }
 }
 
+/* A switch whose outputs change: the new plan runs at once, the old one's leaving plugins run
+   beside it and its outputs fade out while the new ones fade in. The old plan is let go (and
+   adopted_gen published, so its removed plugins may be freed) the cycle after it ends. */
+static void begin_crossfade(sb_engine *e, sb_plan *fresh)
+{
+    for (uint32_t s = 0; s < fresh->n_steps; ++s) {
+        fresh->steps[s].inst->in_plan = fresh->gen;
+    }
+    e->fading = e->current;
+    e->fade_pos = 0;
+    e->fade_len = atomic_load_explicit(&e->crossfade, memory_order_relaxed);
+    e->current = fresh;
+}
+
+static void end_crossfade(sb_engine *e, jack_nframes_t n)
+{
+    sb_plan *old = e->fading, *plan = e->current;
+    e->fading = NULL;
+    e->current = old;
+    adopt(e, plan, n); /* zeroes what only the old plan wrote, retires it */
+}
+
 int sb_process(jack_nframes_t n, void *arg)
 {
     sb_engine *e = arg;
     atomic_store_explicit(&e->rt_thread, (uint64_t)pthread_self(), memory_order_relaxed);
-    sb_plan *fresh = e->incoming; /* faded out last cycle: in now */
-    const int faded = fresh != NULL;
-    e->incoming = NULL;
-    if (!fresh && sb_ring_write_space(&e->retire) >= sizeof(sb_plan *)) {
+    if (e->fading && e->fade_pos >= e->fade_len) {
+        end_crossfade(e, n);
+    }
+    sb_plan *fresh = NULL;
+    if (!e->fading && sb_ring_write_space(&e->retire) >= sizeof(sb_plan *)) {
         fresh = atomic_exchange(&e->pending, NULL); /* first: messages sent before it are seen */
     }
     take_messages(e, n);
     sb_transport_cycle(e, n);
-    if (fresh && !faded && e->current && e->processing_gain > 0.0f &&
-        mark_switch(e->current, fresh)) {
-        e->incoming = fresh; /* this cycle fades out what it changes */
-        fresh = NULL;
-    }
-    if (fresh) {
+    if (fresh && e->current && e->processing_gain > 0.0f && n <= SB_MAX_BLOCK &&
+        atomic_load_explicit(&e->crossfade, memory_order_relaxed) > 0 &&
+        outputs_change(e->current, fresh)) {
+        begin_crossfade(e, fresh);
+    } else if (fresh) {
         adopt(e, fresh, n);
     }
     sb_midi_input(e, n);
@@ -325,10 +371,18 @@ int sb_process(jack_nframes_t n, void *arg)
         for (uint32_t s = 0; s < plan->n_steps; ++s) {
             run_step(e, plan, &plan->steps[s], n);
         }
+        for (uint32_t s = 0; e->fading && s < e->fading->n_steps; ++s) {
+            if (e->fading->steps[s].inst->in_plan != plan->gen) { /* leaving: its tail fades */
+                run_step(e, e->fading, &e->fading->steps[s], n);
+            }
+        }
     }
     write_outputs(e, plan, n, ran);
     if (ran) {
         meter(e, plan, n);
+    }
+    if (e->fading) {
+        e->fade_pos = ran ? e->fade_pos + n : e->fade_len; /* ends next cycle */
     }
     return 0;
 }
