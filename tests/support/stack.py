@@ -26,6 +26,8 @@ import pytest
 
 from stompbox.jackd import JackServer
 
+from .proc import spawn
+
 ORDER = ("engine", "bridge", "session", "web")
 _counter = itertools.count()
 
@@ -63,14 +65,7 @@ class Child:
     def start(self) -> None:
         self._log_offset = self.log.stat().st_size if self.log.exists() else 0
         with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen(
-                self.argv,
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+            self.proc = spawn(self.argv, env=self.env, stdout=out)
 
     def log_text(self, since_start: bool = True) -> str:
         data = self.log.read_bytes() if self.log.exists() else b""
