@@ -11,7 +11,12 @@ from typing import Any
 
 import msgspec
 
-from stompbox.contract.errors import NotFoundError, StompboxConnectionError, StompboxError
+from stompbox.contract.errors import (
+    NotFoundError,
+    StompboxConnectionError,
+    StompboxError,
+    StompboxTimeoutError,
+)
 from stompbox.contract.events import EventName
 from stompbox.contract.history import (
     AddPluginStep,
@@ -266,9 +271,13 @@ class SessionManager:
                 (c, validate_value(st.instance(c.instance_id), c.symbol, c.value)) for c in changes
             ]
             befores = [st.instance(c.instance_id).parameters.get(c.symbol) for c in changes]
+            sent = [self.reasserter.sent((c.instance_id, c.symbol)) for c in changes]
             results = await settle(
                 st.bridge.set_parameter(c.instance_id, c.symbol, v) for c, v in checked
             )
+            for c, n, r in zip(changes, sent, results, strict=True):
+                if isinstance(r, StompboxTimeoutError):
+                    self.reasserter.unknown((c.instance_id, c.symbol), n)
             values: list[float] = []
             error: StompboxError | None = None
             steps: list[Step] = []
