@@ -8,7 +8,7 @@ import inspect
 import sys
 import time
 
-BENCHES = ("engine", "catalog", "zmq_rpc", "bridge", "session", "web", "live")
+BENCHES = ("engine", "catalog", "zmq_rpc", "bridge", "session", "web", "live", "boards", "flood")
 
 
 def main(argv: list[str]) -> int:

@@ -60,6 +60,7 @@ class Settings(BaseSettings):
 
     # session
     auto_create_pedalboard: bool = True
+    watchdog_interval: float = 2.0  # seconds between drift checks; 0: off (tests of one mechanism)
 
     # web
     web_host: str = "127.0.0.1"

@@ -23,6 +23,7 @@ import httpx
 import pytest
 import websockets
 
+from tests.support.proc import spawn
 from tests.support.stack import free_port
 
 pytestmark = pytest.mark.integration
@@ -45,14 +46,7 @@ class Web:
         if host is not None:
             env["STOMPBOX_WEB_HOST"] = host
         with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "stompbox.cli", "web"],
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+            self.proc = spawn([sys.executable, "-m", "stompbox.cli", "web"], env=env, stdout=out)
         deadline = time.monotonic() + 60
         while "web ready" not in self.log.read_text(errors="replace"):
             assert self.proc.poll() is None, self.log.read_text()[-3000:]

@@ -22,6 +22,7 @@ from stompbox.contract.rpc import Event
 from stompbox.jackd import JackServer
 from stompbox.zmqservice import RpcClient, Subscriber
 from tests.support.engine import free_port_pair
+from tests.support.proc import spawn
 
 # the first bridge of a test run may have to scan the LV2 catalog cold (a minute on a busy box)
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
@@ -40,10 +41,7 @@ class Proc:
 
     def start(self) -> None:
         with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen(
-                self.argv, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
-            )  # fmt: skip
+            self.proc = spawn(self.argv, env=self.env, stdout=out)
 
     def text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""

@@ -3,33 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import jack
 import pytest
 
 from stompbox.jackd import JackServer
 from tests.support.audio import AudioProbe
-from tests.support.engine import EngineClient, EngineProcess
+from tests.support.engine import EngineClient
 
 pytestmark = pytest.mark.integration
 
 AMP = "http://plugin.org.uk/swh-plugins/amp"
 MDA_DELAY = "http://drobilla.net/plugins/mda/Delay"
 X42_DPL = "http://gareus.org/oss/lv2/dpl#mono"
-
-
-@pytest.fixture
-async def client(module_engine: EngineProcess) -> AsyncIterator[EngineClient]:
-    async with EngineClient(module_engine.host, module_engine.port) as c:
-        yield c
-        assert await c.cmd("remove -1") == "resp 0"
-
-
-@pytest.fixture
-def probe(jack_server: JackServer) -> Iterator[AudioProbe]:
-    with AudioProbe(jack_server.name, name="engine-probe") as p:
-        yield p
 
 
 @pytest.fixture

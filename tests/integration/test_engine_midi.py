@@ -16,6 +16,7 @@ from tests.support.engine import EngineClient, EngineProcess, FeedbackClient
 from tests.support.midi import MidiSender
 
 pytestmark = pytest.mark.integration
+PROBE_AMPLITUDE = 0.05
 
 AMP = "http://plugin.org.uk/swh-plugins/amp"
 
@@ -40,17 +41,9 @@ class MidiReceiver:
 
 
 @pytest.fixture
-async def client(module_engine: EngineProcess) -> AsyncIterator[EngineClient]:
-    async with EngineClient(module_engine.host, module_engine.port) as c:
-        yield c
-        assert await c.cmd("monitor_midi_program 0 0") == "resp 0"
-        assert await c.cmd("remove -1") == "resp 0"
-
-
-@pytest.fixture
-async def feedback(module_engine: EngineProcess) -> AsyncIterator[FeedbackClient]:
-    async with FeedbackClient(module_engine.host, module_engine.feedback_port) as fb:
-        yield fb
+async def client(client: EngineClient) -> AsyncIterator[EngineClient]:
+    yield client
+    assert await client.cmd("monitor_midi_program 0 0") == "resp 0"  # then the board: remove -1
 
 
 @pytest.fixture
@@ -58,12 +51,6 @@ def midi(jack_server: JackServer, module_engine: EngineProcess) -> Iterator[Midi
     with MidiSender(jack_server.name) as sender:
         sender.connect_to_engine()
         yield sender
-
-
-@pytest.fixture
-def probe(jack_server: JackServer) -> Iterator[AudioProbe]:
-    with AudioProbe(jack_server.name, name="midi-probe", amplitude=0.05) as p:
-        yield p
 
 
 async def rms(probe: AudioProbe) -> float:

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import pytest
 
-from stompbox.jackd import JackServer
 from tests.support.audio import AudioProbe
-from tests.support.engine import EngineClient, EngineProcess
+from tests.support.engine import EngineClient
 
 pytestmark = pytest.mark.integration
+PROBE_AMPLITUDE = 0.1
 
 
 @dataclass(frozen=True)
@@ -70,19 +69,6 @@ STAGES = [
         1.0,
     ),
 ]
-
-
-@pytest.fixture
-async def client(module_engine: EngineProcess) -> AsyncIterator[EngineClient]:
-    async with EngineClient(module_engine.host, module_engine.port) as c:
-        yield c
-        assert await c.cmd("remove -1") == "resp 0"
-
-
-@pytest.fixture
-def probe(jack_server: JackServer) -> Iterator[AudioProbe]:
-    with AudioProbe(jack_server.name, name="packages-probe", amplitude=0.1) as p:
-        yield p
 
 
 async def add(client: EngineClient, number: int, stage: Stage) -> None:

@@ -6,34 +6,21 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import wave
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from stompbox.jackd import JackServer
 from tests.support.audio import AudioProbe
 from tests.support.engine import EngineClient, EngineProcess, FeedbackClient
 
 pytestmark = pytest.mark.integration
+PROBE_AMPLITUDE = 0.1
 
 CONVO = "http://gareus.org/oss/lv2/convoLV2#Mono"
 IMPULSE = "http://gareus.org/oss/lv2/convoLV2#impulse"
 AMP = "http://plugin.org.uk/swh-plugins/amp"
-
-
-@pytest.fixture
-async def client(module_engine: EngineProcess) -> AsyncIterator[EngineClient]:
-    async with EngineClient(module_engine.host, module_engine.port) as c:
-        yield c
-        assert await c.cmd("remove -1") == "resp 0"
-
-
-@pytest.fixture
-async def feedback(module_engine: EngineProcess) -> AsyncIterator[FeedbackClient]:
-    async with FeedbackClient(module_engine.host, module_engine.feedback_port) as fb:
-        yield fb
 
 
 @pytest.fixture
@@ -42,12 +29,6 @@ def scratch() -> Iterator[Path]:
     sessions run on this machine as the same user)."""
     with tempfile.TemporaryDirectory(prefix="stompbox-patch-") as tmp:
         yield Path(tmp)
-
-
-@pytest.fixture
-def probe(jack_server: JackServer) -> Iterator[AudioProbe]:
-    with AudioProbe(jack_server.name, name="patch-probe", amplitude=0.1) as p:
-        yield p
 
 
 def write_ir(path: Path, taps: list[float], rate: int = 48000) -> Path:

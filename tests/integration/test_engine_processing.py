@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
-from stompbox.jackd import JackServer
 from tests.support.audio import AudioProbe
-from tests.support.engine import EngineClient, EngineProcess
+from tests.support.engine import EngineClient
 
 pytestmark = pytest.mark.integration
 
@@ -17,17 +16,9 @@ AMP = "http://plugin.org.uk/swh-plugins/amp"
 
 
 @pytest.fixture
-async def client(module_engine: EngineProcess) -> AsyncIterator[EngineClient]:
-    async with EngineClient(module_engine.host, module_engine.port) as c:
-        yield c
-        assert await c.cmd("feature_enable processing 1") == "resp 0"
-        assert await c.cmd("remove -1") == "resp 0"
-
-
-@pytest.fixture
-def probe(jack_server: JackServer) -> Iterator[AudioProbe]:
-    with AudioProbe(jack_server.name, name="processing-probe") as p:
-        yield p
+async def client(client: EngineClient) -> AsyncIterator[EngineClient]:
+    yield client
+    assert await client.cmd("feature_enable processing 1") == "resp 0"  # then remove -1
 
 
 async def measure(probe: AudioProbe) -> float:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -18,19 +17,6 @@ pytestmark = pytest.mark.integration
 AMP = "http://plugin.org.uk/swh-plugins/amp"
 DPL = "http://gareus.org/oss/lv2/dpl#mono"
 LESLIE = "http://drobilla.net/plugins/mda/Leslie"
-
-
-@pytest.fixture
-async def client(module_engine: EngineProcess) -> AsyncIterator[EngineClient]:
-    async with EngineClient(module_engine.host, module_engine.port) as c:
-        yield c
-        assert await c.cmd("remove -1") == "resp 0"
-
-
-@pytest.fixture
-async def feedback(module_engine: EngineProcess) -> AsyncIterator[FeedbackClient]:
-    async with FeedbackClient(module_engine.host, module_engine.feedback_port) as fb:
-        yield fb
 
 
 async def test_error_codes(client: EngineClient) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import math
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import jack
 import numpy as np
@@ -62,13 +62,6 @@ class PeriodMeter:
     def close(self) -> None:
         self.client.deactivate()
         self.client.close()
-
-
-@pytest.fixture
-async def client(module_engine: EngineProcess) -> AsyncIterator[EngineClient]:
-    async with EngineClient(module_engine.host, module_engine.port) as c:
-        yield c
-        assert await c.cmd("remove -1") == "resp 0"
 
 
 @pytest.fixture

@@ -35,6 +35,7 @@ import pytest
 import websockets
 
 from stompbox.zmqservice import RpcClient
+from tests.support.proc import spawn
 from tests.support.stack import free_port, free_port_pair
 
 pytestmark = pytest.mark.integration
@@ -124,13 +125,8 @@ class Up:
 
     def start(self) -> None:
         with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "stompbox.cli", "up"],
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
+            self.proc = spawn(
+                [sys.executable, "-m", "stompbox.cli", "up"], env=self.env, stdout=out
             )
         deadline = time.monotonic() + UP_TIMEOUT
         while "stompbox is up" not in self.log_text():

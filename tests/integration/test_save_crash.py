@@ -31,6 +31,7 @@ from stompbox.contract.model import Connection, Pedalboard, PluginInstance
 from stompbox.contract.plugin import PortInfo
 from stompbox.session.storage import CurrentState, Storage
 from stompbox.zmqservice import RpcClient
+from tests.support.proc import spawn
 
 pytestmark = pytest.mark.integration
 
@@ -105,13 +106,8 @@ class LoneSession:
 
     def start(self) -> None:
         with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "stompbox.cli", "session"],
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
+            self.proc = spawn(
+                [sys.executable, "-m", "stompbox.cli", "session"], env=self.env, stdout=out
             )
 
     def kill(self) -> None:

@@ -45,6 +45,36 @@ def test_body_over_the_limit_is_413(web: Web) -> None:
     assert r.json()["type"] == "validation"
 
 
+def _chunked_upload(port: int, total: int, chunk: int = 64 * 1024) -> bytes:
+    """POST `total` bytes as a chunked body (no Content-Length); the response's first line."""
+    head = (
+        b"POST /api/pedalboards HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.sendall(head)
+        with contextlib.suppress(OSError):  # the server may stop reading once it answered
+            sent = 0
+            while sent < total:
+                s.sendall(b"%x\r\n" % chunk + b" " * chunk + b"\r\n")
+                sent += chunk
+            s.sendall(b"0\r\n\r\n")
+        answer = b""
+        with contextlib.suppress(OSError):
+            while b"\r\n" not in answer:
+                got = s.recv(4096)
+                if not got:
+                    break
+                answer += got
+    return answer.split(b"\r\n", 1)[0]
+
+
+def test_a_chunked_body_over_the_limit_is_413(web: Web) -> None:
+    """No Content-Length to check: the count of what arrives decides, and the client is told."""
+    status = _chunked_upload(web.port, 3 * 1024 * 1024)
+    assert status.startswith(b"HTTP/1.1 413"), status
+
+
 def _closed_within(port: int, first: bytes, seconds: float) -> float:
     """Send `first` and then nothing; seconds until the server closes the connection."""
     t0 = time.monotonic()

@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +18,9 @@ import pytest
 
 from stompbox.jackd import JackServer
 from stompbox.settings import Settings
+
+from .audio import AudioProbe
+from .proc import spawn
 
 
 def token_path(port: int, runtime_dir: Path | None = None) -> Path:
@@ -103,7 +106,7 @@ def start_engine(
     cmd = [sys.executable, "-m", "stompbox.cli", "engine", "--port", str(port)]
     cmd += ["--feedback-port", str(port + 1)]
     with open(log_path, "wb") as out:
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = spawn(cmd, env=env, stdout=out, new_session=False)
     eng = EngineProcess(host, port, port + 1, proc, log_path, Path(env["STOMPBOX_DATA_DIR"]))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -146,6 +149,32 @@ def module_engine(
         yield eng
     finally:
         eng.stop()
+
+
+@pytest.fixture
+async def client(module_engine: EngineProcess) -> AsyncIterator[EngineClient]:
+    """A protocol client of the module's engine; the board is emptied after the test. A module
+    that must undo more overrides it with `async def client(client)` and its own teardown."""
+    async with EngineClient(module_engine.host, module_engine.port) as c:
+        yield c
+        assert await c.cmd("remove -1") == "resp 0"
+
+
+@pytest.fixture
+async def feedback(module_engine: EngineProcess) -> AsyncIterator[FeedbackClient]:
+    """The module engine's feedback port."""
+    async with FeedbackClient(module_engine.host, module_engine.feedback_port) as fb:
+        yield fb
+
+
+@pytest.fixture
+def probe(jack_server: JackServer, request: pytest.FixtureRequest) -> Iterator[AudioProbe]:
+    """An AudioProbe on the tests' jackd, named after the module; a module sets its sine's
+    level with `PROBE_AMPLITUDE = 0.1`."""
+    module = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    amplitude = float(getattr(request.module, "PROBE_AMPLITUDE", 0.25))
+    with AudioProbe(jack_server.name, name=f"{module}-probe", amplitude=amplitude) as p:
+        yield p
 
 
 class EngineClient:

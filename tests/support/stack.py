@@ -26,6 +26,8 @@ import pytest
 
 from stompbox.jackd import JackServer
 
+from .proc import spawn
+
 ORDER = ("engine", "bridge", "session", "web")
 _counter = itertools.count()
 
@@ -63,14 +65,7 @@ class Child:
     def start(self) -> None:
         self._log_offset = self.log.stat().st_size if self.log.exists() else 0
         with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen(
-                self.argv,
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+            self.proc = spawn(self.argv, env=self.env, stdout=out)
 
     def log_text(self, since_start: bool = True) -> str:
         data = self.log.read_bytes() if self.log.exists() else b""
@@ -125,8 +120,16 @@ class Child:
 class Stack:
     """engine + bridge + session + web on one jackd, in their own directories and ports."""
 
-    def __init__(self, base: Path, cache_dir: Path | None = None, *, tcp: bool = False) -> None:
-        """`tcp=True`: the bridge and session RPC/PUB endpoints are tcp (CURVE) on loopback."""
+    def __init__(
+        self,
+        base: Path,
+        cache_dir: Path | None = None,
+        *,
+        tcp: bool = False,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        """`tcp=True`: the bridge and session RPC/PUB endpoints are tcp (CURVE) on loopback;
+        `env`: more STOMPBOX_* settings for every process."""
         self.base = base
         base.mkdir(parents=True, exist_ok=True)
         self.jack = JackServer(
@@ -155,6 +158,7 @@ class Stack:
             "STOMPBOX_WEB_PORT": str(self.web_port),
             "STOMPBOX_LOG_LEVEL": "INFO",
             "PYTHONUNBUFFERED": "1",
+            **(env or {}),
         }
         self.tcp = tcp
         if tcp:
@@ -254,8 +258,8 @@ def stack_factory(tmp_path: Path, catalog_cache_dir: Path) -> Iterator[Callable[
     """`stack_factory(upto="web")` starts a fresh stack (own jackd, data dir) up to that process."""
     made: list[Stack] = []
 
-    def make(upto: str = "web", *, tcp: bool = False) -> Stack:
-        s = Stack(tmp_path / f"stack{len(made)}", catalog_cache_dir, tcp=tcp)
+    def make(upto: str = "web", *, tcp: bool = False, env: dict[str, str] | None = None) -> Stack:
+        s = Stack(tmp_path / f"stack{len(made)}", catalog_cache_dir, tcp=tcp, env=env)
         made.append(s)
         return s.start(upto)
 

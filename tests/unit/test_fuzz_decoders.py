@@ -83,7 +83,7 @@ DEEP = b"[" * 100_000 + b"]" * 100_000
     "data",
     [
         b"[" * 100_000,
-        b'{"id":1,"method":"' + b"a" * (5 * 2**20) + b'"}',
+        b'{"id":1,"method":"' + b"a" * (65 * 2**20) + b'"}',  # over every limit
         b'{"id":1,"method":"x","params":' + DEEP + b"}",
         b'{"id":1,"result":' + DEEP + b"}",
         b'{"event":"x","seq":1,"timestamp":"t","data":' + DEEP + b"}",
@@ -228,3 +228,16 @@ def test_feedback_parser_raises_only_protocol_error(chunks: list[bytes]) -> None
             parser.feed(chunk)
         except ProtocolError:
             parser = FeedbackParser()
+
+
+def test_requests_stop_at_4_mib_replies_and_events_at_64() -> None:
+    """A reply or event comes from our own servers; a board's state may be tens of MiB."""
+    from stompbox.contract.rpc import MAX_MESSAGE_BYTES, MAX_REPLY_BYTES
+
+    big = "a" * (5 * 2**20)
+    assert MAX_MESSAGE_BYTES < len(big) < MAX_REPLY_BYTES
+    with pytest.raises(DecodeError):
+        decode_request(b'{"id":1,"method":"' + big.encode() + b'"}')
+    assert decode_response(b'{"id":1,"result":"' + big.encode() + b'"}').result == big
+    event = b'{"event":"x","seq":1,"timestamp":"t","data":{"s":"' + big.encode() + b'"}}'
+    assert decode_event(event).data["s"] == big

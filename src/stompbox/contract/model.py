@@ -50,3 +50,7 @@ class Pedalboard(msgspec.Struct, kw_only=True):
     midi_bindings: list[MidiBinding] = msgspec.field(default_factory=list)
     files: dict[str, dict[str, str]] = msgspec.field(default_factory=dict)
     """file parameters: instance_id → patch property URI → media file name"""
+    pending_plugins: list[PluginInstance] = msgspec.field(default_factory=list)
+    """plugins the last load could not run here (not installed, refused): kept, tried again"""
+    pending_connections: list[Connection] = msgspec.field(default_factory=list)
+    """connections the engine refused (or of a pending plugin): kept, tried again at each load"""

@@ -16,7 +16,13 @@ from .errors import ErrorBody, ValidationError
 T = TypeVar("T")
 
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
-"""Largest RPC frame any stompbox server accepts; larger ones get a validation error."""
+"""Largest RPC request any stompbox server accepts; larger ones get a validation error."""
+MAX_REPLY_BYTES = 64 * 1024 * 1024
+"""Largest reply or event a stompbox client takes. Replies and events come from our own
+servers, and their size follows from our caps, not from a caller: a board of 200 plugins (the
+cap) of the largest installed plugin, LSP's multiband dynamics processor with 1,082 ports, is
+about 40 MiB of state with each port's metadata. At 4 MiB, 21 such plugins made a board no
+client could load any more (`session.state` and `pedalboard_loaded` were refused)."""
 
 
 class Request(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -55,9 +61,11 @@ def encode(obj: Any) -> bytes:
     return _encoder.encode(obj)
 
 
-def _decode(decoder: msgspec.json.Decoder[T], data: bytes, what: str) -> T:
-    if len(data) > MAX_MESSAGE_BYTES:
-        raise DecodeError(f"{what} larger than {MAX_MESSAGE_BYTES} bytes")
+def _decode(
+    decoder: msgspec.json.Decoder[T], data: bytes, what: str, limit: int = MAX_MESSAGE_BYTES
+) -> T:
+    if len(data) > limit:
+        raise DecodeError(f"{what} larger than {limit} bytes")
     try:
         return decoder.decode(data)
     except msgspec.DecodeError as exc:
@@ -71,11 +79,11 @@ def decode_request(data: bytes) -> Request:
 
 
 def decode_response(data: bytes) -> Response:
-    return _decode(_response_decoder, data, "response")
+    return _decode(_response_decoder, data, "response", MAX_REPLY_BYTES)
 
 
 def decode_event(data: bytes) -> Event:
-    return _decode(_event_decoder, data, "event")
+    return _decode(_event_decoder, data, "event", MAX_REPLY_BYTES)
 
 
 def convert_params(params: Any, type_: type[T]) -> T:

@@ -82,7 +82,7 @@ class SessionApp:
                 svc.publish(EventName.SESSION_WARNING, {"kind": kind, "message": message})
 
             manager.autosaver.on_failure = lambda message: warn("autosave_failing", message)
-            watchdog = Watchdog(manager, warn)
+            watchdog = Watchdog(manager, warn, interval=self.settings.watchdog_interval)
             Handlers(
                 manager,
                 lambda: {
@@ -91,6 +91,7 @@ class SessionApp:
                     "warnings": list(self.warnings),
                     "autosave_failing": manager.autosaver.failing,
                     "watchdog": watchdog.statistics(),
+                    "reasserter": manager.reasserter.statistics(),
                 },
             ).register(DurableRegistry(svc, manager.autosaver))
             live = LiveService(manager, self.storage.data_dir)

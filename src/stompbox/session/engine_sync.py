@@ -34,6 +34,7 @@ from stompbox.contract.values import shape_value
 
 from .plugin_manager import instance_from_info
 from .state import EngineInstance, SessionState
+from .unresolved import set_connection_pending, set_plugins_pending, take_pending, unique_ids
 
 log = logging.getLogger(__name__)
 
@@ -89,10 +90,13 @@ def _merge(saved: PluginInstance, fresh: PluginInstance) -> PluginInstance:
 
 
 async def sync_engine(state: SessionState, target: Pedalboard) -> SyncReport:
-    """Make the engine run `target`; `target` is updated in place (missing plugins dropped)."""
+    """Make the engine run `target`; `target` is updated in place: repeated instance ids renamed,
+    what the engine cannot run moved to its pending lists (unresolved.py), pending ones retried."""
+    take_pending(target)
+    renamed = unique_ids(target)
     await state.bridge.transaction(TransactionPhase.BEGIN)
     try:
-        report = await _sync(state, target)
+        report = await _sync(state, target, renamed)
     except BaseException:
         try:
             await state.bridge.transaction(TransactionPhase.COMMIT)
@@ -103,9 +107,9 @@ async def sync_engine(state: SessionState, target: Pedalboard) -> SyncReport:
     return report
 
 
-async def _sync(state: SessionState, target: Pedalboard) -> SyncReport:
+async def _sync(state: SessionState, target: Pedalboard, renamed: list[str]) -> SyncReport:
     bridge, view = state.bridge, state.engine
-    report = SyncReport()
+    report = SyncReport(problems=list(renamed))
     wanted = {p.instance_id: p for p in target.plugins}
 
     # 1. unload what the target does not have (or has with another plugin)
@@ -141,13 +145,7 @@ async def _sync(state: SessionState, target: Pedalboard) -> SyncReport:
         target.plugins[target.plugins.index(plugin)] = fresh
         report.loaded += 1
     if missing:
-        prefix = tuple(f"{i}:" for i in missing)
-        target.plugins = [p for p in target.plugins if p.instance_id not in missing]
-        target.connections = [
-            c
-            for c in target.connections
-            if not (c.source.startswith(prefix) or c.target.startswith(prefix))
-        ]
+        set_plugins_pending(target, missing)
 
     # 4. parameters and bypass that differ from what the engine runs
     await _apply_values(state, target, report)
@@ -162,8 +160,10 @@ async def _sync(state: SessionState, target: Pedalboard) -> SyncReport:
     _raise_fatal(connected)
     for pair, outcome in zip(todo, connected, strict=True):
         if isinstance(outcome, StompboxError):
-            report.problems.append(f"connect {pair[0]} → {pair[1]}: {outcome.message}")
-            target.connections = [c for c in target.connections if (c.source, c.target) != pair]
+            report.problems.append(
+                f"connect {pair[0]} → {pair[1]}: {outcome.message} (kept as pending)"
+            )
+            set_connection_pending(target, *pair)
         else:
             view.connections.add(pair)
             report.connections += 1

@@ -16,9 +16,7 @@ from stompbox.contract.events import EventName
 from stompbox.contract.model import Pedalboard
 from stompbox.contract.rpc import now_iso
 from stompbox.contract.session import (
-    BoardLayout,
     BoardSummary,
-    LayoutBlock,
     LoadBoardResult,
     PedalboardChangedData,
     PedalboardLoadedData,
@@ -37,17 +35,6 @@ DEFAULT_NAME = "Default"
 def empty_board(board_id: str, name: str) -> Pedalboard:
     now = now_iso()
     return Pedalboard(id=board_id, name=name, created_at=now, modified_at=now)
-
-
-def layout_of(board: Pedalboard) -> BoardLayout:
-    """Block positions and block-to-block cables (system ports left out), for a thumbnail."""
-    blocks = [LayoutBlock(p.instance_id, p.x, p.y) for p in board.plugins]
-    pairs = {
-        (c.source.partition(":")[0], c.target.partition(":")[0])
-        for c in board.connections
-        if not c.source.startswith("system:") and not c.target.startswith("system:")
-    }
-    return BoardLayout(blocks, sorted(pairs))
 
 
 class PedalboardService:
@@ -70,10 +57,7 @@ class PedalboardService:
     # -- queries --------------------------------------------------------------------------
 
     def list(self) -> list[BoardSummary]:
-        return [
-            BoardSummary(b.id, b.name, b.modified_at, len(b.plugins), layout_of(b))
-            for b in self.storage.list()
-        ]
+        return self.storage.index.summaries()
 
     def current(self) -> Pedalboard:
         return self.state.require_board()

@@ -36,6 +36,7 @@ from stompbox.contract.session import (
 from stompbox.contract.values import check_value
 
 from .state import EngineInstance, SessionState
+from .unresolved import forget_instance, pending_ids
 
 MAX_PLUGINS = 200
 """Plugins per board: a bound on what one board (its state, its events, the engine) must hold."""
@@ -117,7 +118,8 @@ class PluginManager:
 
     def new_instance_id(self, info_name: str) -> str:
         base = re.sub(r"[^a-z0-9]+", "_", info_name.lower()).strip("_")[:40] or "plugin"
-        taken = {p.instance_id for p in self.state.require_board().plugins}
+        board = self.state.require_board()
+        taken = {p.instance_id for p in board.plugins} | pending_ids(board)
         taken |= set(self.state.engine.instances)
         n = 1
         while f"{base}_{n}" in taken:
@@ -126,8 +128,11 @@ class PluginManager:
 
     def check_new_id(self, instance_id: str) -> None:
         check_instance_id(instance_id)
-        if self.state.find(instance_id) is not None or instance_id in self.state.engine.instances:
+        st = self.state
+        if st.find(instance_id) is not None or instance_id in st.engine.instances:
             raise ConflictError(f"instance {instance_id!r} exists already")
+        if st.board is not None and instance_id in pending_ids(st.board):
+            raise ConflictError(f"instance {instance_id!r} is pending in this board")
 
     async def load(
         self, uri: str, x: float = 0.0, y: float = 0.0, instance_id: str | None = None
@@ -170,6 +175,7 @@ class PluginManager:
         ]
         board.connections = [c for c in board.connections if c not in gone]
         board.plugins.remove(plugin)
+        forget_instance(board, instance_id)
         st.changed()
         for c in gone:
             st.publish(EventName.CONNECTION_REMOVED, ConnectionData.of(c))

@@ -11,7 +11,12 @@ from typing import Any
 
 import msgspec
 
-from stompbox.contract.errors import NotFoundError, StompboxConnectionError, StompboxError
+from stompbox.contract.errors import (
+    NotFoundError,
+    StompboxConnectionError,
+    StompboxError,
+    StompboxTimeoutError,
+)
 from stompbox.contract.events import EventName
 from stompbox.contract.history import (
     AddPluginStep,
@@ -48,6 +53,7 @@ from .session_control import SessionControl
 from .splice import splice_in
 from .state import EventSink, SessionState
 from .storage import Storage
+from .uncertain import Reasserter
 from .undo import HISTORY_FILE, UndoService, snapshot
 from .wal import replay_values
 
@@ -80,6 +86,7 @@ class SessionManager:
         self.autosaver.extra.append((HISTORY_FILE, self.undo.pending))
         self.closing = False
         self._sets_in_flight: set[asyncio.Future[float]] = set()
+        self.reasserter = Reasserter(self.plugins, self.mutation)
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -113,6 +120,7 @@ class SessionManager:
         async with self.state.lock:
             await asyncio.gather(*self._sets_in_flight, return_exceptions=True)
             self.autosaver.flush()
+        await self.reasserter.drain()
 
     async def connect_engine(self, *, reset: bool = False) -> None:
         """Mirror the engine and replay the current board into it (start, engine restart)."""
@@ -238,15 +246,19 @@ class SessionManager:
         up to the socket send, runs before any waiter of the lock), so a parameter change stays
         ordered with every structural change; but knob changes do not queue behind each other's
         round trips: many are in flight at once and the bridge pipelines them in order. The
-        history records the change once acknowledged (one entry per gesture).
+        history records the change once acknowledged (one entry per gesture). One whose outcome
+        is unknown (a timeout) is followed by the model's value (uncertain.py).
         """
         async with self.mutation():
             plugin = self.state.instance(instance_id)
             before = plugin.parameters.get(symbol)
+            validate_value(plugin, symbol, value)  # (a refused value leaves nothing in doubt)
+            n = self.reasserter.sent((instance_id, symbol))
             sent = asyncio.ensure_future(self.plugins.set_parameter(instance_id, symbol, value))
             self._sets_in_flight.add(sent)
             sent.add_done_callback(self._sets_in_flight.discard)
-        result = await sent
+        async with self.reasserter.watch((instance_id, symbol), n):
+            result = await sent
         if before is not None and self.state.find(instance_id) is plugin:
             self.undo.record_value(client, plugin, symbol, (before, result), gesture)
         return result
@@ -259,9 +271,13 @@ class SessionManager:
                 (c, validate_value(st.instance(c.instance_id), c.symbol, c.value)) for c in changes
             ]
             befores = [st.instance(c.instance_id).parameters.get(c.symbol) for c in changes]
+            sent = [self.reasserter.sent((c.instance_id, c.symbol)) for c in changes]
             results = await settle(
                 st.bridge.set_parameter(c.instance_id, c.symbol, v) for c, v in checked
             )
+            for c, n, r in zip(changes, sent, results, strict=True):
+                if isinstance(r, StompboxTimeoutError):
+                    self.reasserter.unknown((c.instance_id, c.symbol), n)
             values: list[float] = []
             error: StompboxError | None = None
             steps: list[Step] = []

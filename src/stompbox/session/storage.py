@@ -25,6 +25,8 @@ from stompbox.contract.errors import (
 from stompbox.contract.model import SCHEMA_VERSION, Pedalboard
 from stompbox.contract.names import check_name
 
+from .board_index import BoardIndex
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -133,6 +135,7 @@ class Storage:
         self._decoder = msgspec.json.Decoder(Pedalboard)
         self._current_decoder = msgspec.json.Decoder(CurrentState)
         self.problems: list[str] = []  # what load_current had to set aside, for reports
+        self.index = BoardIndex(self.boards_dir, self.load)
 
     def ensure(self) -> None:
         try:
@@ -199,6 +202,7 @@ class Storage:
                 f"at most {MAX_BOARDS} pedalboards; delete one first", {"limit": MAX_BOARDS}
             )
         atomic_write(self.board_path(board.id), msgspec.json.format(msgspec.json.encode(board)))
+        self.index.saved(board)
 
     def delete(self, board_id: str) -> None:
         path = self.board_path(board_id)
@@ -208,6 +212,7 @@ class Storage:
             raise NotFoundError(f"no pedalboard {board_id!r}", {"id": board_id}) from None
         except OSError as exc:
             raise ResourceError(f"cannot delete pedalboard {board_id!r}: {exc}") from exc
+        self.index.forget(board_id)
 
     def new_id(self, name: str, taken: Collection[str] = ()) -> str:
         base = slugify(name)
@@ -219,8 +224,7 @@ class Storage:
         return candidate
 
     def name_taken(self, name: str, except_id: str | None = None) -> bool:
-        folded = name.casefold()
-        return any(b.name.casefold() == folded and b.id != except_id for b in self.list())
+        return self.index.name_taken(name, except_id)
 
     def check_name_free(self, name: str, except_id: str | None = None) -> None:
         if self.name_taken(name, except_id):

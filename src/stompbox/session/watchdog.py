@@ -61,6 +61,9 @@ class Watchdog:
         self.rounds = 0
 
     async def run(self, linked: asyncio.Event) -> None:
+        if self.interval <= 0:
+            log.warning("watchdog off (interval %g)", self.interval)
+            return
         await linked.wait()
         while True:
             await asyncio.sleep(self.interval)

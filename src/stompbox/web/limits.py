@@ -4,8 +4,9 @@ uvicorn arms its keep-alive timer only after a response, so a client that connec
 nothing, or a header line every few seconds, holds a connection forever (before any token check
 on a 0.0.0.0 bind). `BoundedHttpTools` closes a connection whose request head (request line and
 headers) is not complete within `HEADER_TIMEOUT` seconds or grows past `MAX_HEAD` bytes.
-`BodyLimit` (ASGI middleware) refuses a body over `MAX_BODY` bytes (413) and ends a request whose
-body stalls for `BODY_IDLE_TIMEOUT` seconds.
+`BodyLimit` (ASGI middleware) refuses a body over `MAX_BODY` bytes (413: at once for a declared
+Content-Length, as soon as the count passes it for a chunked body) and ends a request whose body
+stalls for `BODY_IDLE_TIMEOUT` seconds.
 """
 
 from __future__ import annotations
@@ -83,8 +84,9 @@ class BoundedHttpTools(HttpToolsProtocol):
 
 
 class BodyLimit:
-    """ASGI middleware: 413 for a declared body over `max_body`; a body that grows past it or
-    stalls for `idle` seconds ends the request (the app sees a disconnect)."""
+    """ASGI middleware: 413 for a body over `max_body` (declared, or counted as a chunked body
+    arrives: then the app sees a disconnect and whatever it sends is dropped); a body that stalls
+    for `idle` seconds ends the request (the app sees a disconnect)."""
 
     def __init__(
         self, app: ASGIApp, max_body: int = MAX_BODY, idle: float = BODY_IDLE_TIMEOUT
@@ -97,19 +99,17 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        for name, value in scope["headers"]:
-            if name == b"content-length":
-                try:
-                    declared = int(value)
-                except ValueError:
-                    declared = -1
-                if declared < 0 or declared > self.max_body:
-                    await _too_large(send, self.max_body)
-                    return
+        if _declared_too_large(scope, self.max_body):
+            await _too_large(send, self.max_body)
+            return
         seen = 0
+        started = False  # the app began its response (a 413 can no longer be sent)
+        refused = False  # we answered 413: the app's own response is dropped
 
         async def bounded() -> Message:
-            nonlocal seen
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
             try:
                 async with asyncio.timeout(self.idle):
                     message = await receive()
@@ -118,10 +118,36 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_body:
+                    if not started:
+                        refused = True
+                        await _too_large(send, self.max_body)
                     return {"type": "http.disconnect"}
             return message
 
-        await self.app(scope, bounded, send)
+        async def guarded(message: Message) -> None:
+            nonlocal started
+            if refused:
+                return
+            started = True
+            await send(message)
+
+        try:
+            await self.app(scope, bounded, guarded)
+        except Exception:
+            if not refused:
+                raise  # the app's own failure; after our 413 its complaint about the body is moot
+
+
+def _declared_too_large(scope: Scope, limit: int) -> bool:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                declared = int(value)
+            except ValueError:
+                return True
+            if declared < 0 or declared > limit:
+                return True
+    return False
 
 
 async def _too_large(send: Send, limit: int) -> None:
