@@ -17,6 +17,7 @@ from .params import (  # shared request shapes, re-exported
     LoadPreset as LoadPreset,
     PluginUri as PluginUri,
     Ports,
+    PresetUri as PresetUri,
     Processing as Processing,
     SavePreset as SavePreset,
     SetParameter as SetParameter,

@@ -46,6 +46,7 @@ class Handlers:
             ("move_plugin", self.move_plugin, h.EditMove),
             ("load_preset", self.load_preset, h.EditPreset),
             ("save_preset", self.save_preset, p.SavePreset),
+            ("delete_preset", self.delete_preset, p.PresetUri),
             ("connect", self.connect, h.EditPorts),
             ("disconnect", self.disconnect, h.EditPorts),
             ("history.undo", self.history_undo, h.HistoryRequest),
@@ -138,6 +139,10 @@ class Handlers:
 
     async def plugin_presets(self, q: p.PluginUri) -> list[PresetInfo]:
         return await self.m.state.bridge.presets(q.uri)
+
+    async def delete_preset(self, q: p.PresetUri) -> dict[str, Any]:
+        await self.m.state.bridge.delete_preset(q.uri)
+        return {}
 
     async def categories(self, _: p.Empty) -> list[str]:
         return await self.m.state.bridge.categories()

@@ -101,6 +101,11 @@ def _catalog_routes(r: APIRouter) -> None:
     async def plugin_presets(link: Link, uri: Text) -> Response:
         return await link.respond("plugin_presets", {"uri": uri}, idempotent=True)
 
+    @r.delete("/plugins/presets", responses=ok("Object"), tags=["plugins"])
+    async def delete_preset(link: Link, uri: Text) -> Response:
+        """Delete a user preset (`uri` as `GET /plugins/presets` lists it, `user` true)."""
+        return await link.respond("delete_preset", {"uri": uri})
+
 
 def _pedalboard_routes(r: APIRouter) -> None:
     @r.get("/pedalboard", responses=ok("Pedalboard"), tags=["pedalboard"])

@@ -59,6 +59,7 @@ class App {
       bypass: (id, bypassed) => this.call(api.put(`${pluginPath(id)}/bypass`, { bypassed })),
       loadPreset: (id, uri) => this.call(api.post(`${pluginPath(id)}/preset`, { uri })),
       savePreset: (id, label) => this.call(api.post(`${pluginPath(id)}/presets`, { label })),
+      deletePreset: (uri) => this.call(api.del(`/api/plugins/presets${query({ uri })}`)),
       remove: (id) => this.removePlugin(id),
       presets: (uri) => api.get(`/api/plugins/presets${query({ uri })}`),
       info: (uri) => api.get(`/api/plugins/info${query({ uri })}`),

@@ -3,7 +3,7 @@
 import { h, clear, formatValue } from "./dom.js";
 import { Knob, toNorm } from "./knob.js";
 import { isSwitchPort, mainControls, togglePinned } from "./layout.js";
-import { askName, toast } from "./dialogs.js";
+import { ask, askName, toast } from "./dialogs.js";
 
 /** A step of about 1/100 of the range, rounded to 1, 2 or 5 × a power of ten (arrow keys in a value box). */
 export function niceStep(port) {
@@ -91,8 +91,13 @@ export class ControlPanel {
       onclick: () => this.actions.bypass(inst.instance_id, this.store.plugin(inst.instance_id)?.enabled !== false),
     }, bypassed ? "Bypassed" : "On");
     this.presetSelect = h("select", { "data-testid": "preset-select", "aria-label": "Preset",
-      onchange: (ev) => ev.target.value && this.actions.loadPreset(inst.instance_id, ev.target.value) },
+      onchange: (ev) => {
+        this.markUserPreset();
+        if (ev.target.value) this.actions.loadPreset(inst.instance_id, ev.target.value);
+      } },
     h("option", { value: "" }, "Presets…"));
+    this.deletePresetButton = h("button", { class: "danger", "data-testid": "delete-preset", hidden: true,
+      title: "Delete this preset of yours", onclick: () => this.deletePreset(inst) }, "Delete preset");
     this.loadPresets(inst);
 
     const params = h("div", { class: "params" });
@@ -110,6 +115,7 @@ export class ControlPanel {
         this.presetSelect,
         h("button", { "data-testid": "save-preset", title: "Save the current values as a preset of this plugin",
           onclick: () => this.savePreset(inst) }, "Save preset…"),
+        this.deletePresetButton,
         h("button", { class: "danger", "data-testid": "remove-plugin",
           onclick: () => this.actions.remove(inst.instance_id) }, "Remove")),
       this.description = h("p", { class: "plugin-desc", "data-testid": "plugin-description", hidden: true }),
@@ -150,13 +156,24 @@ export class ControlPanel {
     const saved = await this.actions.savePreset(inst.instance_id, label);
     if (saved === undefined) return;
     toast(`Saved preset “${label}”`, "info");
-    if (this.id === inst.instance_id) {
-      clear(this.presetSelect).append(h("option", { value: "" }, "Presets…"));
-      await this.loadPresets(this.store.plugin(inst.instance_id) || inst);
-    }
+    if (this.id === inst.instance_id) await this.loadPresets(this.store.plugin(inst.instance_id) || inst, saved.uri);
   }
 
-  async loadPresets(inst) {
+  /** Delete the user preset chosen in the list (after a confirmation), then list the rest. */
+  async deletePreset(inst) {
+    const option = this.presetSelect.selectedOptions[0];
+    if (!option?.dataset.user) return;
+    const label = option.textContent;
+    const answer = await ask(`Delete the preset “${label}”?`, `${inst.name} keeps its current values.`,
+      [{ key: "cancel", label: "Cancel" }, { key: "delete", label: "Delete", danger: true, primary: true }]);
+    if (answer !== "delete") return;
+    if (await this.actions.deletePreset(option.value) === undefined) return;
+    toast(`Deleted preset “${label}”`, "info");
+    if (this.id === inst.instance_id) await this.loadPresets(this.store.plugin(inst.instance_id) || inst, "");
+  }
+
+  /** List the factory presets, then the user's own (a group of their own, deletable). */
+  async loadPresets(inst, selected = inst.preset || "") {
     let presets = [];
     try {
       presets = await this.actions.presets(inst.uri);
@@ -164,9 +181,20 @@ export class ControlPanel {
       return;
     }
     if (this.id !== inst.instance_id) return;
-    for (const p of presets) this.presetSelect.append(h("option", { value: p.uri }, p.label));
-    this.presetSelect.value = inst.preset || "";
+    const option = (p) => h("option", { value: p.uri, "data-user": p.user ? "1" : null }, p.label);
+    const factory = presets.filter((p) => !p.user);
+    const mine = presets.filter((p) => p.user);
+    clear(this.presetSelect).append(h("option", { value: "" }, "Presets…"), ...factory.map(option));
+    if (mine.length) this.presetSelect.append(h("optgroup", { label: "My presets" }, ...mine.map(option)));
+    this.presetSelect.value = selected;
+    if (this.presetSelect.value !== selected) this.presetSelect.value = "";
     this.presetSelect.disabled = presets.length === 0;
+    this.markUserPreset();
+  }
+
+  /** The delete button shows while one of the user's own presets is chosen. */
+  markUserPreset() {
+    this.deletePresetButton.hidden = !this.presetSelect.selectedOptions[0]?.dataset.user;
   }
 
   paramRow(inst, port) {
@@ -254,7 +282,10 @@ export class ControlPanel {
     this.bypassButton.textContent = bypassed ? "Bypassed" : "On";
     this.bypassButton.classList.toggle("off", bypassed);
     this.bypassButton.setAttribute("aria-pressed", String(bypassed));
-    if (this.presetSelect && inst.preset) this.presetSelect.value = inst.preset;
+    if (this.presetSelect && inst.preset) {
+      this.presetSelect.value = inst.preset;
+      this.markUserPreset();
+    }
     this.updateMeters(inst);
   }
 

@@ -1,0 +1,123 @@
+"""The board a musician trusts, part two (issue 13), in real Chromium on the real stack: a real
+plugin crash on screen, user presets deleted, main knobs kept with the board, wiring refusals,
+the phone's touch targets."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page
+
+from tests.support.stack import Stack
+
+from .pages import AMP, Board, api, new_page, wait_until
+
+pytestmark = pytest.mark.timeout(240)
+
+
+def toast_text(page: Page, contains: str) -> str:
+    loc = page.locator("[data-testid=toast]", has_text=contains)
+    loc.first.wait_for()
+    return str(loc.first.text_content())
+
+
+def jalv_children(parent: int) -> list[int]:
+    """The jalv processes whose parent is `parent` (isolation mode: one per plugin)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == parent and any(part.endswith(b"jalv") for part in cmdline):
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.fixture
+def isolated_stack(tmp_path: Path, catalog_cache_dir: Path) -> Iterator[Stack]:
+    """A stack of its own whose engine hosts every plugin in its own jalv process, so that one
+    plugin can crash for real (kill -9 of its process) while the board stays on screen."""
+    stack = Stack(tmp_path / "isolated", catalog_cache_dir)
+    stack.env["STOMPBOX_ENGINE_ISOLATION"] = "true"
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()
+
+
+def test_a_real_plugin_crash_is_shown_on_its_block_and_cleared(
+    browser: Browser, isolated_stack: Stack
+) -> None:
+    stack = isolated_stack
+    api(stack.web_url, "POST", "/api/pedalboards", json={"name": "crash"})
+    page = new_page(browser)
+    board = Board(page, stack.web_url).open()
+    board.wait_board_name("crash")
+    amp = board.add_by_click(AMP, "Simple amplifier")
+    engine = stack.children["engine"].pid
+    jalv = wait_until(lambda: jalv_children(engine), what="the plugin's jalv")
+    assert isinstance(jalv, list)
+    assert len(jalv) == 1
+    os.kill(jalv[0], signal.SIGKILL)  # what a segfault in the plugin does
+    page.wait_for_selector(f"{board.block(amp)}.crashed", state="attached")
+    text = toast_text(page, "crashed")
+    assert "Simple amplifier" in text
+    assert amp not in text
+    # the session brings it back: the mark goes, a new jalv runs it
+    page.wait_for_selector(f"{board.block(amp)}:not(.crashed)", state="attached", timeout=30_000)
+    wait_until(lambda: [p for p in jalv_children(engine) if p != jalv[0]], what="a new jalv")
+    assert page.js_errors == []  # type: ignore[attr-defined]
+    page.context.close()
+
+
+def test_user_presets_are_listed_after_a_bridge_restart_and_deleted_from_the_ui(
+    browser: Browser, stack_factory: Callable[..., Stack]
+) -> None:
+    stack = stack_factory()
+    api(stack.web_url, "POST", "/api/pedalboards", json={"name": "presets"})
+    page = new_page(browser)
+    board = Board(page, stack.web_url).open()
+    board.wait_board_name("presets")
+    amp = board.add_by_click(AMP, "Simple amplifier")
+    board.open_controls(amp)
+    page.click("[data-testid=save-preset]")
+    board.answer_dialog("Loud one")
+    toast_text(page, "Saved preset")
+    mine = "[data-testid=preset-select] option[data-user]"
+    page.wait_for_selector(f"{mine}:text('Loud one')", state="attached")
+    assert page.is_visible("[data-testid=delete-preset]")  # the one just saved is chosen
+    bundles = stack.data_dir / "presets"
+    assert [b.name for b in bundles.iterdir()] == ["simple_amplifier-loud_one.lv2"]
+
+    # a new bridge process lists it again (it was only remembered in memory before)
+    stack.restart("bridge")
+    page.reload()
+    board.wait_live()
+    board.open_controls(amp)
+    page.wait_for_selector(f"{mine}:text('Loud one')", state="attached")
+    page.select_option("[data-testid=preset-select]", label="Loud one")
+    page.click("[data-testid=delete-preset]")
+    page.click("[data-testid=choice-delete]")
+    toast_text(page, "Deleted preset")
+    page.wait_for_selector(mine, state="detached")
+    assert page.is_hidden("[data-testid=delete-preset]")
+    assert list(bundles.iterdir()) == []
+    listed = api(stack.web_url, "GET", "/api/plugins/presets", params={"uri": AMP})
+    assert [p for p in listed if p.get("user")] == []
+    # only a user preset's bundle in the data dir can go: anything else is refused, untouched
+    for uri in ("file:///etc/hostname", "http://example.org/preset"):
+        r = httpx.delete(stack.web_url + "/api/plugins/presets", params={"uri": uri}, timeout=30)
+        assert 400 <= r.status_code < 500, r.text
+    assert Path("/etc/hostname").exists()
+    assert page.js_errors == []  # type: ignore[attr-defined]
+    page.context.close()
