@@ -215,11 +215,15 @@ const HANDLERS = {
     store.emit("audio");
   },
   engine_status(store, data) {
-    if (data.replays !== undefined && data.replays !== store.replays) {
-      // the engine was rebuilt from the board: crashed plugins run again
+    if (data.replays !== undefined) {
+      // the engine was rebuilt from the board: crashed plugins run again (the first status
+      // this page sees only sets the count: a crash reported just before it still stands)
+      const rebuilt = store.replays !== undefined && data.replays !== store.replays;
       store.replays = data.replays;
-      for (const p of store.board.plugins) delete p.crashed;
-      store.emit("board");
+      if (rebuilt) {
+        for (const p of store.board.plugins) delete p.crashed;
+        store.emit("board");
+      }
     }
     const connected = data.connected ?? data.engine_connected;
     if (connected !== undefined) store.state.engine_connected = Boolean(connected);
