@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, Page
 
 from tests.support.stack import Stack
 
-from .pages import AMP, Board, api, new_page, wait_until
+from .pages import AMP, COMPRESSOR, Board, api, new_page, plugin, wait_until
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -121,3 +121,49 @@ def test_user_presets_are_listed_after_a_bridge_restart_and_deleted_from_the_ui(
     assert Path("/etc/hostname").exists()
     assert page.js_errors == []  # type: ignore[attr-defined]
     page.context.close()
+
+
+def knobs_on(board: Board, instance_id: str) -> list[str]:
+    return [
+        str(s)
+        for s in board.page.eval_on_selector_all(
+            f"{board.block(instance_id)} [data-testid=block-knob]",
+            "els => els.map(e => e.dataset.symbol)",
+        )
+    ]
+
+
+def test_the_knobs_on_a_block_are_kept_with_the_board_for_every_client(
+    browser: Browser, stack: Stack, fresh_board: str
+) -> None:
+    one = Board(new_page(browser), stack.web_url).open()
+    two = Board(new_page(browser), stack.web_url).open()
+    for b in (one, two):
+        b.wait_board_name(fresh_board)
+    comp = one.add_by_click(COMPRESSOR, "Calf Mono Compressor")
+    default = knobs_on(one, comp)
+    assert "knee" not in default
+    one.open_controls(comp)
+    one.page.click("[data-testid=pin-knob][data-symbol=knee]")
+    # the other browser shows it too, and so does the board (the file keeps it)
+    two.page.wait_for_selector(f"{two.block(comp)} [data-testid=block-knob][data-symbol=knee]")
+    one.page.wait_for_selector("[data-testid=pin-knob][data-symbol=knee].on")
+    stored = plugin(one.state(), comp)["knobs"]
+    assert "knee" in stored
+    assert knobs_on(two, comp) == knobs_on(one, comp)
+    api(stack.web_url, "POST", "/api/pedalboard/save")
+    two.page.reload()
+    two.wait_live()
+    two.page.wait_for_selector(f"{two.block(comp)} [data-testid=block-knob][data-symbol=knee]")
+    # one undo takes the choice back, in every browser
+    one.page.keyboard.press("Escape")
+    one.page.locator("[data-testid=canvas]").focus()
+    one.page.keyboard.press("Control+z")
+    wait_until(lambda: plugin(one.state(), comp).get("knobs") is None, what="the knobs undone")
+    two.page.wait_for_selector(
+        f"{two.block(comp)} [data-testid=block-knob][data-symbol=knee]", state="detached"
+    )
+    assert knobs_on(two, comp) == default
+    for b in (one, two):
+        assert b.page.js_errors == []  # type: ignore[attr-defined]
+        b.page.context.close()

@@ -205,6 +205,11 @@ class PluginMovedData(msgspec.Struct, frozen=True):
     y: float
 
 
+class PluginKnobsData(msgspec.Struct, frozen=True):
+    instance_id: str
+    knobs: list[str] | None  # None: the block shows the controls its metadata suggests
+
+
 class PresetLoadedData(msgspec.Struct, frozen=True):
     instance_id: str
     uri: str

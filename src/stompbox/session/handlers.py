@@ -44,6 +44,7 @@ class Handlers:
             ("set_parameters", self.set_parameters, p.SetParameters),
             ("bypass_plugin", self.bypass_plugin, h.EditBypass),
             ("move_plugin", self.move_plugin, h.EditMove),
+            ("set_knobs", self.set_knobs, h.EditKnobs),
             ("load_preset", self.load_preset, h.EditPreset),
             ("save_preset", self.save_preset, p.SavePreset),
             ("delete_preset", self.delete_preset, p.PresetUri),
@@ -105,6 +106,10 @@ class Handlers:
 
     async def move_plugin(self, q: h.EditMove) -> dict[str, Any]:
         await self.m.move_plugin(q.instance_id, q.x, q.y, q.client)
+        return {}
+
+    async def set_knobs(self, q: h.EditKnobs) -> dict[str, Any]:
+        await self.m.set_knobs(q.instance_id, q.knobs, q.client)
         return {}
 
     async def load_preset(self, q: h.EditPreset) -> dict[str, Any]:

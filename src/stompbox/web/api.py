@@ -16,6 +16,7 @@ from .schemas import (
     BufferSize,
     Bypass,
     ConnectionBody,
+    Knobs,
     NameBody,
     ParameterValue,
     PortDirection,
@@ -155,6 +156,13 @@ def _plugin_routes(r: APIRouter) -> None:
         return await link.respond(
             "move_plugin", _body(body, instance_id=instance_id, client=client)
         )
+
+    @r.put("/pedalboard/plugins/{instance_id}/knobs", responses=ok("Object"), tags=["pedalboard"])
+    async def set_knobs(
+        link: Link, instance_id: InstanceId, body: Knobs, client: Client = ""
+    ) -> Response:
+        params = {"instance_id": instance_id, "knobs": body.knobs, "client": client}
+        return await link.respond("set_knobs", params)
 
     @r.post("/pedalboard/plugins/{instance_id}/preset", responses=ok("Object"), tags=["pedalboard"])
     async def load_preset(

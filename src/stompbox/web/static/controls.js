@@ -2,7 +2,7 @@
 
 import { h, clear, formatValue } from "./dom.js";
 import { Knob, toNorm } from "./knob.js";
-import { isSwitchPort, mainControls, togglePinned } from "./layout.js";
+import { isSwitchPort, mainControls, toggledKnobs } from "./layout.js";
 import { ask, askName, toast } from "./dialogs.js";
 
 /** A step of about 1/100 of the range, rounded to 1, 2 or 5 × a power of ten (arrow keys in a value box). */
@@ -63,7 +63,19 @@ export class ControlPanel {
     if (detail.kind === "state") return this.render(inst);
     if (detail.id && detail.id !== this.id) return;
     if (detail.kind === "output") return this.updateMeters(inst);
+    if (detail.kind === "knobs") return this.updatePins(inst);
     this.updateValues(inst);
+  }
+
+  /** Mark the controls the block shows (their pins), after any client changed the choice. */
+  updatePins(inst) {
+    const shown = new Set(mainControls(inst).map((p) => p.symbol));
+    for (const pin of this.root.querySelectorAll("[data-testid=pin-knob]")) {
+      const on = shown.has(pin.dataset.symbol);
+      pin.classList.toggle("on", on);
+      pin.setAttribute("aria-pressed", String(on));
+      pin.title = on ? "Shown on the block — click to remove it" : "Show this knob on the block";
+    }
   }
 
   controlPorts(inst) {
@@ -249,12 +261,8 @@ export class ControlPanel {
     const onBlock = mainControls(inst).some((p) => p.symbol === port.symbol);
     const pin = row.knob ? h("button", { class: `pin${onBlock ? " on" : ""}`, "data-testid": "pin-knob",
       "data-symbol": port.symbol, title: onBlock ? "Shown on the block — click to remove it" : "Show this knob on the block",
-      "aria-pressed": String(onBlock), onclick: () => {
-        const pinned = togglePinned(this.store.plugin(id) || inst, port.symbol).includes(port.symbol);
-        pin.classList.toggle("on", pinned);
-        pin.setAttribute("aria-pressed", String(pinned));
-        this.actions.pinned?.();
-      } }, "◉") : null;
+      "aria-pressed": String(onBlock),
+      onclick: () => this.actions.setKnobs(id, toggledKnobs(this.store.plugin(id) || inst, port.symbol)) }, "◉") : null;
     return h("div", { class: `param${row.knob ? "" : " compact"}`, "data-symbol": port.symbol },
       h("span", { class: "param-name", title: port.name }, pin, port.name),
       widget,
