@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, Page
 
 from tests.support.stack import Stack
 
-from .pages import AMP, COMPRESSOR, Board, api, new_page, plugin, wait_until
+from .pages import AMP, COMPRESSOR, DC_REMOVER, Board, api, new_page, plugin, wait_until
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -167,3 +167,45 @@ def test_the_knobs_on_a_block_are_kept_with_the_board_for_every_client(
     for b in (one, two):
         assert b.page.js_errors == []  # type: ignore[attr-defined]
         b.page.context.close()
+
+
+def test_input_to_input_and_output_to_output_are_refused_with_a_reason(
+    browser: Browser, stack: Stack, fresh_board: str
+) -> None:
+    """A drag from a wired input to another input must never draw a cable from that input's
+    source (a hidden parallel cable), by pointer or keyboard; output → output neither."""
+    page = new_page(browser)
+    board = Board(page, stack.web_url).open()
+    board.wait_board_name(fresh_board)
+    amp = board.add_by_click(AMP, "Simple amplifier")
+    wait_until(lambda: len(cables(board)) == 3, what="auto wiring")
+    dc = api(stack.web_url, "POST", "/api/pedalboard/plugins", json={"uri": DC_REMOVER, "x": 420})
+    other = dc["instance_id"]
+    page.wait_for_selector(board.port(f"{other}:input"), state="attached")
+    before = cables(board)
+    assert ("system:capture_1", f"{amp}:input") in before  # the input is wired
+
+    def refused(start: str, end: str, words: str) -> None:
+        page.locator("[data-testid=toast]").evaluate_all("els => els.forEach(e => e.remove())")
+        board.drag(board.center(board.port(start)), board.center(board.port(end)))
+        assert words in toast_text(page, words)
+
+    refused(f"{amp}:input", f"{other}:input", "an input to an input")
+    refused(f"{other}:input", f"{amp}:input", "an input to an input")
+    refused(f"{amp}:output", f"{other}:output", "an output to an output")
+    refused("system:capture_1", f"{other}:output", "an output to an output")
+    # the keyboard says the same
+    page.focus(board.port(f"{amp}:input"))
+    page.keyboard.press("Enter")
+    page.focus(board.port(f"{other}:input"))
+    page.keyboard.press("Enter")
+    assert "an input to an input" in toast_text(page, "an input to an input")
+    # a valid cable after them all: once it is there, any cable the refused ones made would be
+    board.connect(f"{other}:output", "system:playback_1")
+    assert cables(board) == before | {(f"{other}:output", "system:playback_1")}
+    assert not any(t == f"{other}:input" for _, t in cables(board))
+    assert page.js_errors == []  # type: ignore[attr-defined]
+
+
+def cables(board: Board) -> set[tuple[str, str]]:
+    return {(c["source"], c["target"]) for c in board.state()["pedalboard"]["connections"]}
