@@ -209,3 +209,87 @@ def test_input_to_input_and_output_to_output_are_refused_with_a_reason(
 
 def cables(board: Board) -> set[tuple[str, str]]:
     return {(c["source"], c["target"]) for c in board.state()["pedalboard"]["connections"]}
+
+
+def boxes(page: Page, selector: str) -> list[dict[str, float]]:
+    found: list[dict[str, float]] = page.eval_on_selector_all(
+        selector,
+        "els => els.filter(e => e.getClientRects().length).map(e => {"
+        " const r = e.getBoundingClientRect();"
+        " return {x: r.x, y: r.y, w: r.width, h: r.height}; })",
+    )
+    return found
+
+
+def big_enough(box: dict[str, float]) -> bool:
+    return box["w"] >= 43.9 and box["h"] >= 43.9  # (float rounding of 44)
+
+
+def inside(box: dict[str, float], x: float, y: float, w: float, h: float) -> bool:
+    eps = 0.5
+    return (
+        x - eps <= box["x"]
+        and box["x"] + box["w"] <= x + w + eps
+        and y - eps <= box["y"]
+        and box["y"] + box["h"] <= y + h + eps
+    )
+
+
+def apart(a: dict[str, float], b: dict[str, float]) -> bool:
+    eps = 0.5
+    return (
+        a["x"] + a["w"] <= b["x"] + eps
+        or b["x"] + b["w"] <= a["x"] + eps
+        or a["y"] + a["h"] <= b["y"] + eps
+        or b["y"] + b["h"] <= a["y"] + eps
+    )
+
+
+@pytest.mark.parametrize("size", [(390, 844), (844, 390)], ids=["portrait", "landscape"])
+def test_phone_touch_targets_toolbar_and_fit(
+    browser: Browser, stack: Stack, fresh_board: str, size: tuple[int, int]
+) -> None:
+    from .test_browser import touch_drag
+
+    width, height = size
+    page = new_page(
+        browser, viewport={"width": width, "height": height}, is_mobile=True, has_touch=True
+    )
+    board = Board(page, stack.web_url).open()
+    board.wait_board_name(fresh_board)
+    near = api(stack.web_url, "POST", "/api/pedalboard/plugins", json={"uri": AMP, "x": 0})
+    far = api(
+        stack.web_url, "POST", "/api/pedalboard/plugins", json={"uri": AMP, "x": 900, "y": 500}
+    )
+    page.wait_for_selector(board.block(far["instance_id"]))
+    page.tap("[data-testid=zoom-fit]")
+    # the top bar wraps instead of overflowing: every button inside it and inside the window,
+    # none on another, each a 44 px target
+    bar = page.locator(".topbar").bounding_box()
+    assert bar is not None
+    buttons = boxes(page, ".topbar button")
+    assert buttons
+    assert [b for b in buttons if not big_enough(b)] == []
+    assert [b for b in buttons if not inside(b, 0, bar["y"], width, bar["height"])] == []
+    assert [(a, b) for i, a in enumerate(buttons) for b in buttons[:i] if not apart(a, b)] == []
+    assert all(big_enough(b) for b in boxes(page, ".zoom-buttons button"))
+    # "fit" shows every block whole
+    c = page.locator("[data-testid=canvas]").bounding_box()
+    assert c is not None
+    for pid in (near["instance_id"], far["instance_id"]):
+        block = boxes(page, f"{board.block(pid)} .block-body")[0]
+        assert inside(block, c["x"], c["y"], c["width"], c["height"]), (block, c)
+    # every port is a 44 px touch target at this zoom (its halo; a block over half of it keeps
+    # its own presses), and a finger beside its dot takes it
+    ports = boxes(page, ".port-halo")
+    assert len(ports) == page.locator("[data-testid=port]").count()
+    assert ports
+    assert [p for p in ports if not big_enough(p)] == []
+    pid = near["instance_id"]
+    dot = board.center(f"{board.port(f'{pid}:output')} .dot")
+    touch_drag(page, (dot[0] + 14, dot[1] + 8), board.center(board.port("system:playback_2")))
+    wait_until(
+        lambda: (f"{pid}:output", "system:playback_2") in cables(board), what="a cable by touch"
+    )
+    assert page.js_errors == []  # type: ignore[attr-defined]
+    page.context.close()

@@ -36,17 +36,19 @@ export class Canvas {
     this.fitted = false;
     this.frame = 0;
 
-    this.svg = s("svg", { class: "board", "data-testid": "canvas", tabindex: "0" });
+    const touch = navigator.maxTouchPoints > 0 || matchMedia("(pointer: coarse)").matches;
+    this.svg = s("svg", { class: `board${touch ? " touch" : ""}`, "data-testid": "canvas", tabindex: "0" });
     this.world = s("g", { class: "world" });
     this.layers = {
       system: s("g", { class: "system-layer" }),
       cables: s("g", { class: "cable-layer" }),
+      halos: s("g", { class: "halo-layer" }), // a port's wide touch target, under the blocks
       blocks: s("g", { class: "block-layer" }),
       ports: s("g", { class: "port-layer" }), // above cables and blocks: every port stays clickable
       overlay: s("g", { class: "overlay-layer" }),
     };
-    this.world.append(this.layers.system, this.layers.cables, this.layers.blocks, this.layers.ports,
-      this.layers.overlay);
+    this.world.append(this.layers.system, this.layers.cables, this.layers.halos, this.layers.blocks,
+      this.layers.ports, this.layers.overlay);
     this.category = () => "";
     this.svg.append(this.world);
     this.hint = h("div", { class: "board-hint", hidden: true },
@@ -214,6 +216,8 @@ export class Canvas {
 
   portElement(address, type, direction, x, y, title = systemLabel(address)) {
     this.ports.set(address, { x, y, type, direction });
+    this.layers.halos.append(s("circle", { class: "port-halo", cx: x, cy: y, r: 14, "data-halo": "",
+      "data-address": address }));
     return s("g", { class: `port ${type} ${direction}`, transform: `translate(${x} ${y})`,
       "data-testid": "port", "data-address": address, "data-direction": direction, "data-type": type,
       tabindex: "0", role: "button", "aria-label": `${title} (${direction === "output" ? "out" : "in"})` },
@@ -254,7 +258,7 @@ export class Canvas {
     const target = ev.target;
     this.pressed = this.actionKey(target);
     if (this.pressed) return; // buttons act on release (onUp)
-    const portEl = target.closest("[data-testid=port]");
+    const portEl = target.closest("[data-testid=port], [data-halo]");
     const blockEl = target.closest("[data-testid=block]");
     const cableEl = target.closest("[data-testid=cable]");
     const knobEl = target.closest("[data-knob]");
@@ -267,7 +271,10 @@ export class Canvas {
     const touchPort = !portEl && !blockEl && ev.pointerType === "touch"
       ? this.portAt(ev.clientX, ev.clientY, { from: null }, () => true, TOUCH_PX) : null;
     if (portEl || touchPort) {
-      const address = portEl ? portEl.dataset.address : touchPort;
+      // overlapping halos (zoomed out): the port nearest to the finger
+      const nearest = portEl && ev.pointerType === "touch"
+        ? this.portAt(ev.clientX, ev.clientY, { from: null }, () => true, TOUCH_PX * 2) : null;
+      const address = nearest || (portEl ? portEl.dataset.address : touchPort);
       const port = this.ports.get(address);
       if (!port) return;
       this.gesture = { type: "cable", from: address, port, sx: ev.clientX, sy: ev.clientY };
