@@ -293,3 +293,31 @@ def test_phone_touch_targets_toolbar_and_fit(
     )
     assert page.js_errors == []  # type: ignore[attr-defined]
     page.context.close()
+
+
+def test_the_open_dialog_draws_each_boards_shape_and_searches(
+    browser: Browser, stack: Stack, fresh_board: str
+) -> None:
+    page = new_page(browser)
+    board = Board(page, stack.web_url).open()
+    board.wait_board_name(fresh_board)
+    a, b = (
+        api(stack.web_url, "POST", "/api/pedalboard/plugins", json={"uri": AMP, "x": x})
+        for x in (0, 300)
+    )
+    wire = {"source": f"{a['instance_id']}:output", "target": f"{b['instance_id']}:input"}
+    api(stack.web_url, "POST", "/api/pedalboard/connections", json=wire)
+    api(stack.web_url, "POST", "/api/pedalboard/save")
+    page.click("[data-testid=open-board]")
+    row = f"[data-testid=board-item][data-name='{fresh_board}']"
+    # its thumbnail: two blocks side by side, and the cable between them
+    page.wait_for_selector(f"{row} [data-testid=board-thumb] .thumb-block", state="attached")
+    blocks = boxes(page, f"{row} .thumb-block")
+    assert len(blocks) == 2
+    assert blocks[0]["x"] + blocks[0]["w"] <= blocks[1]["x"]
+    assert page.locator(f"{row} .thumb-cable").count() == 1
+    page.fill("[data-testid=board-search]", fresh_board.upper())
+    assert page.locator("[data-testid=board-item]:visible").count() == 1
+    page.fill("[data-testid=board-search]", "no board has this name")
+    assert page.locator("[data-testid=board-item]:visible").count() == 0
+    assert page.js_errors == []  # type: ignore[attr-defined]
