@@ -321,3 +321,22 @@ def test_the_open_dialog_draws_each_boards_shape_and_searches(
     page.fill("[data-testid=board-search]", "no board has this name")
     assert page.locator("[data-testid=board-item]:visible").count() == 0
     assert page.js_errors == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("width", [1280, 1024, 800])
+def test_the_desktop_top_bar_never_overflows(
+    browser: Browser, stack: Stack, fresh_board: str, width: int
+) -> None:
+    page = new_page(browser, viewport={"width": width, "height": 700})
+    Board(page, stack.web_url).open().wait_board_name(fresh_board)
+    bar = page.locator(".topbar").bounding_box()
+    assert bar is not None
+    assert page.evaluate(
+        "() => { const t = document.querySelector('.topbar');"
+        " return t.scrollWidth <= t.clientWidth; }"
+    )
+    buttons = boxes(page, ".topbar button")
+    assert [b for b in buttons if not inside(b, 0, bar["y"], width, bar["height"])] == []
+    assert [(a, b) for i, a in enumerate(buttons) for b in buttons[:i] if not apart(a, b)] == []
+    assert page.is_visible("[data-testid=processing]")
+    page.context.close()
