@@ -2,7 +2,7 @@
 
 Without --url it starts a stack of its own (jackd, engine, bridge, session, web) in a temp dir.
 It builds a guitar rig through the HTTP API, then photographs the main views in Chromium:
-the board, one block, a control panel, the plugin browser, and a phone in portrait.
+the board, one block, a control panel, the plugin browser, and a phone in portrait and landscape.
 """
 
 from __future__ import annotations
@@ -101,7 +101,12 @@ def main() -> None:
         shoot(desktop, "board.png")
         desktop.click("[data-testid=zoom-in]")
         desktop.click("[data-testid=zoom-in]")
+        # a preset of one's own, chosen: the panel lists it under "My presets", deletable
+        path = f"/api/pedalboard/plugins/{ids['ts9']}"
+        mine = api(url, "POST", f"{path}/presets", json={"label": "Warm crunch"})
+        api(url, "POST", f"{path}/preset", json={"uri": mine["uri"]})
         board.open_controls(ids["ts9"])
+        desktop.wait_for_selector("[data-testid=delete-preset]:not([hidden])")
         shoot(desktop, "control-panel.png")
         desktop.locator(board.block(ids["amp"])).screenshot(path=str(OUT / "block.png"))
         print(OUT / "block.png")
@@ -125,6 +130,15 @@ def main() -> None:
         phone.keyboard.press("Escape")
         phone.click("[data-testid=toggle-browser]")
         shoot(phone, "phone-browser.png")
+        landscape = browser.new_page(
+            viewport={"width": 844, "height": 390},
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
+        )
+        Board(landscape, url).open()
+        landscape.wait_for_selector("[data-testid=cable]", state="attached")
+        shoot(landscape, "phone-landscape.png")
         browser.close()
 
 

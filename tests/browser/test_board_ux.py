@@ -446,10 +446,11 @@ CRASH_SCRIPT = """async () => {
   store.setState({ pedalboard, seq: 1 });
   const out = [];
   store.apply(ev(2, "plugin_died", { instance_id: "a", name: "A" }));
+  store.apply(ev(3, "engine_status", { connected: true, replays: 0 }));
   out.push(Boolean(store.plugin("a").crashed));
-  store.apply(ev(3, "engine_status", { connected: true, replays: 1 }));
+  store.apply(ev(4, "engine_status", { connected: true, replays: 1 }));
   out.push(Boolean(store.plugin("a").crashed));
-  store.apply(ev(4, "history_changed", { entries: [{ id: 1, label: "Add A", client: "me",
+  store.apply(ev(5, "history_changed", { entries: [{ id: 1, label: "Add A", client: "me",
     undone: false }] }));
   out.push(store.undoable("me").undo?.label ?? null, store.undoable("other").undo);
   return out;

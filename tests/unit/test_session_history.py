@@ -201,3 +201,35 @@ def test_a_burst_without_gesture_is_one_entry() -> None:
     now[0] += 0.1  # another knob right after: its own entry
     history.record(A, "Change x h", [ValuesStep("x", {"h": 0.0}, {"h": 1.0})])
     assert len(history.entries) == 3
+
+
+async def test_the_knobs_a_block_shows_are_kept_with_the_board_and_undone(
+    tmp_path: Path,
+) -> None:
+    m, _, events = await make_session(tmp_path)
+    amp = await m.load_plugin(AMP, client=A)
+    iid = amp.instance_id
+    events.clear()
+    await m.set_knobs(iid, ["mode", "gain"], client=A)
+    assert m.current_pedalboard().plugins[0].knobs == ["mode", "gain"]
+    assert events.of("plugin_knobs") == [{"instance_id": iid, "knobs": ["mode", "gain"]}]
+    assert m.state.modified
+    for bad in (["nope"], ["gain", "gain"], ["gain", "mode", "on", "gain", "mode"]):
+        with pytest.raises(ValidationError):
+            await m.set_knobs(iid, bad, client=A)
+    assert m.current_pedalboard().plugins[0].knobs == ["mode", "gain"]
+    assert m.undo.history.entries[-1].label == "Choose the knobs of Test Amp"
+    await m.undo_edit(A)
+    assert m.current_pedalboard().plugins[0].knobs is None
+    await m.redo_edit(A)
+    assert m.current_pedalboard().plugins[0].knobs == ["mode", "gain"]
+    # the board file keeps them: loading it back shows the same knobs
+    await m.save_pedalboard()
+    name = m.current_pedalboard().id
+    await m.create_pedalboard("other")
+    await m.load_pedalboard(name)
+    assert m.current_pedalboard().plugins[0].knobs == ["mode", "gain"]
+    # removing the block and undoing that brings its knobs back too
+    await m.unload_plugin(iid, client=A)
+    await m.undo_edit(A)
+    assert m.current_pedalboard().plugins[0].knobs == ["mode", "gain"]

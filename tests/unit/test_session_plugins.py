@@ -183,3 +183,21 @@ async def test_other_plugins_and_catalog(tmp_path: Path) -> None:
     assert delay.parameters == {"time": 250.0}
     assert len(await m.state.bridge.list_plugins({})) == 3
     assert await m.state.bridge.categories() == ["Amplifier", "Delay", "Instrument"]
+
+
+async def test_user_presets_are_listed_as_the_users_and_deleted(tmp_path: Path) -> None:
+    from stompbox.contract.session import PluginUri, PresetUri
+    from stompbox.session.handlers import Handlers
+
+    m, _, _ = await make_session(tmp_path)
+    await m.load_plugin(AMP)
+    handlers = Handlers(m, dict)
+    mine = await m.save_preset("test_amp_1", "Mine")
+    listed = await handlers.plugin_presets(PluginUri(AMP))
+    assert [(pr.label, pr.user) for pr in listed] == [("Loud", False), ("Mine", True)]
+    assert await handlers.delete_preset(PresetUri(mine)) == {}
+    assert [pr.user for pr in await handlers.plugin_presets(PluginUri(AMP))] == [False]
+    with pytest.raises(NotFoundError):
+        await handlers.delete_preset(PresetUri(mine))
+    with pytest.raises(NotFoundError):  # a factory preset is not the user's to delete
+        await handlers.delete_preset(PresetUri(f"{AMP}#loud"))

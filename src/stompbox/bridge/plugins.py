@@ -22,6 +22,7 @@ from stompbox.contract.bridge import (
     PluginUri,
     PresetParameters,
     PresetSaved,
+    PresetUri,
     SavePreset,
     SetParameter,
     Value,
@@ -42,6 +43,7 @@ from stompbox.modhost import commands as mh
 from .engine_client import EngineClient
 from .instances import InstanceTable, slug
 from .latency import latency_symbol
+from .user_presets import Presets, bundle_of, delete_bundle, read_presets
 from .validation import control_port
 
 MethodTable = dict[str, tuple[Callable[[Any], Awaitable[Any]], type[Any]]]
@@ -64,9 +66,9 @@ class PluginMethods:
         self.engine = engine
         self.instances = instances
         self.catalog = catalog
-        self.preset_dir = preset_dir
-        self.user_presets: dict[str, dict[str, str]] = {}
-        """plugin uri → {preset uri: label} of presets saved through this bridge"""
+        self.preset_dir = preset_dir.resolve()  # URIs of saved presets name the real path
+        self._user_presets: Presets | None = None
+        """plugin uri → {preset uri: label} of the presets in `preset_dir` (read once, lazily)"""
 
     def table(self) -> MethodTable:
         """method name → (handler, params type)."""
@@ -82,6 +84,7 @@ class PluginMethods:
             "bypass": (self.bypass, Bypass),
             "load_preset": (self.load_preset, LoadPreset),
             "save_preset": (self.save_preset, SavePreset),
+            "delete_preset": (self.delete_preset, PresetUri),
             "monitor_output": (self.monitor_output, MonitorOutput),
             "reset": (self.reset, Empty),
         }
@@ -104,14 +107,24 @@ class PluginMethods:
     async def info(self, p: PluginUri) -> PluginInfo:
         return await self._plugin(p.uri)
 
+    async def user_presets(self) -> Presets:
+        """The user presets in the data dir, read from disk the first time (so the ones saved
+        before a restart of the bridge are listed again)."""
+        if self._user_presets is None:
+            self._user_presets = await asyncio.to_thread(read_presets, self.preset_dir)
+        return self._user_presets
+
     async def presets(self, p: PluginUri) -> list[PresetInfo]:
         info = await self._plugin(p.uri)
         known = {pr.uri for pr in info.presets}
-        saved = [
-            PresetInfo(uri, label)
-            for uri, label in self.user_presets.get(p.uri, {}).items()
-            if uri not in known
-        ]
+        saved = sorted(
+            (
+                PresetInfo(uri, label, user=True)
+                for uri, label in (await self.user_presets()).get(p.uri, {}).items()
+                if uri not in known
+            ),
+            key=lambda pr: (pr.label.casefold(), pr.uri),
+        )
         return [*info.presets, *saved]
 
     # -- instances ------------------------------------------------------------------------
@@ -229,5 +242,19 @@ class PluginMethods:
             with contextlib.suppress(EngineError):
                 await self.engine.request(cmd)
         uri = (bundle / filename).as_uri()
-        self.user_presets.setdefault(inst.plugin.uri, {})[uri] = label
+        (await self.user_presets()).setdefault(inst.plugin.uri, {})[uri] = label
         return PresetSaved(uri)
+
+    async def delete_preset(self, p: PresetUri) -> Done:
+        """Delete a user preset: its bundle in the data dir goes (factory presets and files
+        anywhere else are refused), and the engine forgets the bundle."""
+        saved = await self.user_presets()
+        owner = next((plugin for plugin, found in saved.items() if p.uri in found), None)
+        if owner is None:
+            raise NotFoundError(f"no user preset {p.uri}", {"uri": p.uri})
+        bundle = bundle_of(self.preset_dir, p.uri)
+        await asyncio.to_thread(delete_bundle, bundle)
+        del saved[owner][p.uri]
+        with contextlib.suppress(EngineError):
+            await self.engine.request(mh.BundleRemove(str(bundle), ""))
+        return Done()

@@ -20,6 +20,7 @@ from .params import (  # shared request shapes, re-exported
     LoadPreset as LoadPreset,
     PluginUri as PluginUri,
     Ports as Ports,
+    PresetUri as PresetUri,
     Processing as Processing,
     SavePreset as SavePreset,
     SetParameter as SetParameter,

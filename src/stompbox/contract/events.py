@@ -17,6 +17,7 @@ class EventName(enum.StrEnum):
     PEDALBOARD_LOADED = "pedalboard_loaded"
     PLUGIN_BYPASSED = "plugin_bypassed"
     PLUGIN_MOVED = "plugin_moved"
+    PLUGIN_KNOBS = "plugin_knobs"  # the controls a block shows changed (a user's choice)
     PRESET_LOADED = "preset_loaded"
     OUTPUT_CHANGED = "output_changed"
     AUDIO_STATUS = "audio_status"

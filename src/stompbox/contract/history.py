@@ -44,6 +44,18 @@ class EditPorts(Ports, frozen=True, forbid_unknown_fields=True):
     client: ClientId = ""
 
 
+MAX_KNOBS = 4
+"""Controls a block shows at most."""
+
+
+class EditKnobs(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Params of `set_knobs`: the control symbols a block shows (None: back to the default)."""
+
+    instance_id: str
+    knobs: Annotated[list[str], msgspec.Meta(max_length=MAX_KNOBS)] | None
+    client: ClientId = ""
+
+
 class EditMove(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     instance_id: str
     x: float
@@ -71,6 +83,7 @@ class PluginSnapshot(msgspec.Struct, frozen=True):
     enabled: bool
     parameters: dict[str, float]
     preset: str | None = None
+    knobs: list[str] | None = None
 
 
 class AddPluginStep(msgspec.Struct, frozen=True, tag="add_plugin"):
@@ -103,6 +116,12 @@ class BypassStep(msgspec.Struct, frozen=True, tag="bypass"):
     after: bool
 
 
+class KnobsStep(msgspec.Struct, frozen=True, tag="knobs"):
+    instance_id: str
+    before: list[str] | None
+    after: list[str] | None
+
+
 class ValuesStep(msgspec.Struct, frozen=True, tag="values"):
     """Parameter values (a knob gesture, a preset) from `before` to `after`."""
 
@@ -120,6 +139,7 @@ Step = (
     | DisconnectStep
     | MoveStep
     | BypassStep
+    | KnobsStep
     | ValuesStep
 )
 

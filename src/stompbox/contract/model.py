@@ -29,6 +29,7 @@ class PluginInstance(msgspec.Struct, kw_only=True):
     y: float = 0.0
     enabled: bool = True
     preset: str | None = None
+    knobs: list[str] | None = None  # the controls shown on the block (None: from its metadata)
     created_at: str = ""
 
 

@@ -38,6 +38,12 @@ class SavePreset(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     label: str
 
 
+class PresetUri(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Params of `delete_preset`: the URI of a user preset (as `plugin_presets` lists it)."""
+
+    uri: str
+
+
 class Ports(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Params of `connect` / `disconnect`: an output and an input port address."""
 

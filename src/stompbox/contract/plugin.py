@@ -50,6 +50,7 @@ class PortInfo(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 class PresetInfo(msgspec.Struct, frozen=True):
     uri: str
     label: str
+    user: bool = False  # saved by a user in the data dir (and so deletable), not a factory one
 
 
 class PluginInfo(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):

@@ -17,6 +17,7 @@ from .params import (  # shared request shapes, re-exported
     LoadPreset as LoadPreset,
     PluginUri as PluginUri,
     Ports,
+    PresetUri as PresetUri,
     Processing as Processing,
     SavePreset as SavePreset,
     SetParameter as SetParameter,
@@ -202,6 +203,11 @@ class PluginMovedData(msgspec.Struct, frozen=True):
     instance_id: str
     x: float
     y: float
+
+
+class PluginKnobsData(msgspec.Struct, frozen=True):
+    instance_id: str
+    knobs: list[str] | None  # None: the block shows the controls its metadata suggests
 
 
 class PresetLoadedData(msgspec.Struct, frozen=True):

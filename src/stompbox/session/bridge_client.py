@@ -116,6 +116,9 @@ class BridgeApi:
         result = await self.plugin("save_preset", {"instance_id": instance_id, "label": label})
         return str(result.get("uri", "")) if isinstance(result, dict) else ""
 
+    async def delete_preset(self, uri: str) -> None:
+        await self.plugin("delete_preset", {"uri": uri})
+
     async def reset(self) -> None:
         await self.plugin("reset", {})
 

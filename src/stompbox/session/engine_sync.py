@@ -82,6 +82,8 @@ def _merge(saved: PluginInstance, fresh: PluginInstance) -> PluginInstance:
     fresh.x, fresh.y = saved.x, saved.y
     fresh.enabled, fresh.preset = saved.enabled, saved.preset
     fresh.created_at = saved.created_at or fresh.created_at
+    knobs = [k for k in saved.knobs or [] if k in fresh.available_parameters]
+    fresh.knobs = knobs or None  # the user's choice of knobs, where the controls still exist
     for symbol, value in saved.parameters.items():
         port = fresh.available_parameters.get(symbol)
         if port is not None and math.isfinite(value):  # a stored value, made valid (values.py)

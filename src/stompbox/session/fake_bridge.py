@@ -116,6 +116,7 @@ class FakeBridge:
         self.connections: set[tuple[str, str]] = set()
         self.engine_connected = True
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.user_presets: dict[str, str] = {}  # preset uri → plugin uri
         self._numbers = 0
 
     async def call(self, method: str, params: dict[str, Any] | None = None) -> Any:
@@ -205,7 +206,13 @@ class FakeBridge:
         return msgspec.to_builtins(self._info(params.get("uri")))
 
     def _plugin_presets(self, params: dict[str, Any]) -> Any:
-        return msgspec.to_builtins(self._info(params.get("uri")).presets)
+        info = self._info(params.get("uri"))
+        mine = [
+            PresetInfo(u, u.rsplit("#user-", 1)[-1], user=True)
+            for u, plugin in self.user_presets.items()
+            if plugin == info.uri
+        ]
+        return msgspec.to_builtins([*info.presets, *mine])
 
     def _plugin_load(self, params: dict[str, Any]) -> Any:
         self._engine()
@@ -267,7 +274,14 @@ class FakeBridge:
 
     def _plugin_save_preset(self, params: dict[str, Any]) -> Any:
         inst = self._get(params)
-        return {"uri": f"{inst.info.uri}#user-{params.get('label')}"}
+        uri = f"{inst.info.uri}#user-{params.get('label')}"
+        self.user_presets[uri] = inst.info.uri
+        return {"uri": uri}
+
+    def _plugin_delete_preset(self, params: dict[str, Any]) -> Any:
+        if self.user_presets.pop(str(params.get("uri")), None) is None:
+            raise NotFoundError(f"no user preset {params.get('uri')!r}")
+        return {}
 
     def _plugin_monitor_output(self, params: dict[str, Any]) -> Any:
         self._get(params)

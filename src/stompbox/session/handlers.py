@@ -44,8 +44,10 @@ class Handlers:
             ("set_parameters", self.set_parameters, p.SetParameters),
             ("bypass_plugin", self.bypass_plugin, h.EditBypass),
             ("move_plugin", self.move_plugin, h.EditMove),
+            ("set_knobs", self.set_knobs, h.EditKnobs),
             ("load_preset", self.load_preset, h.EditPreset),
             ("save_preset", self.save_preset, p.SavePreset),
+            ("delete_preset", self.delete_preset, p.PresetUri),
             ("connect", self.connect, h.EditPorts),
             ("disconnect", self.disconnect, h.EditPorts),
             ("history.undo", self.history_undo, h.HistoryRequest),
@@ -106,6 +108,10 @@ class Handlers:
         await self.m.move_plugin(q.instance_id, q.x, q.y, q.client)
         return {}
 
+    async def set_knobs(self, q: h.EditKnobs) -> dict[str, Any]:
+        await self.m.set_knobs(q.instance_id, q.knobs, q.client)
+        return {}
+
     async def load_preset(self, q: h.EditPreset) -> dict[str, Any]:
         return {"parameters": await self.m.load_preset(q.instance_id, q.uri, q.client)}
 
@@ -138,6 +144,10 @@ class Handlers:
 
     async def plugin_presets(self, q: p.PluginUri) -> list[PresetInfo]:
         return await self.m.state.bridge.presets(q.uri)
+
+    async def delete_preset(self, q: p.PresetUri) -> dict[str, Any]:
+        await self.m.state.bridge.delete_preset(q.uri)
+        return {}
 
     async def categories(self, _: p.Empty) -> list[str]:
         return await self.m.state.bridge.categories()

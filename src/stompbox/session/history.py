@@ -31,6 +31,7 @@ from stompbox.contract.history import (
     HistoryEntry,
     HistoryFile,
     HistoryItem,
+    KnobsStep,
     MoveStep,
     RemovePluginStep,
     Step,
@@ -64,6 +65,8 @@ def step_keys(step: Step) -> set[str]:
         return {f"{step.instance_id}/pos"}
     if isinstance(step, BypassStep):
         return {f"{step.instance_id}/bypass"}
+    if isinstance(step, KnobsStep):
+        return {f"{step.instance_id}/knobs"}
     keys = {f"{step.instance_id}/p/{s}" for s in step.after}
     if step.preset_before != step.preset_after:
         keys.add(f"{step.instance_id}/preset")
@@ -93,6 +96,8 @@ def invert(step: Step) -> Step:
         return MoveStep(step.instance_id, step.after, step.before)
     if isinstance(step, BypassStep):
         return BypassStep(step.instance_id, step.after, step.before)
+    if isinstance(step, KnobsStep):
+        return KnobsStep(step.instance_id, step.after, step.before)
     return ValuesStep(
         step.instance_id, step.after, step.before, step.preset_after, step.preset_before
     )

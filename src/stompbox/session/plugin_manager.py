@@ -18,6 +18,7 @@ from stompbox.contract.errors import (
     ValidationError,
 )
 from stompbox.contract.events import EventName
+from stompbox.contract.history import MAX_KNOBS
 from stompbox.contract.ids import check_instance_id
 from stompbox.contract.model import PluginInstance
 from stompbox.contract.names import check_name
@@ -29,6 +30,7 @@ from stompbox.contract.session import (
     InstanceData,
     ParameterChangedData,
     PluginBypassedData,
+    PluginKnobsData,
     PluginLoadedData,
     PluginMovedData,
     PresetLoadedData,
@@ -228,6 +230,25 @@ class PluginManager:
         plugin.x, plugin.y = x, y
         self.state.changed()
         self.state.publish(EventName.PLUGIN_MOVED, PluginMovedData(instance_id, x, y))
+
+    def set_knobs(self, instance_id: str, knobs: list[str] | None) -> None:
+        """Choose the controls the block shows (control inputs of the plugin, at most four,
+        each once; None or [] for the ones its metadata suggests)."""
+        plugin = self.state.instance(instance_id)
+        if knobs is not None:
+            if len(knobs) > MAX_KNOBS or len(set(knobs)) != len(knobs):
+                raise ValidationError(f"a block shows at most {MAX_KNOBS} different controls")
+            unknown = [k for k in knobs if k not in plugin.available_parameters]
+            if unknown:
+                raise ValidationError(
+                    f"{plugin.name} has no control {unknown[0]!r}", {"symbol": unknown[0]}
+                )
+        knobs = list(knobs) if knobs else None
+        if knobs == plugin.knobs:
+            return
+        plugin.knobs = knobs
+        self.state.changed()
+        self.state.publish(EventName.PLUGIN_KNOBS, PluginKnobsData(instance_id, knobs))
 
     async def load_preset(self, instance_id: str, uri: str) -> dict[str, float]:
         st = self.state

@@ -23,6 +23,7 @@ from stompbox.contract.history import (
     BypassStep,
     ConnectStep,
     DisconnectStep,
+    KnobsStep,
     MoveStep,
     RemovePluginStep,
     Step,
@@ -322,6 +323,15 @@ class SessionManager:
             if before != (plugin.x, plugin.y):
                 step = MoveStep(instance_id, before, (plugin.x, plugin.y))
                 self.undo.record(client, f"Move {plugin.name}", [step])
+
+    async def set_knobs(self, instance_id: str, knobs: list[str] | None, client: str = "") -> None:
+        async with self.mutation():
+            plugin = self.state.instance(instance_id)
+            before = plugin.knobs
+            self.plugins.set_knobs(instance_id, knobs)
+            if before != plugin.knobs:
+                step = KnobsStep(instance_id, before, plugin.knobs)
+                self.undo.record(client, f"Choose the knobs of {plugin.name}", [step])
 
     async def load_preset(self, instance_id: str, uri: str, client: str = "") -> dict[str, float]:
         async with self.mutation():

@@ -19,6 +19,7 @@ from stompbox.contract.history import (
     DisconnectStep,
     HistoryChangedData,
     HistoryEntry,
+    KnobsStep,
     MoveStep,
     PluginSnapshot,
     RemovePluginStep,
@@ -48,6 +49,7 @@ def snapshot(plugin: PluginInstance) -> PluginSnapshot:
         enabled=plugin.enabled,
         parameters=dict(plugin.parameters),
         preset=plugin.preset,
+        knobs=plugin.knobs,
     )
 
 
@@ -186,6 +188,8 @@ class UndoService:
             await self.plugins.move(step.instance_id, *step.after)
         elif isinstance(step, BypassStep):
             await self.plugins.bypass(step.instance_id, not step.after)
+        elif isinstance(step, KnobsStep):
+            self.plugins.set_knobs(step.instance_id, step.after)
         else:
             await self._values(step)
 
@@ -197,6 +201,8 @@ class UndoService:
         if not snap.enabled:
             await self.plugins.bypass(snap.instance_id, True)
         plugin.preset = snap.preset
+        if snap.knobs is not None:
+            self.plugins.set_knobs(snap.instance_id, snap.knobs)
 
     async def _values(self, step: ValuesStep) -> None:
         plugin = self.state.instance(step.instance_id)

@@ -16,6 +16,7 @@ from .schemas import (
     BufferSize,
     Bypass,
     ConnectionBody,
+    Knobs,
     NameBody,
     ParameterValue,
     PortDirection,
@@ -101,6 +102,11 @@ def _catalog_routes(r: APIRouter) -> None:
     async def plugin_presets(link: Link, uri: Text) -> Response:
         return await link.respond("plugin_presets", {"uri": uri}, idempotent=True)
 
+    @r.delete("/plugins/presets", responses=ok("Object"), tags=["plugins"])
+    async def delete_preset(link: Link, uri: Text) -> Response:
+        """Delete a user preset (`uri` as `GET /plugins/presets` lists it, `user` true)."""
+        return await link.respond("delete_preset", {"uri": uri})
+
 
 def _pedalboard_routes(r: APIRouter) -> None:
     @r.get("/pedalboard", responses=ok("Pedalboard"), tags=["pedalboard"])
@@ -150,6 +156,13 @@ def _plugin_routes(r: APIRouter) -> None:
         return await link.respond(
             "move_plugin", _body(body, instance_id=instance_id, client=client)
         )
+
+    @r.put("/pedalboard/plugins/{instance_id}/knobs", responses=ok("Object"), tags=["pedalboard"])
+    async def set_knobs(
+        link: Link, instance_id: InstanceId, body: Knobs, client: Client = ""
+    ) -> Response:
+        params = {"instance_id": instance_id, "knobs": body.knobs, "client": client}
+        return await link.respond("set_knobs", params)
 
     @r.post("/pedalboard/plugins/{instance_id}/preset", responses=ok("Object"), tags=["pedalboard"])
     async def load_preset(

@@ -60,6 +60,12 @@ class Position(Body):
     y: Coordinate
 
 
+class Knobs(Body):
+    """The control symbols a block shows (2–4; null or [] for the ones its metadata suggests)."""
+
+    knobs: Annotated[list[Annotated[str, Field(max_length=256)]], Field(max_length=4)] | None
+
+
 class PresetLoad(Body):
     uri: Uri
 

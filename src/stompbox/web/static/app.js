@@ -59,10 +59,11 @@ class App {
       bypass: (id, bypassed) => this.call(api.put(`${pluginPath(id)}/bypass`, { bypassed })),
       loadPreset: (id, uri) => this.call(api.post(`${pluginPath(id)}/preset`, { uri })),
       savePreset: (id, label) => this.call(api.post(`${pluginPath(id)}/presets`, { label })),
+      deletePreset: (uri) => this.call(api.del(`/api/plugins/presets${query({ uri })}`)),
       remove: (id) => this.removePlugin(id),
       presets: (uri) => api.get(`/api/plugins/presets${query({ uri })}`),
       info: (uri) => api.get(`/api/plugins/info${query({ uri })}`),
-      pinned: () => this.canvas.schedule(),
+      setKnobs: (id, knobs) => this.call(api.put(`${pluginPath(id)}/knobs`, { knobs })),
       close: () => this.canvas.reveal(null),
       shown: (id) => this.canvas.reveal(id),
     });
@@ -112,7 +113,7 @@ class App {
       if (this.store.board.id !== this.boardId) this.canvas.fitted = false; // another board: show it whole
       this.boardId = this.store.board.id;
     }
-    if (["state", "board", "moved", "param"].includes(detail.kind)) this.canvas.schedule();
+    if (["state", "board", "moved", "param", "knobs"].includes(detail.kind)) this.canvas.schedule();
     if (detail.kind === "dsp") this.showDsp(detail.id);
     if (["state", "audio", "engine", "meta", "history"].includes(detail.kind)) this.topbar.update();
     this.panel.update(detail);

@@ -58,7 +58,7 @@ function keyConnect(canvas, address) {
   const b = canvas.ports.get(address);
   if (!a || !b) return true;
   if (a.direction === b.direction) {
-    canvas.actions.refuse?.(`Cannot connect two ${a.direction}s: pick an output and an input`);
+    canvas.actions.refuse?.(`Cannot connect an ${a.direction} to an ${a.direction}: pick an output ● and an input ●`);
     return true;
   }
   const [source, target] = a.direction === "output" ? [from, address] : [address, from];

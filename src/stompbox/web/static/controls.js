@@ -2,8 +2,8 @@
 
 import { h, clear, formatValue } from "./dom.js";
 import { Knob, toNorm } from "./knob.js";
-import { isSwitchPort, mainControls, togglePinned } from "./layout.js";
-import { askName, toast } from "./dialogs.js";
+import { isSwitchPort, mainControls, toggledKnobs } from "./layout.js";
+import { ask, askName, toast } from "./dialogs.js";
 
 /** A step of about 1/100 of the range, rounded to 1, 2 or 5 × a power of ten (arrow keys in a value box). */
 export function niceStep(port) {
@@ -63,7 +63,19 @@ export class ControlPanel {
     if (detail.kind === "state") return this.render(inst);
     if (detail.id && detail.id !== this.id) return;
     if (detail.kind === "output") return this.updateMeters(inst);
+    if (detail.kind === "knobs") return this.updatePins(inst);
     this.updateValues(inst);
+  }
+
+  /** Mark the controls the block shows (their pins), after any client changed the choice. */
+  updatePins(inst) {
+    const shown = new Set(mainControls(inst).map((p) => p.symbol));
+    for (const pin of this.root.querySelectorAll("[data-testid=pin-knob]")) {
+      const on = shown.has(pin.dataset.symbol);
+      pin.classList.toggle("on", on);
+      pin.setAttribute("aria-pressed", String(on));
+      pin.title = on ? "Shown on the block — click to remove it" : "Show this knob on the block";
+    }
   }
 
   controlPorts(inst) {
@@ -91,8 +103,13 @@ export class ControlPanel {
       onclick: () => this.actions.bypass(inst.instance_id, this.store.plugin(inst.instance_id)?.enabled !== false),
     }, bypassed ? "Bypassed" : "On");
     this.presetSelect = h("select", { "data-testid": "preset-select", "aria-label": "Preset",
-      onchange: (ev) => ev.target.value && this.actions.loadPreset(inst.instance_id, ev.target.value) },
+      onchange: (ev) => {
+        this.markUserPreset();
+        if (ev.target.value) this.actions.loadPreset(inst.instance_id, ev.target.value);
+      } },
     h("option", { value: "" }, "Presets…"));
+    this.deletePresetButton = h("button", { class: "danger", "data-testid": "delete-preset", hidden: true,
+      title: "Delete this preset of yours", onclick: () => this.deletePreset(inst) }, "Delete preset");
     this.loadPresets(inst);
 
     const params = h("div", { class: "params" });
@@ -110,6 +127,7 @@ export class ControlPanel {
         this.presetSelect,
         h("button", { "data-testid": "save-preset", title: "Save the current values as a preset of this plugin",
           onclick: () => this.savePreset(inst) }, "Save preset…"),
+        this.deletePresetButton,
         h("button", { class: "danger", "data-testid": "remove-plugin",
           onclick: () => this.actions.remove(inst.instance_id) }, "Remove")),
       this.description = h("p", { class: "plugin-desc", "data-testid": "plugin-description", hidden: true }),
@@ -150,13 +168,24 @@ export class ControlPanel {
     const saved = await this.actions.savePreset(inst.instance_id, label);
     if (saved === undefined) return;
     toast(`Saved preset “${label}”`, "info");
-    if (this.id === inst.instance_id) {
-      clear(this.presetSelect).append(h("option", { value: "" }, "Presets…"));
-      await this.loadPresets(this.store.plugin(inst.instance_id) || inst);
-    }
+    if (this.id === inst.instance_id) await this.loadPresets(this.store.plugin(inst.instance_id) || inst, saved.uri);
   }
 
-  async loadPresets(inst) {
+  /** Delete the user preset chosen in the list (after a confirmation), then list the rest. */
+  async deletePreset(inst) {
+    const option = this.presetSelect.selectedOptions[0];
+    if (!option?.dataset.user) return;
+    const label = option.textContent;
+    const answer = await ask(`Delete the preset “${label}”?`, `${inst.name} keeps its current values.`,
+      [{ key: "cancel", label: "Cancel" }, { key: "delete", label: "Delete", danger: true, primary: true }]);
+    if (answer !== "delete") return;
+    if (await this.actions.deletePreset(option.value) === undefined) return;
+    toast(`Deleted preset “${label}”`, "info");
+    if (this.id === inst.instance_id) await this.loadPresets(this.store.plugin(inst.instance_id) || inst, "");
+  }
+
+  /** List the factory presets, then the user's own (a group of their own, deletable). */
+  async loadPresets(inst, selected = inst.preset || "") {
     let presets = [];
     try {
       presets = await this.actions.presets(inst.uri);
@@ -164,9 +193,20 @@ export class ControlPanel {
       return;
     }
     if (this.id !== inst.instance_id) return;
-    for (const p of presets) this.presetSelect.append(h("option", { value: p.uri }, p.label));
-    this.presetSelect.value = inst.preset || "";
+    const option = (p) => h("option", { value: p.uri, "data-user": p.user ? "1" : null }, p.label);
+    const factory = presets.filter((p) => !p.user);
+    const mine = presets.filter((p) => p.user);
+    clear(this.presetSelect).append(h("option", { value: "" }, "Presets…"), ...factory.map(option));
+    if (mine.length) this.presetSelect.append(h("optgroup", { label: "My presets" }, ...mine.map(option)));
+    this.presetSelect.value = selected;
+    if (this.presetSelect.value !== selected) this.presetSelect.value = "";
     this.presetSelect.disabled = presets.length === 0;
+    this.markUserPreset();
+  }
+
+  /** The delete button shows while one of the user's own presets is chosen. */
+  markUserPreset() {
+    this.deletePresetButton.hidden = !this.presetSelect.selectedOptions[0]?.dataset.user;
   }
 
   paramRow(inst, port) {
@@ -221,12 +261,8 @@ export class ControlPanel {
     const onBlock = mainControls(inst).some((p) => p.symbol === port.symbol);
     const pin = row.knob ? h("button", { class: `pin${onBlock ? " on" : ""}`, "data-testid": "pin-knob",
       "data-symbol": port.symbol, title: onBlock ? "Shown on the block — click to remove it" : "Show this knob on the block",
-      "aria-pressed": String(onBlock), onclick: () => {
-        const pinned = togglePinned(this.store.plugin(id) || inst, port.symbol).includes(port.symbol);
-        pin.classList.toggle("on", pinned);
-        pin.setAttribute("aria-pressed", String(pinned));
-        this.actions.pinned?.();
-      } }, "◉") : null;
+      "aria-pressed": String(onBlock),
+      onclick: () => this.actions.setKnobs(id, toggledKnobs(this.store.plugin(id) || inst, port.symbol)) }, "◉") : null;
     return h("div", { class: `param${row.knob ? "" : " compact"}`, "data-symbol": port.symbol },
       h("span", { class: "param-name", title: port.name }, pin, port.name),
       widget,
@@ -254,7 +290,10 @@ export class ControlPanel {
     this.bypassButton.textContent = bypassed ? "Bypassed" : "On";
     this.bypassButton.classList.toggle("off", bypassed);
     this.bypassButton.setAttribute("aria-pressed", String(bypassed));
-    if (this.presetSelect && inst.preset) this.presetSelect.value = inst.preset;
+    if (this.presetSelect && inst.preset) {
+      this.presetSelect.value = inst.preset;
+      this.markUserPreset();
+    }
     this.updateMeters(inst);
   }
 

@@ -51,37 +51,17 @@ const NOT_MAIN = /freewheel|latency|sample.?rate|bpm|midi|channel/i;
  * names of a pedal's knobs first, then in port order.
  */
 export function mainControls(inst, max = 4) {
-  const pinned = pinnedControls(inst.uri);
-  if (pinned) {
-    const params = inst.available_parameters || {};
-    const chosen = pinned.map((sym) => params[sym]).filter(Boolean);
-    if (chosen.length) return chosen.sort((a, b) => a.index - b.index);
-  }
+  const params = inst.available_parameters || {};
+  const chosen = (inst.knobs || []).map((sym) => params[sym]).filter(Boolean);
+  if (chosen.length) return chosen.sort((a, b) => a.index - b.index);
   return defaultControls(inst, max);
 }
 
-const PIN_KEY = (uri) => `stompbox-knobs:${uri}`;
-
-/** The controls a user pinned onto this plugin's blocks (this browser), or null for the default. */
-export function pinnedControls(uri) {
-  try {
-    const saved = JSON.parse(localStorage.getItem(PIN_KEY(uri)) || "null");
-    return Array.isArray(saved) ? saved : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Pin or unpin one control on the blocks of plugin `inst` (at most 4 are shown). */
-export function togglePinned(inst, symbol) {
-  const current = (pinnedControls(inst.uri) || defaultControls(inst).map((p) => p.symbol));
-  const next = current.includes(symbol) ? current.filter((s) => s !== symbol) : [...current, symbol].slice(-4);
-  try {
-    localStorage.setItem(PIN_KEY(inst.uri), JSON.stringify(next));
-  } catch {
-    // private mode: the choice lasts until the page closes
-  }
-  return next;
+/** The knobs block `inst` shows once `symbol` is pinned on it or taken off (at most 4; the
+ * choice is kept with the board, on the server: `knobs` of the plugin instance). */
+export function toggledKnobs(inst, symbol) {
+  const current = mainControls(inst).map((p) => p.symbol);
+  return current.includes(symbol) ? current.filter((s) => s !== symbol) : [...current, symbol].slice(-4);
 }
 
 function defaultControls(inst, max = 4) {

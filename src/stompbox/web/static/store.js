@@ -3,7 +3,7 @@
 /** Events that change the board against its saved file (the top bar marks it unsaved). */
 const MODIFYING = new Set([
   "plugin_loaded", "plugin_unloaded", "parameter_changed", "connection_created", "connection_removed",
-  "plugin_bypassed", "plugin_moved", "preset_loaded",
+  "plugin_bypassed", "plugin_moved", "preset_loaded", "plugin_knobs",
 ]);
 
 /**
@@ -12,7 +12,7 @@ const MODIFYING = new Set([
  * then sends {"type": "resync"} and events are ignored until the next `state` arrives.
  * Listeners get a `change` event with detail {kind, id?, symbol?}; kind is one of
  * "state" | "board" | "param" | "output" | "audio" | "engine" | "moved" | "meta" (name, saved flag)
- * | "history" (the undo entries changed).
+ * | "history" (the undo entries changed) | "knobs" (the controls a block shows).
  */
 export class Store extends EventTarget {
   constructor() {
@@ -160,6 +160,12 @@ const HANDLERS = {
     p.y = data.y;
     store.emit("moved", { id: data.instance_id });
   },
+  plugin_knobs(store, data) {
+    const p = store.plugin(data.instance_id);
+    if (!p) return;
+    p.knobs = data.knobs ?? null;
+    store.emit("knobs", { id: data.instance_id });
+  },
   preset_loaded(store, data) {
     const p = store.plugin(data.instance_id);
     if (!p) return;
@@ -215,11 +221,15 @@ const HANDLERS = {
     store.emit("audio");
   },
   engine_status(store, data) {
-    if (data.replays !== undefined && data.replays !== store.replays) {
-      // the engine was rebuilt from the board: crashed plugins run again
+    if (data.replays !== undefined) {
+      // the engine was rebuilt from the board: crashed plugins run again (the first status
+      // this page sees only sets the count: a crash reported just before it still stands)
+      const rebuilt = store.replays !== undefined && data.replays !== store.replays;
       store.replays = data.replays;
-      for (const p of store.board.plugins) delete p.crashed;
-      store.emit("board");
+      if (rebuilt) {
+        for (const p of store.board.plugins) delete p.crashed;
+        store.emit("board");
+      }
     }
     const connected = data.connected ?? data.engine_connected;
     if (connected !== undefined) store.state.engine_connected = Boolean(connected);

@@ -74,6 +74,7 @@ export class TopBar {
     this.mute.dataset.state = processing ? "on" : "off";
     this.mute.textContent = processing ? "Mute" : "Muted";
     this.mute.setAttribute("aria-pressed", String(!processing));
+    this.mute.title = `Mute all plugins (processing on/off)${device ? ` — audio device: ${device}` : ""}`;
   }
 
   setConnection(status) {

@@ -16,6 +16,7 @@ export class Viewport {
 
   apply() {
     this.world.setAttribute("transform", `translate(${this.x} ${this.y}) scale(${this.k})`);
+    this.svg.style.setProperty("--k", String(this.k)); // touch targets keep their screen size
     this.onchange();
   }
 
