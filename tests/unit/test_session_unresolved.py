@@ -48,7 +48,7 @@ async def test_a_repeated_instance_id_is_renamed_and_never_orphaned(tmp_path: Pa
 
 
 async def test_a_refused_connection_is_kept_pending_saved_and_retried(tmp_path: Path) -> None:
-    m, bridge, _ = await make_session(tmp_path)
+    m, bridge, events = await make_session(tmp_path)
     await m.create_pedalboard("Wired")
     await m.load_plugin(AMP, instance_id="amp")
     await m.connect("amp:out", "system:playback_1")
@@ -64,6 +64,10 @@ async def test_a_refused_connection_is_kept_pending_saved_and_retried(tmp_path: 
     assert result.pedalboard.connections == [Connection("amp:out", "system:playback_1")]
     assert result.pedalboard.pending_connections == [refused]
     assert any("playback_9" in p for p in m.pedalboards.last_report.problems)
+    warned = events.of("session_warning")
+    assert warned, "no session_warning"
+    assert warned[-1]["kind"] == "board_unresolved"
+    assert "playback_9" in warned[-1]["message"]
     assert m.dump().pedalboard is not None
     # a save keeps it in the file
     await m.save_pedalboard()
