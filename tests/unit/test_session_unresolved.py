@@ -83,7 +83,7 @@ async def test_a_refused_connection_is_kept_pending_saved_and_retried(tmp_path: 
 async def test_a_missing_plugin_and_its_cables_stay_pending_until_installed(
     tmp_path: Path,
 ) -> None:
-    m, bridge, _ = await make_session(tmp_path)
+    m, bridge, events = await make_session(tmp_path)
     await m.create_pedalboard("Full")
     await m.load_plugin(AMP, instance_id="amp")
     await m.load_plugin(SYNTH, instance_id="synth")
@@ -94,6 +94,7 @@ async def test_a_missing_plugin_and_its_cables_stay_pending_until_installed(
     result = await m.load_pedalboard("full")
     assert result.missing == [SYNTH]
     assert [p.instance_id for p in result.pedalboard.pending_plugins] == ["synth"]
+    assert any(SYNTH in w["message"] for w in events.of("session_warning"))
     assert result.pedalboard.pending_connections == [Connection("synth:out", "amp:in")]
     await m.save_pedalboard()  # the save does not delete what could not run
     # a new plugin never takes the pending one's id

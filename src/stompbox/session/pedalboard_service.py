@@ -100,7 +100,8 @@ class PedalboardService:
     def _report(self, report: SyncReport) -> None:
         """Keep the report; what the load could not do goes to every client as a warning."""
         self.last_report = report
-        for problem in report.problems:
+        missing = [f"plugin {uri} cannot run here: kept as pending" for uri in report.missing]
+        for problem in [*missing, *report.problems]:
             self.state.publish(
                 EventName.SESSION_WARNING, {"kind": "board_unresolved", "message": problem}
             )
