@@ -48,7 +48,7 @@ async def test_a_repeated_instance_id_is_renamed_and_never_orphaned(tmp_path: Pa
 
 
 async def test_a_refused_connection_is_kept_pending_saved_and_retried(tmp_path: Path) -> None:
-    m, bridge, _ = await make_session(tmp_path)
+    m, bridge, events = await make_session(tmp_path)
     await m.create_pedalboard("Wired")
     await m.load_plugin(AMP, instance_id="amp")
     await m.connect("amp:out", "system:playback_1")
@@ -64,6 +64,10 @@ async def test_a_refused_connection_is_kept_pending_saved_and_retried(tmp_path: 
     assert result.pedalboard.connections == [Connection("amp:out", "system:playback_1")]
     assert result.pedalboard.pending_connections == [refused]
     assert any("playback_9" in p for p in m.pedalboards.last_report.problems)
+    warned = events.of("session_warning")
+    assert warned, "no session_warning"
+    assert warned[-1]["kind"] == "board_unresolved"
+    assert "playback_9" in warned[-1]["message"]
     assert m.dump().pedalboard is not None
     # a save keeps it in the file
     await m.save_pedalboard()
@@ -79,7 +83,7 @@ async def test_a_refused_connection_is_kept_pending_saved_and_retried(tmp_path: 
 async def test_a_missing_plugin_and_its_cables_stay_pending_until_installed(
     tmp_path: Path,
 ) -> None:
-    m, bridge, _ = await make_session(tmp_path)
+    m, bridge, events = await make_session(tmp_path)
     await m.create_pedalboard("Full")
     await m.load_plugin(AMP, instance_id="amp")
     await m.load_plugin(SYNTH, instance_id="synth")
@@ -90,6 +94,7 @@ async def test_a_missing_plugin_and_its_cables_stay_pending_until_installed(
     result = await m.load_pedalboard("full")
     assert result.missing == [SYNTH]
     assert [p.instance_id for p in result.pedalboard.pending_plugins] == ["synth"]
+    assert any(SYNTH in w["message"] for w in events.of("session_warning"))
     assert result.pedalboard.pending_connections == [Connection("synth:out", "amp:in")]
     await m.save_pedalboard()  # the save does not delete what could not run
     # a new plugin never takes the pending one's id

@@ -79,7 +79,7 @@ class PedalboardService:
             st.board, st.modified = previous
             st.on_change()
             raise
-        self.last_report = report
+        self._report(report)
         if report.missing:
             st.modified = True
             st.on_change()
@@ -94,8 +94,17 @@ class PedalboardService:
         """Bring the engine (fresh or adopted) to the current board without changing the model."""
         board = self.state.board or empty_board(DEFAULT_ID, DEFAULT_NAME)
         report = await sync_engine(self.state, board)
-        self.last_report = report
+        self._report(report)
         return report
+
+    def _report(self, report: SyncReport) -> None:
+        """Keep the report; what the load could not do goes to every client as a warning."""
+        self.last_report = report
+        missing = [f"plugin {uri} cannot run here: kept as pending" for uri in report.missing]
+        for problem in [*missing, *report.problems]:
+            self.state.publish(
+                EventName.SESSION_WARNING, {"kind": "board_unresolved", "message": problem}
+            )
 
     # -- commands -------------------------------------------------------------------------
 
