@@ -25,9 +25,11 @@ class LiveEvent(enum.StrEnum):
     TUNER = "tuner"
     MEDIA_CHANGED = "media_changed"
     METERS = "meters"
+    BLOCK_METERS = "block_meters"
     # published by the bridge (engine feedback)
     MIDI_CONTROL_CHANGE = "midi_control_change"
     MIDI_PROGRAM_CHANGE = "midi_program_change"
+    BLOCK_LEVELS = "block_levels"
 
 
 class MidiControlChange(msgspec.Struct, frozen=True):
@@ -295,6 +297,46 @@ class MeterReading(msgspec.Struct, frozen=True, kw_only=True):
     peak_db: float = -80.0
     hold_db: float = -80.0  # highest peak of the last HOLD seconds
     clip: bool = False  # a peak reached 0 dBFS in the last HOLD seconds
+
+
+class LevelsEnable(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Bridge `live.levels`: meter every block's audio inputs and outputs (or stop)."""
+
+    enable: bool = True
+
+
+class BlockLevel(msgspec.Struct, frozen=True):
+    """One block's sample peaks since the last report, in dBFS (max over its channels)."""
+
+    instance_id: str
+    input_db: float
+    output_db: float
+
+
+class BlockLevels(msgspec.Struct, frozen=True):
+    """Bridge event `block_levels`, at most 10 per second while metering is on."""
+
+    blocks: list[BlockLevel]
+
+
+class BlockMeter(msgspec.Struct, frozen=True, kw_only=True):
+    """One block's meter as the browser shows it: peak, 2 s hold and clip (0 dBFS reached in the
+    last 2 s), for its input and its output, in dBFS."""
+
+    instance_id: str
+    input_db: float = -80.0
+    input_hold_db: float = -80.0
+    input_clip: bool = False
+    output_db: float = -80.0
+    output_hold_db: float = -80.0
+    output_clip: bool = False
+
+
+class BlockMeters(msgspec.Struct, frozen=True):
+    """Session event `block_meters`: every metered block of the board (empty: metering off)."""
+
+    active: bool
+    blocks: list[BlockMeter] = msgspec.field(default_factory=list)
 
 
 # -- load and xruns ---------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from stompbox.contract.events import EventName
 from stompbox.contract.params import Empty
 from stompbox.contract.session import ChangeSource
 
+from .block_meters import BlockMeterService
 from .handlers import Registry
 from .media_service import MediaService
 from .meter import OutputMeter
@@ -52,6 +53,7 @@ class LiveService:
         self.position: int | None = None
         self.tuner = Tuner(self.st, manager.control)
         self.meter = OutputMeter(self.st)
+        self.block_meters = BlockMeterService(self.st)
         self.media = MediaService(manager)
         self.snapshots.send_file = self.media.apply_file
         self._load_board = ""
@@ -125,6 +127,10 @@ class LiveService:
         elif event == EventName.ENGINE_CONNECTED:
             self.midi.engine_changed()
             await self.midi.sync_midi_monitor()
+            if self.block_meters.active:
+                await self.block_meters.enable(True)
+        elif event == lv.LiveEvent.BLOCK_LEVELS:
+            self.block_meters.on_levels(data)
         elif event == EventName.OUTPUT_CHANGED:
             if not self.tuner.on_output(data):
                 self.meter.on_output(data)
@@ -311,11 +317,15 @@ class LiveService:
 
     async def meter_start(self, _: Empty) -> lv.MeterReading:
         async with self.m.mutation():
-            return await self.meter.start()
+            reading = await self.meter.start()
+        await self.block_meters.enable(True)
+        return reading
 
     async def meter_stop(self, _: Empty) -> lv.MeterReading:
         async with self.m.mutation():
-            return await self.meter.stop()
+            reading = await self.meter.stop()
+        await self.block_meters.enable(False)
+        return reading
 
     async def meter_state(self, _: Empty) -> lv.MeterReading:
         return self.meter.reading

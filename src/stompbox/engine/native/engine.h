@@ -109,7 +109,7 @@ typedef struct {
     uint32_t first_input, n_inputs; /* into plan->inputs */
 } sb_step;
 
-#define SB_MAX_MONITORS 64
+#define SB_MAX_MONITORS 256 /* per-block meters: a few ports per block */
 
 /* A monitor_audio_levels source: a plugin port's buffer, or the engine's JACK port. */
 typedef struct {
