@@ -29,6 +29,7 @@ class LiveEvent(enum.StrEnum):
     # published by the bridge (engine feedback)
     MIDI_CONTROL_CHANGE = "midi_control_change"
     MIDI_PROGRAM_CHANGE = "midi_program_change"
+    MIDI_NOTE = "midi_note"
     BLOCK_LEVELS = "block_levels"
 
 
@@ -41,6 +42,14 @@ class MidiControlChange(msgspec.Struct, frozen=True):
 class MidiProgramChange(msgspec.Struct, frozen=True):
     program: int
     channel: int
+
+
+class MidiNote(msgspec.Struct, frozen=True):
+    """A note on (velocity > 0) or off from the engine's MIDI input (bridge event)."""
+
+    channel: int
+    note: int
+    velocity: int
 
 
 # -- snapshots (stored in the board file) ----------------------------------------------------

@@ -16,6 +16,7 @@ from stompbox.modhost.feedback import (
     LogFb,
     MidiControlChangeFb,
     MidiMappedFb,
+    MidiNoteFb,
     MidiProgramChangeFb,
     OutputSetFb,
     ParamSetFb,
@@ -180,6 +181,9 @@ class BoardIO:
             return
         if ev.kind is EventKind.CONTROL:
             self.feedback.put(MidiControlChangeFb(ev.a, ev.b, int(ev.value)))
+            return
+        if ev.kind is EventKind.NOTE:
+            self.feedback.put(MidiNoteFb(ev.a, ev.b, int(ev.value)))
             return
         inst = self.instances.get(ev.number)
         symbol = None if inst is None else self._symbol(inst, ev.port)

@@ -144,6 +144,15 @@ class LiveService:
                         kind="cc", channel=cc.channel, number=cc.controller, value=cc.value
                     )
                 )
+        elif event == lv.LiveEvent.MIDI_NOTE:
+            with contextlib.suppress(msgspec.ValidationError):
+                note = msgspec.convert(data, lv.MidiNote)
+                kind = "note_on" if note.velocity > 0 else "note_off"
+                await self.midi.apply_midi(
+                    lv.MidiInput(
+                        kind=kind, channel=note.channel, number=note.note, value=note.velocity
+                    )
+                )
         elif event == lv.LiveEvent.MIDI_PROGRAM_CHANGE:
             with contextlib.suppress(msgspec.ValidationError):
                 pc = msgspec.convert(data, lv.MidiProgramChange)

@@ -173,6 +173,7 @@ enum {
     SB_FB_MIDI_MAPPED,  /* number, port, a channel, b controller, value, lo, hi */
     SB_FB_PROGRAM,      /* a program, b channel */
     SB_FB_CONTROL,      /* a channel, b controller, value */
+    SB_FB_NOTE,         /* a channel, b note, value velocity (0: note off) */
 };
 
 typedef struct {
