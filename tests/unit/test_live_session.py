@@ -389,6 +389,33 @@ async def test_midi_saves_snapshots_and_asks_the_engine_to_report_midi(tmp_path:
     assert len(asked()) == before + 16  # a restarted engine is asked again
 
 
+async def test_midi_channels_nothing_needs_are_released(tmp_path: Path) -> None:
+    m, live, bridge, _ = await live_session(tmp_path)
+    await m.load_plugin(AMP, instance_id="a")
+
+    def asked(enable: bool) -> list[int]:
+        return [
+            p["params"]["channel"]
+            for meth, p in bridge.calls
+            if meth == "live"
+            and p["method"] == "midi_monitor"
+            and p["params"].get("enable", True) is enable
+        ]
+
+    bound = await live.midi.midi_bind(
+        lv.MidiBinding(target=lv.BindingTarget.MUTE, channel=7, number=1)
+    )
+    assert 7 in asked(True)
+    await live.midi.midi_learn(
+        lv.LearnBinding(lv.MidiBinding(target=lv.BindingTarget.MUTE, channel=0, number=0))
+    )
+    await live.midi.midi_learn_cancel(Empty())
+    released = set(asked(False))
+    assert released == set(range(16)) - {0, 7}  # learning is over: only PC (0) and the binding
+    await live.midi.midi_unbind(lv.BindingRef(bound.id))
+    assert 7 in asked(False)
+
+
 async def test_recall_through_a_bridge_without_live_apply(tmp_path: Path) -> None:
     m, bridge, _ = await make_session(tmp_path)  # the plain fake: no `live` methods at all
     live = LiveService(m, tmp_path)
