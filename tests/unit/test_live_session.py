@@ -470,3 +470,27 @@ async def test_tuner_mute_holds_the_board_outputs_off_and_keeps_plugins_running(
     assert ("amp:out", "system:playback_1") in bridge.connections
     assert TUNER_ID not in bridge.instances
     assert m.current_pedalboard().connections[-1].target == "system:playback_1"  # model intact
+
+
+async def test_snapshot_recall_is_one_undo_entry_of_the_client(tmp_path: Path) -> None:
+    m, live, _, _ = await live_session(tmp_path)
+    await m.load_plugin(AMP, instance_id="a")
+    await m.set_parameter("a", "gain", 0)
+    await live.snapshot_save(lv.SaveSnapshot(name="clean", bypass=True))
+    await m.set_parameter("a", "gain", -6)
+    await m.bypass_plugin("a", True)
+    result = await live.snapshot_recall(lv.SnapshotRef(0, client="tab"))
+    assert (result.changed, result.bypassed) == (1, 1)
+    plugin = m.current_pedalboard().plugins[0]
+    assert (plugin.parameters["gain"], plugin.enabled) == (0, True)
+    entry = m.undo.history.next_undo("tab")
+    assert entry is not None
+    assert entry.label == "Recall snapshot “clean”"
+    await m.undo.undo("tab")  # back to before the recall: value and bypass, in one step
+    plugin = m.current_pedalboard().plugins[0]
+    assert (plugin.parameters["gain"], plugin.enabled) == (-6, False)
+    await m.undo.redo("tab")
+    assert m.current_pedalboard().plugins[0].parameters["gain"] == 0
+    before = len(m.undo.history.entries)
+    await live.snapshot_recall(lv.SnapshotRef(0, client="tab"))  # nothing changes: no entry
+    assert len(m.undo.history.entries) == before

@@ -84,6 +84,7 @@ class SaveSnapshot(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
 
 class SnapshotRef(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     index: int
+    client: str = ""  # recall: whose undo history gets the entry (the browser tab's id)
 
 
 class RenameSnapshot(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -93,6 +94,7 @@ class RenameSnapshot(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 class SnapshotStep(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     step: int = 1  # +1 next, -1 previous (wraps)
+    client: str = ""
 
 
 class RecallResult(msgspec.Struct, frozen=True):

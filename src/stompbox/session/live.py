@@ -177,13 +177,23 @@ class LiveService:
         self, q: lv.SnapshotRef, source: ChangeSource = ChangeSource.SESSION
     ) -> lv.RecallResult:
         async with self.m.mutation():
-            return await self.snapshots.recall(q.index, source)
+            return await self._recall(q.index, q.client, source)
 
     async def snapshot_step(
         self, q: lv.SnapshotStep, source: ChangeSource = ChangeSource.SESSION
     ) -> lv.RecallResult:
         async with self.m.mutation():
-            return await self.snapshots.recall(self.snapshots.neighbour(q.step or 1), source)
+            return await self._recall(self.snapshots.neighbour(q.step or 1), q.client, source)
+
+    async def _recall(self, index: int, client: str, source: ChangeSource) -> lv.RecallResult:
+        """Recall, then one undo entry for what it changed (MIDI's recalls: client "midi")."""
+        self.snapshots.last_steps = []
+        result = await self.snapshots.recall(index, source)
+        if self.snapshots.last_steps:
+            who = client or ("midi" if source is ChangeSource.ENGINE else "")
+            label = f"Recall snapshot “{result.name}”"
+            self.m.undo.record(who, label, self.snapshots.last_steps)
+        return result
 
     async def snapshot_rename(self, q: lv.RenameSnapshot) -> lv.Snapshot:
         async with self.m.mutation():
