@@ -4,6 +4,7 @@ MIDI applied to the model, tuner readings, load figures, media library checks.""
 from __future__ import annotations
 
 import json
+import os
 import struct
 from pathlib import Path
 from typing import Any
@@ -494,3 +495,38 @@ async def test_snapshot_recall_is_one_undo_entry_of_the_client(tmp_path: Path) -
     before = len(m.undo.history.entries)
     await live.snapshot_recall(lv.SnapshotRef(0, client="tab"))  # nothing changes: no entry
     assert len(m.undo.history.entries) == before
+
+
+async def test_setlist_neighbours_are_prepared_and_songs_load_in_one_sync(tmp_path: Path) -> None:
+    m, live, bridge, _ = await live_session(tmp_path)
+    await m.load_plugin(AMP, instance_id="a")
+    await m.set_parameter("a", "gain", -10)
+    await live.snapshot_save(lv.SaveSnapshot(name="quiet", bypass=True))
+    await m.set_parameter("a", "gain", 10)
+    one = await m.save_pedalboard_as("Song one")
+    two = await m.save_pedalboard_as("Song two")
+    three = await m.save_pedalboard_as("Song three")
+    entries = [lv.SetlistEntry(board=b.id, snapshot=0) for b in (one, two, three)]
+    setlist = await live.setlist_create(lv.CreateSetlist("Prepared", entries))
+    await live.setlist_go(lv.SetlistGo(id=setlist.id, position=0))
+    assert set(m.pedalboards.prepared) == {two.id}  # the next song, read and validated
+    reads = m.pedalboards.reads
+    mark = len(bridge.calls)
+    await live.setlist_next(Empty())
+    assert m.pedalboards.reads == reads  # song two came from memory, not from its file
+    assert m.current_pedalboard().id == two.id
+    assert m.current_pedalboard().plugins[0].parameters["gain"] == -10  # its starting snapshot
+    assert m.current_pedalboard().current_snapshot == 0
+    calls = bridge.calls[mark:]
+    begins = [p for meth, p in calls if meth == "plugin" and p["method"] == "transaction"]
+    assert len(begins) == 2  # one transaction (begin, commit) carries board and snapshot
+    assert not [p for meth, p in calls if meth == "live" and p["method"] == "apply"]
+    assert set(m.pedalboards.prepared) == {one.id, three.id}
+    # a board file changed since it was prepared is read again
+    board = m.storage.load(three.id)
+    board.plugins[0].parameters["gain"] = 3
+    m.storage.save(board)
+    os.utime(m.storage.board_path(three.id), ns=(1, 1))  # a different mtime, for certain
+    await live.setlist_next(Empty())
+    assert m.pedalboards.reads == reads + 1
+    assert m.current_pedalboard().plugins[0].parameters["gain"] == -10  # snapshot over it

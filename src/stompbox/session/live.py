@@ -271,13 +271,26 @@ class LiveService:
         entry = setlist.entries[q.position]
         board = self.st.board
         if board is None or board.id != entry.board or self.st.modified:
-            await self.m.load_pedalboard(entry.board)
-        if entry.snapshot is not None:
+            # the song's board with its starting snapshot in it: one sync, one transaction
+            await self.m.load_pedalboard(entry.board, entry.snapshot)
+        elif entry.snapshot is not None:
             async with self.m.mutation():
                 if entry.snapshot < len(self.st.require_board().snapshots):
                     await self.snapshots.recall(entry.snapshot)
         self.setlist_id, self.position = sid, q.position
-        return self._publish_setlist()
+        state = self._publish_setlist()
+        await self.prepare_neighbours(setlist, q.position)
+        return state
+
+    async def prepare_neighbours(self, setlist: lv.Setlist, position: int) -> None:
+        """Read and validate the boards of the songs before and after `position` now, so that
+        next/previous does not read a file (the pedalboard service keeps them)."""
+        ids = [
+            setlist.entries[p].board
+            for p in (position + 1, position - 1)
+            if 0 <= p < len(setlist.entries)
+        ]
+        await self.m.pedalboards.prepare(ids)
 
     async def setlist_step(self, step: int) -> lv.SetlistState:
         if self.setlist_id is None:

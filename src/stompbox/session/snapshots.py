@@ -40,6 +40,38 @@ from .state import SessionState
 FileSender = Any  # Callable[[str, str, str], Awaitable[None]]: (instance, property, file name)
 
 
+def apply_to_model(board: Pedalboard, index: int) -> bool:
+    """Put snapshot `index`'s values, bypass states and files into a board that is not loaded
+    yet (a setlist song with a starting snapshot: one engine sync, one transaction). Names the
+    board no longer has are skipped; True when anything changed."""
+    if not 0 <= index < len(board.snapshots):
+        return False
+    snap = board.snapshots[index]
+    plugins = {p.instance_id: p for p in board.plugins}
+    changed = False
+    for iid, values in snap.parameters.items():
+        plugin = plugins.get(iid)
+        for symbol, value in values.items():
+            if plugin is not None and symbol in plugin.parameters:
+                try:
+                    checked = validate_value(plugin, symbol, value)
+                except ValidationError:
+                    continue
+                changed = changed or plugin.parameters[symbol] != checked
+                plugin.parameters[symbol] = checked
+    for iid, bypassed in snap.bypass.items():
+        if iid in plugins and plugins[iid].enabled == bypassed:
+            plugins[iid].enabled, changed = not bypassed, True
+    for iid, props in snap.files.items():
+        if iid in plugins:
+            for prop, name in props.items():
+                if board.files.get(iid, {}).get(prop) != name:
+                    board.files.setdefault(iid, {})[prop] = name
+                    changed = True
+    board.current_snapshot = index
+    return changed
+
+
 def undo_steps(
     sets: list[tuple[str, str, float]],
     befores: list[float | None],
