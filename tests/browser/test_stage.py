@@ -113,6 +113,11 @@ def test_stage_view_on_a_phone(stack: Stack, browser: Browser) -> None:
         ).uncheck()
         page.tap("[data-testid=stage-choose]")
         assert page.locator("[data-testid=stage-footswitch]").count() == 1
+        # the choice is the board's (saved with it), not the device's: the other phone follows
+        wait_until(lambda: state(url)["pedalboard"]["footswitches"] == [amp], what="saved")
+        wait_until(
+            lambda: other.locator("[data-testid=stage-footswitch]").count() == 1, what="other"
+        )
         # next / previous walk the snapshots when no setlist is active
         page.tap("[data-testid=stage-next]")
         wait_until(lambda: plugin(url, amp)["parameters"]["gain"] == 3.0, what="next")

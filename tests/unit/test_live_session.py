@@ -530,3 +530,18 @@ async def test_setlist_neighbours_are_prepared_and_songs_load_in_one_sync(tmp_pa
     await live.setlist_next(Empty())
     assert m.pedalboards.reads == reads + 1
     assert m.current_pedalboard().plugins[0].parameters["gain"] == -10  # snapshot over it
+
+
+async def test_footswitch_choice_is_saved_with_the_board(tmp_path: Path) -> None:
+    m, live, _, events = await live_session(tmp_path)
+    await m.load_plugin(AMP, instance_id="a")
+    await m.load_plugin(AMP, instance_id="b")
+    chosen = await live.stage_footswitches(lv.Footswitches(["b", "b"]))
+    assert chosen.ids == ["b"]
+    assert events.of("footswitches_changed")[-1] == {"ids": ["b"]}
+    with pytest.raises(ValidationError):
+        await live.stage_footswitches(lv.Footswitches(["nope"]))
+    assert m.current_pedalboard().footswitches == ["b"]  # unchanged by the refused one
+    saved = await m.save_pedalboard_as("Feet")
+    assert m.storage.load(saved.id).footswitches == ["b"]
+    assert (await live.stage_footswitches(lv.Footswitches(None))).ids is None

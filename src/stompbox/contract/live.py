@@ -26,6 +26,7 @@ class LiveEvent(enum.StrEnum):
     MEDIA_CHANGED = "media_changed"
     METERS = "meters"
     BLOCK_METERS = "block_meters"
+    FOOTSWITCHES_CHANGED = "footswitches_changed"
     # published by the bridge (engine feedback)
     MIDI_CONTROL_CHANGE = "midi_control_change"
     MIDI_PROGRAM_CHANGE = "midi_program_change"
@@ -308,6 +309,13 @@ class MeterReading(msgspec.Struct, frozen=True, kw_only=True):
     peak_db: float = -80.0
     hold_db: float = -80.0  # highest peak of the last HOLD seconds
     clip: bool = False  # a peak reached 0 dBFS in the last HOLD seconds
+
+
+class Footswitches(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """`stage.footswitches`: the board's blocks the stage view shows switches for (None: all);
+    also the `footswitches_changed` event."""
+
+    ids: list[str] | None = None
 
 
 class LevelsEnable(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

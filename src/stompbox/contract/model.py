@@ -50,3 +50,5 @@ class Pedalboard(msgspec.Struct, kw_only=True):
     midi_bindings: list[MidiBinding] = msgspec.field(default_factory=list)
     files: dict[str, dict[str, str]] = msgspec.field(default_factory=dict)
     """file parameters: instance_id → patch property URI → media file name"""
+    footswitches: list[str] | None = None
+    """the blocks the stage view shows footswitches for (None: every block)"""

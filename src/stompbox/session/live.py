@@ -88,6 +88,7 @@ class LiveService:
             ("meter.start", self.meter_start, Empty),
             ("meter.stop", self.meter_stop, Empty),
             ("meter.state", self.meter_state, Empty),
+            ("stage.footswitches", self.stage_footswitches, lv.Footswitches),
         ]
         for method, handler, params_type in table:
             server.register(method, handler, params_type)
@@ -361,6 +362,21 @@ class LiveService:
 
     async def meter_state(self, _: Empty) -> lv.MeterReading:
         return self.meter.reading
+
+    async def stage_footswitches(self, q: lv.Footswitches) -> lv.Footswitches:
+        """Choose the stage view's footswitches for the current board (saved with it)."""
+        async with self.m.mutation():
+            board = self.st.require_board()
+            if q.ids is not None:
+                on_board = {p.instance_id for p in board.plugins}
+                unknown = [i for i in q.ids if i not in on_board]
+                if unknown or len(q.ids) > len(on_board):
+                    raise ValidationError(f"not on this board: {unknown}", {"ids": unknown})
+            board.footswitches = None if q.ids is None else list(dict.fromkeys(q.ids))
+            self.st.changed()
+            chosen = lv.Footswitches(board.footswitches)
+            self.st.publish(lv.LiveEvent.FOOTSWITCHES_CHANGED, chosen)
+            return chosen
 
     async def load_stats_now(self, _: Empty) -> lv.LoadStats:
         return self.load_stats

@@ -144,6 +144,11 @@ def _midi_routes(r: APIRouter) -> None:
     async def cancel(link: Link) -> Response:
         return await link.respond("midi.learn_cancel")
 
+    @r.put("/stage/footswitches", responses=ok("Object"), tags=tags)
+    async def footswitches(link: Link, body: Json) -> Response:
+        """The blocks the stage view shows footswitches for ({"ids": [...]}, or null: all)."""
+        return await link.respond("stage.footswitches", body)
+
     @r.put("/midi/program-change", responses=ok("Object"), tags=tags)
     async def program_change(link: Link, body: Json) -> Response:
         return await link.respond("midi.program_change", body)

@@ -43,6 +43,7 @@ export class Live {
       close: () => this.showStage(false),
       chooseSetlist: (id) => this.chooseSetlist(id),
       addToSetlist: () => this.addToSetlist(),
+      chooseFootswitches: (ids) => call(api.put("/api/stage/footswitches", { ids })),
       editSetlist: () => this.editSetlist(),
     });
     // top bar: stage view, tuner (a drop-down), xruns since the board loaded
@@ -219,6 +220,9 @@ export class Live {
           board.snapshots = data.snapshots || [];
           board.current_snapshot = data.current ?? null;
         }
+        break;
+      case "footswitches_changed":
+        if (board) board.footswitches = data.ids ?? null;
         break;
       case "setlist_changed":
         this.setlist = data;

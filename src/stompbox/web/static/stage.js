@@ -3,11 +3,10 @@
 import { h, clear } from "./dom.js";
 import { TunerView } from "./tuner.js";
 
-const FOOT_KEY = "stompbox.footswitches."; // + board id → JSON list of chosen instance ids
-
 /**
  * actions: {recall(i), saveSnapshot(), bypass(id, bypassed), mute(on), next(), previous(),
- * tunerStart(opts), tunerStop(), close(), chooseSetlist(id | ""), addToSetlist(), editSetlist()}. `live` holds {setlist, tuner, load}.
+ * tunerStart(opts), tunerStop(), close(), chooseSetlist(id | ""), addToSetlist(), editSetlist(),
+ * chooseFootswitches(ids)}. `live` holds {setlist, tuner, load}.
  */
 export class StageView {
   constructor(root, store, live, actions) {
@@ -72,18 +71,18 @@ export class StageView {
     if (!this.tunerBox.hidden && !this.live.tuner?.active) this.tuner.start();
   }
 
+  /** The blocks with a footswitch here: the board's choice (saved with it, the same on every
+   * device), or every block. */
   chosen(board) {
-    try {
-      const saved = JSON.parse(localStorage.getItem(FOOT_KEY + board.id) || "null");
-      if (Array.isArray(saved)) return saved;
-    } catch { /* a damaged preference: show every plugin */ }
+    if (Array.isArray(board.footswitches)) return board.footswitches;
     return board.plugins.map((p) => p.instance_id);
   }
 
   choose(board, id, on) {
-    const ids = new Set(this.chosen(board));
+    const ids = new Set(this.chosen(board).filter((i) => board.plugins.some((p) => p.instance_id === i)));
     if (on) ids.add(id); else ids.delete(id);
-    localStorage.setItem(FOOT_KEY + board.id, JSON.stringify([...ids]));
+    board.footswitches = [...ids]; // at once here; the server's event confirms it everywhere
+    this.actions.chooseFootswitches?.([...ids]);
     this.render();
   }
 
