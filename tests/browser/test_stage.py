@@ -258,6 +258,13 @@ def test_midi_learn_moves_a_knob_in_every_browser(stack: Stack, browser: Browser
 
             wait_until(lambda: shows("input", peak) and shows("output", peak - 30), what="meter")
             assert meter.get_attribute("data-output-clip") == "false"
+            # the stage view shows the same output level under the block's footswitch
+            b.click("[data-testid=open-stage]")
+            bar = b.locator(
+                f"[data-testid=stage-footswitch][data-instance-id='{amp}'] .stage-level-bar"
+            )
+            wait_until(lambda: bar.evaluate("e => e.getBoundingClientRect().width") > 0, what="bar")
+            b.click("[data-testid=stage-close]")
             b.click("[data-testid=open-meter]")
             block = f"[data-testid=block][data-instance-id='{amp}']"
             a.wait_for_selector(

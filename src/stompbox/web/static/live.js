@@ -246,7 +246,11 @@ export class Live {
   }
 
   /** A store change (the board, a bypass, the audio state). */
-  onChange() {
+  onChange(detail) {
+    if (detail?.kind === "levels") { // ~10 a second: the stage's level bars only, no redraw
+      if (this.stage.open) this.stage.showLevels();
+      return;
+    }
     if (this.stage.open) this.stage.render();
   }
 }

@@ -86,6 +86,20 @@ export class StageView {
     this.render();
   }
 
+  /** Each footswitch's output level (a bar under its name, red after a clip), in place. */
+  showLevels() {
+    for (const el of this.feet.querySelectorAll("[data-testid=stage-footswitch]")) {
+      const m = this.store.levels?.[el.dataset.instanceId];
+      const level = el.querySelector("[data-testid=stage-level]");
+      if (!level) continue;
+      level.hidden = !m;
+      if (!m) continue;
+      const frac = Math.min(Math.max((m.output_db + 60) / 60, 0), 1);
+      level.firstChild.style.width = `${(frac * 100).toFixed(1)}%`;
+      level.dataset.clip = String(Boolean(m.output_clip));
+    }
+  }
+
   render() {
     if (!this.open) return;
     const board = this.store.board;
@@ -121,7 +135,8 @@ export class StageView {
         this.feet.append(h("button", { class: `stage-foot-switch${p.enabled ? " on" : ""}`, "data-testid": "stage-footswitch",
           "data-instance-id": p.instance_id, "aria-pressed": String(p.enabled),
           onclick: () => this.actions.bypass(p.instance_id, p.enabled) },
-        h("span", { class: "led" }), h("span", {}, p.name)));
+        h("span", { class: "led" }), h("span", {}, p.name),
+        h("span", { class: "stage-level", "data-testid": "stage-level" }, h("span", { class: "stage-level-bar" }))));
       }
     }
     const on = this.processing();
@@ -129,5 +144,6 @@ export class StageView {
     this.mute.dataset.state = on ? "on" : "off";
     this.mute.setAttribute("aria-pressed", String(!on));
     this.tuner.show(this.live.tuner);
+    this.showLevels();
   }
 }
