@@ -361,6 +361,21 @@ async def test_jack_midi_notes_toggle_a_bypass_and_can_be_learned(stack: Stack) 
                 assert level == pytest.approx(probe.input_rms * gain, rel=0.1)
             assert await enabled() is True  # two presses: two toggles, no more
 
+            # pitch bend (an expression pedal sending bends) drives the gain, 14 bits
+            bend = {**binding, "target": "parameter", "kind": "bend", "number": 0}
+            bend.update(symbol="gain", minimum=-20.0, maximum=0.0)
+            del bend["mode"]
+            r = await api.post("/api/midi/bindings", json=bend)
+            assert r.status_code == 200, r.text
+            for lsb, msb, gain_db in ((0x7F, 0x7F, 0.0), (0, 0, -20.0)):
+
+                async def bent(want: float = gain_db) -> bool:
+                    return (await _gain(api, b, iid))[0] == pytest.approx(want, abs=1e-3)
+
+                await _until(bent, lambda m=bytes((0xE4, lsb, msb)): midi.send(m))
+                (level,) = probe.measure_rms(settle=0.15)
+                assert level == pytest.approx(probe.input_rms * 10 ** (gain_db / 20), rel=0.1)
+
             # learn a note (all channels are monitored while learning)
             learn = {"target": "bypass", "channel": 0, "number": 0, "instance_id": iid}
             r = await api.post("/api/midi/learn", json={"binding": learn})

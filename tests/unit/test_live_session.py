@@ -545,3 +545,29 @@ async def test_footswitch_choice_is_saved_with_the_board(tmp_path: Path) -> None
     saved = await m.save_pedalboard_as("Feet")
     assert m.storage.load(saved.id).footswitches == ["b"]
     assert (await live.stage_footswitches(lv.Footswitches(None))).ids is None
+
+
+async def test_pitch_bend_drives_a_parameter_with_14_bits_and_can_be_learned(
+    tmp_path: Path,
+) -> None:
+    m, live, _, _ = await live_session(tmp_path)
+    await m.load_plugin(AMP, instance_id="a")
+    template = lv.MidiBinding(
+        target=lv.BindingTarget.PARAMETER,
+        channel=0,
+        number=0,
+        instance_id="a",
+        symbol="gain",
+        minimum=-20.0,
+        maximum=0.0,
+    )
+    await live.midi.midi_learn(lv.LearnBinding(template))
+    # the engine reports an unmapped bend as controller 131 (mod-host's number for it)
+    await live.on_bridge_event("midi_control_change", {"channel": 3, "controller": 131, "value": 0})
+    (bound,) = (await live.midi.midi_bindings(Empty())).board
+    assert (bound.kind, bound.channel, bound.number) == (lv.MidiKind.BEND, 3, 0)
+    for value, want in ((16383, 0.0), (8192, -20.0 + 20.0 * 8192 / 16383), (0, -20.0)):
+        await live.on_bridge_event(
+            "midi_control_change", {"channel": 3, "controller": 131, "value": value}
+        )
+        assert m.current_pedalboard().plugins[0].parameters["gain"] == pytest.approx(want, abs=1e-3)

@@ -210,6 +210,7 @@ class BindingTarget(enum.StrEnum):
 class MidiKind(enum.StrEnum):
     CC = "cc"
     NOTE = "note"
+    BEND = "bend"  # pitch bend (its number is 0), 14 bits
 
 
 class SwitchMode(enum.StrEnum):
@@ -272,7 +273,7 @@ class MidiLearnedData(msgspec.Struct, frozen=True):
 class MidiInput(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """A MIDI message as the session receives it (from engine feedback, or injected by a test)."""
 
-    kind: str  # cc | note_on | note_off | program
+    kind: str  # cc | note_on | note_off | program | bend (number 0, value 0..16383)
     channel: int
     number: int
     value: int = 127

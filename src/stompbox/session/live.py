@@ -36,6 +36,7 @@ from .tuner import Tuner
 
 log = logging.getLogger(__name__)
 
+PITCH_BEND = 131
 WATCH_INTERVAL = 1.0
 POLL_INTERVAL = 0.1  # tuner readings while the tuner is on
 
@@ -140,9 +141,13 @@ class LiveService:
         elif event == lv.LiveEvent.MIDI_CONTROL_CHANGE:
             with contextlib.suppress(msgspec.ValidationError):
                 cc = msgspec.convert(data, lv.MidiControlChange)
+                bend = cc.controller == PITCH_BEND  # mod-host's controller number for a bend
                 await self.midi.apply_midi(
                     lv.MidiInput(
-                        kind="cc", channel=cc.channel, number=cc.controller, value=cc.value
+                        kind="bend" if bend else "cc",
+                        channel=cc.channel,
+                        number=0 if bend else cc.controller,
+                        value=cc.value,
                     )
                 )
         elif event == lv.LiveEvent.MIDI_NOTE:

@@ -95,7 +95,7 @@ static void controller(sb_engine *e, int channel, int cc, float unit, int raw)
             mapped = 1;
         }
     }
-    if (!mapped && (e->program_channels & (1U << channel)) && cc < 128) {
+    if (!mapped && (e->program_channels & (1U << channel)) && (cc < 128 || cc == SB_PITCH_BEND)) {
         push(e, (sb_fb_msg){SB_FB_CONTROL, 0, 0, (float)raw, channel, cc, 0, 0});
     }
 }
