@@ -142,12 +142,52 @@ async def jack_cc(stack: Stack) -> list[float]:
     return ms
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def meter_cost(stack: Stack, seconds: float = 5.0) -> None:
+    """CPU share of the engine and the bridge with the per-block meters off, then on, with a
+    sine into every block of the board (so every meter reports)."""
+    async with (
+        RpcClient(stack.session_rpc, timeout=60.0) as c,
+        RpcClient(stack.bridge_rpc, timeout=60.0) as b,
+    ):
+        instances = (await b.call("state"))["instances"]
+        numbers = []
+        for iid, entry in instances.items():
+            if iid.startswith("stompbox-"):
+                continue  # the hidden tuner
+            # the engine gives a block's input a JACK port once something outside feeds it
+            await c.call("connect", {"source": "system:capture_1", "target": f"{iid}:input"})
+            numbers.append(entry["number"])
+        with AudioProbe(stack.jack.name, name="meterbench") as probe:
+            for n in numbers:
+                probe.feed(f"effect_{n}:input")
+            for on in (False, True):
+                await c.call("meter.start" if on else "meter.stop", {})
+                await asyncio.sleep(1.0)
+                pids = {name: stack.children[name].pid for name in ("engine", "bridge")}
+                before = {k: cpu_seconds(p) for k, p in pids.items()}
+                await asyncio.sleep(seconds)
+                share = {k: 100 * (cpu_seconds(p) - before[k]) / seconds for k, p in pids.items()}
+                print(
+                    f"block meters {'on ' if on else 'off'} ({len(numbers)} blocks, "
+                    f"{2 * len(numbers)} ports): engine {share['engine']:.1f} % CPU, "
+                    f"bridge {share['bridge']:.1f} % CPU"
+                )
+            await c.call("meter.stop", {})
+
+
 async def main() -> None:
     base = Path(tempfile.mkdtemp(prefix=f"sbx-bench-live-{os.getpid()}-"))
     stack = Stack(base, Path(Settings().cache_dir))
     try:
         await asyncio.to_thread(stack.start, "session")
         await run(stack)
+        await meter_cost(stack)
     finally:
         await asyncio.to_thread(stack.stop)
 

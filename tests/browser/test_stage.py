@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import math
 import struct
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from stompbox.zmqservice import RpcClient
+from tests.support.jack_helper import JackHelper
 from tests.support.stack import Stack
 
 from .pages import AMP, DC_REMOVER, api, launch, wait_until
@@ -113,6 +118,11 @@ def test_stage_view_on_a_phone(stack: Stack, browser: Browser) -> None:
         ).uncheck()
         page.tap("[data-testid=stage-choose]")
         assert page.locator("[data-testid=stage-footswitch]").count() == 1
+        # the choice is the board's (saved with it), not the device's: the other phone follows
+        wait_until(lambda: state(url)["pedalboard"]["footswitches"] == [amp], what="saved")
+        wait_until(
+            lambda: other.locator("[data-testid=stage-footswitch]").count() == 1, what="other"
+        )
         # next / previous walk the snapshots when no setlist is active
         page.tap("[data-testid=stage-next]")
         wait_until(lambda: plugin(url, amp)["parameters"]["gain"] == 3.0, what="next")
@@ -168,48 +178,98 @@ def test_stage_view_on_a_phone(stack: Stack, browser: Browser) -> None:
         other.context.close()
 
 
+def _engine_number(stack: Stack, instance_id: str) -> int:
+    async def ask() -> int:
+        async with RpcClient(stack.bridge_rpc, timeout=30.0) as bridge:
+            return int((await bridge.call("state"))["instances"][instance_id]["number"])
+
+    with ThreadPoolExecutor(1) as pool:  # this thread runs Playwright's event loop
+        return pool.submit(asyncio.run, ask()).result()
+
+
 def test_midi_learn_moves_a_knob_in_every_browser(stack: Stack, browser: Browser) -> None:
+    """Learn from a real JACK MIDI client (in a process of its own: this one runs Playwright),
+    then the pedal moves the knob in the other browser and the sound."""
     url = stack.web_url
     api(url, "POST", "/api/pedalboards", json={"name": f"learn-{uuid.uuid4().hex[:8]}"})
     amp = api(url, "POST", "/api/pedalboard/plugins", json={"uri": AMP})["instance_id"]
+    for source, target in (
+        ("system:capture_1", f"{amp}:input"),
+        (f"{amp}:output", "system:playback_1"),
+    ):
+        api(url, "POST", "/api/pedalboard/connections", json={"source": source, "target": target})
+    number = _engine_number(stack, amp)
     contexts = [browser.new_context(viewport={"width": 1280, "height": 800}) for _ in range(2)]
     a, b = (c.new_page() for c in contexts)
     try:
-        for p in (a, b):
-            p.set_default_timeout(20_000)
-            p.goto(url + "/")
-            p.wait_for_selector("[data-testid=connection-status][data-state=open]")
-        a.click("[data-testid=open-midi]")
-        a.wait_for_selector("[data-testid=midi-dialog]")
-        a.select_option("[data-testid=midi-target]", "parameter")
-        a.select_option("[data-testid=midi-plugin]", amp)
-        a.select_option("[data-testid=midi-symbol]", "gain")
-        a.fill("[data-testid=midi-minimum]", "-30")
-        a.fill("[data-testid=midi-maximum]", "6")
-        a.click("[data-testid=midi-learn]")
-        a.wait_for_selector("[data-testid=midi-status][data-learning=true]")
-        # "move a control now": a CC arrives (through the session's MIDI input)
-        api(
-            url,
-            "POST",
-            "/api/midi/input",
-            json={"kind": "cc", "channel": 2, "number": 21, "value": 64},
-        )
-        a.wait_for_selector("[data-testid=midi-binding][data-number='21']")
-        a.wait_for_selector("[data-testid=midi-status][data-learning=false]", state="attached")
-        bindings = api(url, "GET", "/api/midi/bindings")["board"]
-        assert [(x["channel"], x["number"], x["symbol"]) for x in bindings] == [(2, 21, "gain")]
-        # the pedal moves: the knob follows in the other browser, which never touched MIDI
-        b.locator(f"[data-testid=block][data-instance-id='{amp}'] .block-name").dblclick(force=True)
-        field = b.locator("[data-testid=control-panel] [data-testid=param-input][data-symbol=gain]")
-        api(
-            url,
-            "POST",
-            "/api/midi/input",
-            json={"kind": "cc", "channel": 2, "number": 21, "value": 127},
-        )
-        wait_until(lambda: field.input_value() == "6", what="gain at the range's top in browser B")
-        assert plugin(url, amp)["parameters"]["gain"] == 6.0
+        with JackHelper(stack.jack.name, name=f"learnsrc{uuid.uuid4().hex[:6]}") as jack:
+            jack.feed(f"effect_{number}:input")
+            jack.record(f"effect_{number}:output")
+            for p in (a, b):
+                p.set_default_timeout(20_000)
+                p.goto(url + "/")
+                p.wait_for_selector("[data-testid=connection-status][data-state=open]")
+            a.click("[data-testid=open-midi]")
+            a.wait_for_selector("[data-testid=midi-dialog]")
+            a.select_option("[data-testid=midi-target]", "parameter")
+            a.select_option("[data-testid=midi-plugin]", amp)
+            a.select_option("[data-testid=midi-symbol]", "gain")
+            a.fill("[data-testid=midi-minimum]", "-30")
+            a.fill("[data-testid=midi-maximum]", "6")
+            a.click("[data-testid=midi-learn]")
+            a.wait_for_selector("[data-testid=midi-status][data-learning=true]")
+
+            # "move a control now": CC 21 on channel 3 from the JACK client into the engine
+            def learned() -> bool:
+                jack.midi(bytes((0xB2, 21, 64)))
+                return a.locator("[data-testid=midi-binding][data-number='21']").count() > 0
+
+            wait_until(learned, what="the binding learned from JACK MIDI")
+            a.wait_for_selector("[data-testid=midi-status][data-learning=false]", state="attached")
+            bindings = api(url, "GET", "/api/midi/bindings")["board"]
+            assert [(x["channel"], x["number"], x["symbol"]) for x in bindings] == [(2, 21, "gain")]
+            # the pedal moves: the knob follows in the other browser, which never touched MIDI
+            b.locator(f"[data-testid=block][data-instance-id='{amp}'] .block-name").dblclick(
+                force=True
+            )
+            field = b.locator(
+                "[data-testid=control-panel] [data-testid=param-input][data-symbol=gain]"
+            )
+            sine = jack.input_rms()
+            for value, shown, gain_db in ((127, "6", 6.0), (0, "-30", -30.0)):
+
+                def moved(value: int = value, shown: str = shown) -> bool:
+                    jack.midi(bytes((0xB2, 21, value)))
+                    return field.input_value() == shown
+
+                wait_until(moved, what=f"gain {shown} dB in browser B")
+                assert plugin(url, amp)["parameters"]["gain"] == gain_db
+                assert jack.rms() == pytest.approx(sine * 10 ** (gain_db / 20), rel=0.1)
+            # Level on: the block's own meter shows its input and output peaks (dBFS)
+            b.click("[data-testid=open-meter]")
+            meter = b.locator(
+                f"[data-testid=block][data-instance-id='{amp}'] [data-testid=block-meter]"
+            )
+            peak = 20 * math.log10(sine * math.sqrt(2))  # the sine's peak, -12.04 dBFS
+
+            def shows(side: str, want: float) -> bool:
+                got = meter.get_attribute(f"data-{side}-db")
+                return got is not None and abs(float(got) - want) <= 1.0
+
+            wait_until(lambda: shows("input", peak) and shows("output", peak - 30), what="meter")
+            assert meter.get_attribute("data-output-clip") == "false"
+            # the stage view shows the same output level under the block's footswitch
+            b.click("[data-testid=open-stage]")
+            bar = b.locator(
+                f"[data-testid=stage-footswitch][data-instance-id='{amp}'] .stage-level-bar"
+            )
+            wait_until(lambda: bar.evaluate("e => e.getBoundingClientRect().width") > 0, what="bar")
+            b.click("[data-testid=stage-close]")
+            b.click("[data-testid=open-meter]")
+            block = f"[data-testid=block][data-instance-id='{amp}']"
+            a.wait_for_selector(
+                f"{block} [data-testid=block-meter][data-active=false]", state="attached"
+            )
         # delete it from the dialog; typed CC works too
         a.click("[data-testid=midi-delete]")
         a.wait_for_selector("[data-testid=midi-binding]", state="detached")

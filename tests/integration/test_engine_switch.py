@@ -150,6 +150,10 @@ async def test_monitor_audio_levels_reports_peaks(
         assert await client.cmd(f"monitor_audio_levels {meter.out.name} 0") == "resp 0"
         assert await client.cmd("monitor_audio_levels effect_7:output 0") == "resp 0"
         assert await client.cmd("monitor_audio_levels nosuch:port 1") == "resp -205"
+        # `remove -1` (a new client) starts without the last client's meters
+        assert await client.cmd("monitor_audio_levels effect_7:output 1") == "resp 0"
+        assert await client.cmd("remove -1") == "resp 0"
+        assert await client.cmd("monitor_audio_levels effect_7:output 0") == "resp -902"
 
 
 async def test_where_the_output_changes_it_fades_instead_of_cutting(

@@ -301,3 +301,90 @@ async def test_jack_midi_still_applies_after_an_engine_restart(
                 await _until(
                     lambda want=want: gain_is(want), lambda v=value: midi.send(bytes((0xB3, 9, v)))
                 )
+
+
+async def test_jack_midi_notes_toggle_a_bypass_and_can_be_learned(stack: Stack) -> None:
+    """Footswitches that send notes: a note bound to a bypass (toggle) switches the amp off and
+    on again, read back and heard; a note can be learned like a CC."""
+    async with (
+        RpcClient(stack.bridge_rpc, timeout=30.0) as b,
+        httpx.AsyncClient(base_url=stack.web_url, timeout=30.0) as api,
+    ):
+        await api.put("/api/midi/program-change", json={"channel": 0, "target": "off"})
+        r = await api.post("/api/pedalboards", json={"name": f"midi notes {time.time_ns()}"})
+        assert r.status_code == 200, r.text
+        iid = (await api.post("/api/pedalboard/plugins", json={"uri": AMP})).json()["instance_id"]
+        await api.put(f"/api/pedalboard/plugins/{iid}/parameters/gain", json={"value": -20.0})
+        for source, target in (
+            ("system:capture_1", f"{iid}:input"),
+            (f"{iid}:output", "system:playback_1"),
+        ):
+            r = await api.post(
+                "/api/pedalboard/connections", json={"source": source, "target": target}
+            )
+            assert r.status_code == 200, r.text
+        binding = {
+            "target": "bypass",
+            "kind": "note",
+            "channel": 4,
+            "number": 60,
+            "instance_id": iid,
+            "mode": "toggle",
+        }
+        r = await api.post("/api/midi/bindings", json=binding)
+        assert r.status_code == 200, r.text  # the channel is monitored once this returns
+        number = (await b.call("state"))["instances"][iid]["number"]
+
+        async def enabled() -> bool:
+            board = (await api.get("/api/pedalboard")).json()
+            (plugin,) = [p for p in board["plugins"] if p["instance_id"] == iid]
+            return bool(plugin["enabled"])
+
+        with (
+            MidiSender(stack.jack.name, name=f"notesrc{next(_names)}") as midi,
+            AudioProbe(stack.jack.name, name=f"noteprobe{next(_names)}") as probe,
+        ):
+            midi.connect_to_engine()
+            probe.feed(f"effect_{number}:input")
+            probe.record(f"effect_{number}:output")
+            (level,) = probe.measure_rms(settle=0.15)
+            assert level == pytest.approx(probe.input_rms * 0.1, rel=0.1)  # -20 dB, on
+            for want_enabled, gain in ((False, 1.0), (True, 0.1)):
+                midi.send(bytes((0x94, 60, 100)))  # press: one toggle (sent once, not resent)
+                midi.send(bytes((0x84, 60, 0)))  # release: nothing for a toggle
+
+                async def switched(want: bool = want_enabled) -> bool:
+                    return await enabled() is want
+
+                await _until(switched, lambda: None)
+                (level,) = probe.measure_rms(settle=0.15)
+                assert level == pytest.approx(probe.input_rms * gain, rel=0.1)
+            assert await enabled() is True  # two presses: two toggles, no more
+
+            # pitch bend (an expression pedal sending bends) drives the gain, 14 bits
+            bend = {**binding, "target": "parameter", "kind": "bend", "number": 0}
+            bend.update(symbol="gain", minimum=-20.0, maximum=0.0)
+            del bend["mode"]
+            r = await api.post("/api/midi/bindings", json=bend)
+            assert r.status_code == 200, r.text
+            for lsb, msb, gain_db in ((0x7F, 0x7F, 0.0), (0, 0, -20.0)):
+
+                async def bent(want: float = gain_db) -> bool:
+                    return (await _gain(api, b, iid))[0] == pytest.approx(want, abs=1e-3)
+
+                await _until(bent, lambda m=bytes((0xE4, lsb, msb)): midi.send(m))
+                (level,) = probe.measure_rms(settle=0.15)
+                assert level == pytest.approx(probe.input_rms * 10 ** (gain_db / 20), rel=0.1)
+
+            # learn a note (all channels are monitored while learning)
+            learn = {"target": "bypass", "channel": 0, "number": 0, "instance_id": iid}
+            r = await api.post("/api/midi/learn", json={"binding": learn})
+            assert r.status_code == 200, r.text
+
+            async def learned() -> bool:
+                board = (await api.get("/api/midi/bindings")).json()["board"]
+                return any(
+                    x["kind"] == "note" and x["channel"] == 9 and x["number"] == 36 for x in board
+                )
+
+            await _until(learned, lambda: midi.send(bytes((0x99, 36, 90))))

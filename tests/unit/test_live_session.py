@@ -4,6 +4,7 @@ MIDI applied to the model, tuner readings, load figures, media library checks.""
 from __future__ import annotations
 
 import json
+import os
 import struct
 from pathlib import Path
 from typing import Any
@@ -389,6 +390,33 @@ async def test_midi_saves_snapshots_and_asks_the_engine_to_report_midi(tmp_path:
     assert len(asked()) == before + 16  # a restarted engine is asked again
 
 
+async def test_midi_channels_nothing_needs_are_released(tmp_path: Path) -> None:
+    m, live, bridge, _ = await live_session(tmp_path)
+    await m.load_plugin(AMP, instance_id="a")
+
+    def asked(enable: bool) -> list[int]:
+        return [
+            p["params"]["channel"]
+            for meth, p in bridge.calls
+            if meth == "live"
+            and p["method"] == "midi_monitor"
+            and p["params"].get("enable", True) is enable
+        ]
+
+    bound = await live.midi.midi_bind(
+        lv.MidiBinding(target=lv.BindingTarget.MUTE, channel=7, number=1)
+    )
+    assert 7 in asked(True)
+    await live.midi.midi_learn(
+        lv.LearnBinding(lv.MidiBinding(target=lv.BindingTarget.MUTE, channel=0, number=0))
+    )
+    await live.midi.midi_learn_cancel(Empty())
+    released = set(asked(False))
+    assert released == set(range(16)) - {0, 7}  # learning is over: only PC (0) and the binding
+    await live.midi.midi_unbind(lv.BindingRef(bound.id))
+    assert 7 in asked(False)
+
+
 async def test_recall_through_a_bridge_without_live_apply(tmp_path: Path) -> None:
     m, bridge, _ = await make_session(tmp_path)  # the plain fake: no `live` methods at all
     live = LiveService(m, tmp_path)
@@ -443,3 +471,103 @@ async def test_tuner_mute_holds_the_board_outputs_off_and_keeps_plugins_running(
     assert ("amp:out", "system:playback_1") in bridge.connections
     assert TUNER_ID not in bridge.instances
     assert m.current_pedalboard().connections[-1].target == "system:playback_1"  # model intact
+
+
+async def test_snapshot_recall_is_one_undo_entry_of_the_client(tmp_path: Path) -> None:
+    m, live, _, _ = await live_session(tmp_path)
+    await m.load_plugin(AMP, instance_id="a")
+    await m.set_parameter("a", "gain", 0)
+    await live.snapshot_save(lv.SaveSnapshot(name="clean", bypass=True))
+    await m.set_parameter("a", "gain", -6)
+    await m.bypass_plugin("a", True)
+    result = await live.snapshot_recall(lv.SnapshotRef(0, client="tab"))
+    assert (result.changed, result.bypassed) == (1, 1)
+    plugin = m.current_pedalboard().plugins[0]
+    assert (plugin.parameters["gain"], plugin.enabled) == (0, True)
+    entry = m.undo.history.next_undo("tab")
+    assert entry is not None
+    assert entry.label == "Recall snapshot “clean”"
+    await m.undo.undo("tab")  # back to before the recall: value and bypass, in one step
+    plugin = m.current_pedalboard().plugins[0]
+    assert (plugin.parameters["gain"], plugin.enabled) == (-6, False)
+    await m.undo.redo("tab")
+    assert m.current_pedalboard().plugins[0].parameters["gain"] == 0
+    before = len(m.undo.history.entries)
+    await live.snapshot_recall(lv.SnapshotRef(0, client="tab"))  # nothing changes: no entry
+    assert len(m.undo.history.entries) == before
+
+
+async def test_setlist_neighbours_are_prepared_and_songs_load_in_one_sync(tmp_path: Path) -> None:
+    m, live, bridge, _ = await live_session(tmp_path)
+    await m.load_plugin(AMP, instance_id="a")
+    await m.set_parameter("a", "gain", -10)
+    await live.snapshot_save(lv.SaveSnapshot(name="quiet", bypass=True))
+    await m.set_parameter("a", "gain", 10)
+    one = await m.save_pedalboard_as("Song one")
+    two = await m.save_pedalboard_as("Song two")
+    three = await m.save_pedalboard_as("Song three")
+    entries = [lv.SetlistEntry(board=b.id, snapshot=0) for b in (one, two, three)]
+    setlist = await live.setlist_create(lv.CreateSetlist("Prepared", entries))
+    await live.setlist_go(lv.SetlistGo(id=setlist.id, position=0))
+    assert set(m.pedalboards.prepared) == {two.id}  # the next song, read and validated
+    reads = m.pedalboards.reads
+    mark = len(bridge.calls)
+    await live.setlist_next(Empty())
+    assert m.pedalboards.reads == reads  # song two came from memory, not from its file
+    assert m.current_pedalboard().id == two.id
+    assert m.current_pedalboard().plugins[0].parameters["gain"] == -10  # its starting snapshot
+    assert m.current_pedalboard().current_snapshot == 0
+    calls = bridge.calls[mark:]
+    begins = [p for meth, p in calls if meth == "plugin" and p["method"] == "transaction"]
+    assert len(begins) == 2  # one transaction (begin, commit) carries board and snapshot
+    assert not [p for meth, p in calls if meth == "live" and p["method"] == "apply"]
+    assert set(m.pedalboards.prepared) == {one.id, three.id}
+    # a board file changed since it was prepared is read again
+    board = m.storage.load(three.id)
+    board.plugins[0].parameters["gain"] = 3
+    m.storage.save(board)
+    os.utime(m.storage.board_path(three.id), ns=(1, 1))  # a different mtime, for certain
+    await live.setlist_next(Empty())
+    assert m.pedalboards.reads == reads + 1
+    assert m.current_pedalboard().plugins[0].parameters["gain"] == -10  # snapshot over it
+
+
+async def test_footswitch_choice_is_saved_with_the_board(tmp_path: Path) -> None:
+    m, live, _, events = await live_session(tmp_path)
+    await m.load_plugin(AMP, instance_id="a")
+    await m.load_plugin(AMP, instance_id="b")
+    chosen = await live.stage_footswitches(lv.Footswitches(["b", "b"]))
+    assert chosen.ids == ["b"]
+    assert events.of("footswitches_changed")[-1] == {"ids": ["b"]}
+    with pytest.raises(ValidationError):
+        await live.stage_footswitches(lv.Footswitches(["nope"]))
+    assert m.current_pedalboard().footswitches == ["b"]  # unchanged by the refused one
+    saved = await m.save_pedalboard_as("Feet")
+    assert m.storage.load(saved.id).footswitches == ["b"]
+    assert (await live.stage_footswitches(lv.Footswitches(None))).ids is None
+
+
+async def test_pitch_bend_drives_a_parameter_with_14_bits_and_can_be_learned(
+    tmp_path: Path,
+) -> None:
+    m, live, _, _ = await live_session(tmp_path)
+    await m.load_plugin(AMP, instance_id="a")
+    template = lv.MidiBinding(
+        target=lv.BindingTarget.PARAMETER,
+        channel=0,
+        number=0,
+        instance_id="a",
+        symbol="gain",
+        minimum=-20.0,
+        maximum=0.0,
+    )
+    await live.midi.midi_learn(lv.LearnBinding(template))
+    # the engine reports an unmapped bend as controller 131 (mod-host's number for it)
+    await live.on_bridge_event("midi_control_change", {"channel": 3, "controller": 131, "value": 0})
+    (bound,) = (await live.midi.midi_bindings(Empty())).board
+    assert (bound.kind, bound.channel, bound.number) == (lv.MidiKind.BEND, 3, 0)
+    for value, want in ((16383, 0.0), (8192, -20.0 + 20.0 * 8192 / 16383), (0, -20.0)):
+        await live.on_bridge_event(
+            "midi_control_change", {"channel": 3, "controller": 131, "value": value}
+        )
+        assert m.current_pedalboard().plugins[0].parameters["gain"] == pytest.approx(want, abs=1e-3)

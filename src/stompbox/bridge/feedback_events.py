@@ -18,7 +18,7 @@ from stompbox.contract.bridge import (
     PluginDied,
 )
 from stompbox.contract.events import EventName
-from stompbox.contract.live import LiveEvent, MidiControlChange, MidiProgramChange
+from stompbox.contract.live import LiveEvent, MidiControlChange, MidiNote, MidiProgramChange
 from stompbox.modhost.feedback import (
     CpuLoadFb,
     DataFinishFb,
@@ -27,6 +27,7 @@ from stompbox.modhost.feedback import (
     LogFb,
     MidiControlChangeFb,
     MidiMappedFb,
+    MidiNoteFb,
     MidiProgramChangeFb,
     OutputSetFb,
     ParamSetFb,
@@ -73,6 +74,8 @@ def feedback_events(fb: Feedback, id_of: Callable[[int], str | None]) -> list[Ev
     if isinstance(fb, MidiProgramChangeFb):
         pc = MidiProgramChange(fb.program, fb.channel)
         return [(LiveEvent.MIDI_PROGRAM_CHANGE.value, pc)]
+    if isinstance(fb, MidiNoteFb):
+        return [(LiveEvent.MIDI_NOTE.value, MidiNote(fb.channel, fb.note, fb.velocity))]
     if isinstance(fb, OutputSetFb | ParamSetFb | MidiMappedFb):
         instance_id = id_of(fb.instance)
         if instance_id is None:

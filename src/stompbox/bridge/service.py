@@ -34,10 +34,11 @@ from stompbox.contract.bridge import (
 )
 from stompbox.contract.errors import NotFoundError, StompboxConnectionError, StompboxTimeoutError
 from stompbox.contract.events import EventName
+from stompbox.contract.live import LevelsEnable
 from stompbox.contract.rpc import convert_params
 from stompbox.lv2.catalog import Catalog
 from stompbox.modhost import commands as mh
-from stompbox.modhost.feedback import Feedback, OutputSetFb
+from stompbox.modhost.feedback import AudioMonitorFb, Feedback, OutputSetFb
 from stompbox.settings import Settings
 from stompbox.zmqservice import ZmqService
 
@@ -47,6 +48,7 @@ from .connections import ConnectionBook
 from .engine_client import EngineClient
 from .feedback_events import feedback_events
 from .instances import InstanceTable
+from .levels import BlockMeters
 from .live import LiveMethods
 from .plugins import MethodTable, PluginMethods
 from .transactions import Transactions
@@ -90,6 +92,7 @@ class Bridge:
             self.engine, self.instances, self.catalog, settings.data_dir / "presets"
         )
         self.connections = ConnectionBook()
+        self.levels = BlockMeters(self.engine, self.instances, self.service.publish)
         self._register()
 
     # -- registration ---------------------------------------------------------------------
@@ -101,6 +104,7 @@ class Bridge:
         s.register("plugin", self._envelope("plugin", self._plugin_table()), Action)
         s.register("audio", self._envelope("audio", self._audio_table()), Action)
         live = LiveMethods(self.engine, self.instances, self.catalog, self.transactions).table()
+        live["levels"] = (self.levels.enable, LevelsEnable)
         s.register("live", self._envelope("live", live), Action)
         s.register("connect", self.connect, Ports)
         s.register("disconnect", self.disconnect, Ports)
@@ -120,20 +124,31 @@ class Bridge:
         return dispatch
 
     def _plugin_table(self) -> MethodTable:
-        """The plugin methods; unload and reset also forget the connections the engine drops."""
+        """The plugin methods; unload and reset also forget the connections the engine drops
+        (and every load, unload and reset updates the block meters)."""
         table = self.plugins.table()
+        load, load_params = table["load"]
         unload, unload_params = table["unload"]
         reset, reset_params = table["reset"]
+
+        async def load_and_meter(p: Any) -> Any:
+            result = await load(p)
+            self.levels.changed()
+            return result
 
         async def unload_and_forget(p: InstanceRef) -> Any:
             result = await unload(p)
             self.connections.drop_instance(p.instance_id)
+            self.levels.changed()
             return result
 
         async def reset_and_forget(p: Empty) -> Any:
             result = await reset(p)
             self.connections.clear()
+            self.levels.engine_reset()
             return result
+
+        table["load"] = (load_and_meter, load_params)
 
         table["unload"] = (unload_and_forget, unload_params)
         table["reset"] = (reset_and_forget, reset_params)
@@ -188,6 +203,7 @@ class Bridge:
         await self.engine.request(mh.Remove(-1))
         self.instances.clear()
         self.connections.clear()
+        self.levels.engine_reset()
         await self.transactions.probe()
         await self.engine.request(mh.FeatureEnable("cpu-load", 1))
         await self.engine.request(mh.FeatureEnable("processing", 1))
@@ -196,11 +212,15 @@ class Bridge:
 
     def _on_engine_disconnected(self, reason: str) -> None:
         self.transactions.reset()
+        self.levels.engine_reset()
         self.instances.clear()
         self.connections.clear()
         self.service.publish(EventName.ENGINE_DISCONNECTED.value, EngineDisconnected(reason))
 
     def _on_feedback(self, fb: Feedback) -> None:
+        if isinstance(fb, AudioMonitorFb):
+            self.levels.on_feedback(fb)
+            return
         for name, data in feedback_events(fb, self.instances.ids().get):
             self.service.publish(name, data)
         if isinstance(fb, OutputSetFb):
@@ -291,6 +311,7 @@ class Bridge:
             tg.create_task(self.service.run(), name="bridge rpc")
             tg.create_task(self.audio.run(), name="bridge jack")
             tg.create_task(self.engine.run(), name="bridge engine")
+            tg.create_task(self.levels.run(), name="bridge block meters")
             await self._load_catalog()
             if on_ready is not None:
                 on_ready()

@@ -25,9 +25,13 @@ class LiveEvent(enum.StrEnum):
     TUNER = "tuner"
     MEDIA_CHANGED = "media_changed"
     METERS = "meters"
+    BLOCK_METERS = "block_meters"
+    FOOTSWITCHES_CHANGED = "footswitches_changed"
     # published by the bridge (engine feedback)
     MIDI_CONTROL_CHANGE = "midi_control_change"
     MIDI_PROGRAM_CHANGE = "midi_program_change"
+    MIDI_NOTE = "midi_note"
+    BLOCK_LEVELS = "block_levels"
 
 
 class MidiControlChange(msgspec.Struct, frozen=True):
@@ -39,6 +43,14 @@ class MidiControlChange(msgspec.Struct, frozen=True):
 class MidiProgramChange(msgspec.Struct, frozen=True):
     program: int
     channel: int
+
+
+class MidiNote(msgspec.Struct, frozen=True):
+    """A note on (velocity > 0) or off from the engine's MIDI input (bridge event)."""
+
+    channel: int
+    note: int
+    velocity: int
 
 
 # -- snapshots (stored in the board file) ----------------------------------------------------
@@ -73,6 +85,7 @@ class SaveSnapshot(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
 
 class SnapshotRef(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     index: int
+    client: str = ""  # recall: whose undo history gets the entry (the browser tab's id)
 
 
 class RenameSnapshot(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -82,6 +95,7 @@ class RenameSnapshot(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 class SnapshotStep(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     step: int = 1  # +1 next, -1 previous (wraps)
+    client: str = ""
 
 
 class RecallResult(msgspec.Struct, frozen=True):
@@ -196,6 +210,7 @@ class BindingTarget(enum.StrEnum):
 class MidiKind(enum.StrEnum):
     CC = "cc"
     NOTE = "note"
+    BEND = "bend"  # pitch bend (its number is 0), 14 bits
 
 
 class SwitchMode(enum.StrEnum):
@@ -258,7 +273,7 @@ class MidiLearnedData(msgspec.Struct, frozen=True):
 class MidiInput(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """A MIDI message as the session receives it (from engine feedback, or injected by a test)."""
 
-    kind: str  # cc | note_on | note_off | program
+    kind: str  # cc | note_on | note_off | program | bend (number 0, value 0..16383)
     channel: int
     number: int
     value: int = 127
@@ -295,6 +310,53 @@ class MeterReading(msgspec.Struct, frozen=True, kw_only=True):
     peak_db: float = -80.0
     hold_db: float = -80.0  # highest peak of the last HOLD seconds
     clip: bool = False  # a peak reached 0 dBFS in the last HOLD seconds
+
+
+class Footswitches(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """`stage.footswitches`: the board's blocks the stage view shows switches for (None: all);
+    also the `footswitches_changed` event."""
+
+    ids: list[str] | None = None
+
+
+class LevelsEnable(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Bridge `live.levels`: meter every block's audio inputs and outputs (or stop)."""
+
+    enable: bool = True
+
+
+class BlockLevel(msgspec.Struct, frozen=True):
+    """One block's sample peaks since the last report, in dBFS (max over its channels)."""
+
+    instance_id: str
+    input_db: float
+    output_db: float
+
+
+class BlockLevels(msgspec.Struct, frozen=True):
+    """Bridge event `block_levels`, at most 10 per second while metering is on."""
+
+    blocks: list[BlockLevel]
+
+
+class BlockMeter(msgspec.Struct, frozen=True, kw_only=True):
+    """One block's meter as the browser shows it: peak, 2 s hold and clip (0 dBFS reached in the
+    last 2 s), for its input and its output, in dBFS."""
+
+    instance_id: str
+    input_db: float = -80.0
+    input_hold_db: float = -80.0
+    input_clip: bool = False
+    output_db: float = -80.0
+    output_hold_db: float = -80.0
+    output_clip: bool = False
+
+
+class BlockMeters(msgspec.Struct, frozen=True):
+    """Session event `block_meters`: every metered block of the board (empty: metering off)."""
+
+    active: bool
+    blocks: list[BlockMeter] = msgspec.field(default_factory=list)
 
 
 # -- load and xruns ---------------------------------------------------------------------------

@@ -55,3 +55,5 @@ class Pedalboard(msgspec.Struct, kw_only=True):
     """plugins the last load could not run here (not installed, refused): kept, tried again"""
     pending_connections: list[Connection] = msgspec.field(default_factory=list)
     """connections the engine refused (or of a pending plugin): kept, tried again at each load"""
+    footswitches: list[str] | None = None
+    """the blocks the stage view shows footswitches for (None: every block)"""

@@ -60,6 +60,7 @@ class NativeCore(Timebase, BoardIO):
         self._transaction = 0  # depth of transaction_begin
         self._written: set[tuple[int, int]] = set()  # plugin outputs with a silenced port
         self.monitors: list[str] = []  # monitor_audio_levels ports, by index
+        self.meters_read = 0.0
         self._dirty = False  # a plan is due at the outermost transaction_commit
         self.saved_presets: dict[str, tuple[dict[str, float], str]] = {}  # uri -> (values, ttl)
         self.midi: dict[tuple[int, str], tuple[int, int, float, float]] = {}  # (ch, cc, lo, hi)
@@ -177,6 +178,7 @@ class NativeCore(Timebase, BoardIO):
             self.native.jack_disconnect(source, target)
         self.native.unpatch_capture()
         dropped = [self._drop(n) for n in [n for n in self.instances if n <= REMOVE_ALL_LIMIT]]
+        self.clear_monitors()
         self._transaction = 0  # a new client starts clean (the bridge sends `remove -1` first)
         self._commit()
         isolated = [

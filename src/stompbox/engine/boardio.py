@@ -8,6 +8,7 @@ and turns the C core's reports into feedback messages.
 from __future__ import annotations
 
 import re
+import time
 
 from stompbox.modhost.errors import ErrorCode
 from stompbox.modhost.feedback import (
@@ -15,6 +16,7 @@ from stompbox.modhost.feedback import (
     LogFb,
     MidiControlChangeFb,
     MidiMappedFb,
+    MidiNoteFb,
     MidiProgramChangeFb,
     OutputSetFb,
     ParamSetFb,
@@ -29,7 +31,8 @@ PLUGIN_PORT = re.compile(r"^effect_(\d+):(.+)$")
 MAX_CHANNEL = 15
 PITCH_BEND = 131  # mod-host's controller number for pitch bend
 MAX_MAPPINGS = 1024
-MAX_MONITORS = 64
+MAX_MONITORS = 256  # the C core's SB_MAX_MONITORS
+METER_PERIOD = 0.05  # s between peak reads: the C core keeps the maximum in between
 
 
 class NativePlugin:
@@ -77,6 +80,7 @@ class BoardIO:
     instances: dict[int, Instance]
     midi: dict[tuple[int, str], tuple[int, int, float, float]]  # (ch, cc, lo, hi)
     monitors: list[str]  # monitor_audio_levels ports, by index
+    meters_read: float  # monotonic time of the last peak read
 
     def _plugin_port(self, name: str) -> tuple[Instance, PortInfo] | None:
         raise NotImplementedError
@@ -116,6 +120,12 @@ class BoardIO:
         self.monitors.append(name)
         self._commit()
         return 0
+
+    def clear_monitors(self) -> None:
+        """Stop every meter (`remove -1`: a new client starts without the last one's meters)."""
+        while self.monitors:
+            self.monitors.pop()
+            self.native.monitor_clear(len(self.monitors))
 
     # MIDI --------------------------------------------------------------------------------
     def _midi_port(self, inst: Instance, symbol: str) -> int | None:
@@ -178,6 +188,9 @@ class BoardIO:
         if ev.kind is EventKind.TRANSPORT:
             self.transport_event(ev)
             return
+        if ev.kind is EventKind.NOTE:
+            self.feedback.put(MidiNoteFb(ev.a, ev.b, int(ev.value)))
+            return
         inst = self.instances.get(ev.number)
         symbol = None if inst is None else self._symbol(inst, ev.port)
         if inst is None or symbol is None:
@@ -203,10 +216,13 @@ class BoardIO:
         for number, prop, kind, text in self.native.patches():
             if number in self.instances:
                 self.feedback.put(PatchSetFb(number, prop, kind, text))
-        for index in range(len(self.monitors)):
-            peak = self.native.monitor_peak(index)
-            if peak > 0.0:
-                self.feedback.put(AudioMonitorFb(index, peak))
+        now = time.monotonic()
+        if self.monitors and now - self.meters_read >= METER_PERIOD:
+            self.meters_read = now  # at most 20 reports per meter and second, nothing lost
+            for index in range(len(self.monitors)):
+                peak = self.native.monitor_peak(index)
+                if peak > 0.0:
+                    self.feedback.put(AudioMonitorFb(index, peak))
         for level, text in self.native.logs():
             self.feedback.put(LogFb(level, text))
         self.native.collect()

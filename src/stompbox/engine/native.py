@@ -33,6 +33,7 @@ class EventKind(enum.IntEnum):
     MIDI_MAPPED = 3  # midi_learn completed
     PROGRAM = 4  # a program change on a monitored channel
     CONTROL = 5  # an unmapped CC on a monitored channel
+    NOTE = 6  # a note on (velocity > 0) or off on a monitored channel
     TRANSPORT = 16  # the transport changed: a rolling, value bpm, lo bpb
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "LogFb",
     "MidiControlChangeFb",
     "MidiMappedFb",
+    "MidiNoteFb",
     "MidiProgramChangeFb",
     "OutputSetFb",
     "ParamSetFb",
@@ -104,6 +105,16 @@ class MidiProgramChangeFb(_Fb, frozen=True):
     channel: int
 
 
+class MidiNoteFb(_Fb, frozen=True):
+    """The embedded engine's (not mod-host's, which reports no notes): a note on (velocity > 0)
+    or off on a channel enabled with `monitor_midi_program`, for footswitches that send notes."""
+
+    wire_name = "midi_note"
+    channel: int
+    note: int
+    velocity: int
+
+
 class TransportFb(_Fb, frozen=True):
     wire_name = "transport"
     rolling: bool
@@ -154,6 +165,7 @@ Feedback: TypeAlias = (
     | MidiMappedFb
     | MidiControlChangeFb
     | MidiProgramChangeFb
+    | MidiNoteFb
     | TransportFb
     | CpuLoadFb
     | DspLoadFb
@@ -171,6 +183,7 @@ _KNOWN: tuple[type[_Fb], ...] = (
     MidiMappedFb,
     MidiControlChangeFb,
     MidiProgramChangeFb,
+    MidiNoteFb,
     TransportFb,
     CpuLoadFb,
     DspLoadFb,

@@ -24,6 +24,7 @@ from stompbox.contract.events import EventName
 from stompbox.contract.params import Empty
 from stompbox.contract.session import ChangeSource
 
+from .block_meters import BlockMeterService
 from .handlers import Registry
 from .media_service import MediaService
 from .meter import OutputMeter
@@ -35,6 +36,7 @@ from .tuner import Tuner
 
 log = logging.getLogger(__name__)
 
+PITCH_BEND = 131
 WATCH_INTERVAL = 1.0
 POLL_INTERVAL = 0.1  # tuner readings while the tuner is on
 
@@ -52,6 +54,7 @@ class LiveService:
         self.position: int | None = None
         self.tuner = Tuner(self.st, manager.control)
         self.meter = OutputMeter(self.st)
+        self.block_meters = BlockMeterService(self.st)
         self.media = MediaService(manager)
         self.snapshots.send_file = self.media.apply_file
         self._load_board = ""
@@ -86,6 +89,7 @@ class LiveService:
             ("meter.start", self.meter_start, Empty),
             ("meter.stop", self.meter_stop, Empty),
             ("meter.state", self.meter_state, Empty),
+            ("stage.footswitches", self.stage_footswitches, lv.Footswitches),
         ]
         for method, handler, params_type in table:
             server.register(method, handler, params_type)
@@ -125,6 +129,10 @@ class LiveService:
         elif event == EventName.ENGINE_CONNECTED:
             self.midi.engine_changed()
             await self.midi.sync_midi_monitor()
+            if self.block_meters.active:
+                await self.block_meters.enable(True)
+        elif event == lv.LiveEvent.BLOCK_LEVELS:
+            self.block_meters.on_levels(data)
         elif event == EventName.OUTPUT_CHANGED:
             if not self.tuner.on_output(data):
                 self.meter.on_output(data)
@@ -133,9 +141,22 @@ class LiveService:
         elif event == lv.LiveEvent.MIDI_CONTROL_CHANGE:
             with contextlib.suppress(msgspec.ValidationError):
                 cc = msgspec.convert(data, lv.MidiControlChange)
+                bend = cc.controller == PITCH_BEND  # mod-host's controller number for a bend
                 await self.midi.apply_midi(
                     lv.MidiInput(
-                        kind="cc", channel=cc.channel, number=cc.controller, value=cc.value
+                        kind="bend" if bend else "cc",
+                        channel=cc.channel,
+                        number=0 if bend else cc.controller,
+                        value=cc.value,
+                    )
+                )
+        elif event == lv.LiveEvent.MIDI_NOTE:
+            with contextlib.suppress(msgspec.ValidationError):
+                note = msgspec.convert(data, lv.MidiNote)
+                kind = "note_on" if note.velocity > 0 else "note_off"
+                await self.midi.apply_midi(
+                    lv.MidiInput(
+                        kind=kind, channel=note.channel, number=note.note, value=note.velocity
                     )
                 )
         elif event == lv.LiveEvent.MIDI_PROGRAM_CHANGE:
@@ -162,13 +183,23 @@ class LiveService:
         self, q: lv.SnapshotRef, source: ChangeSource = ChangeSource.SESSION
     ) -> lv.RecallResult:
         async with self.m.mutation():
-            return await self.snapshots.recall(q.index, source)
+            return await self._recall(q.index, q.client, source)
 
     async def snapshot_step(
         self, q: lv.SnapshotStep, source: ChangeSource = ChangeSource.SESSION
     ) -> lv.RecallResult:
         async with self.m.mutation():
-            return await self.snapshots.recall(self.snapshots.neighbour(q.step or 1), source)
+            return await self._recall(self.snapshots.neighbour(q.step or 1), q.client, source)
+
+    async def _recall(self, index: int, client: str, source: ChangeSource) -> lv.RecallResult:
+        """Recall, then one undo entry for what it changed (MIDI's recalls: client "midi")."""
+        self.snapshots.last_steps = []
+        result = await self.snapshots.recall(index, source)
+        if self.snapshots.last_steps:
+            who = client or ("midi" if source is ChangeSource.ENGINE else "")
+            label = f"Recall snapshot “{result.name}”"
+            self.m.undo.record(who, label, self.snapshots.last_steps)
+        return result
 
     async def snapshot_rename(self, q: lv.RenameSnapshot) -> lv.Snapshot:
         async with self.m.mutation():
@@ -246,13 +277,26 @@ class LiveService:
         entry = setlist.entries[q.position]
         board = self.st.board
         if board is None or board.id != entry.board or self.st.modified:
-            await self.m.load_pedalboard(entry.board)
-        if entry.snapshot is not None:
+            # the song's board with its starting snapshot in it: one sync, one transaction
+            await self.m.load_pedalboard(entry.board, entry.snapshot)
+        elif entry.snapshot is not None:
             async with self.m.mutation():
                 if entry.snapshot < len(self.st.require_board().snapshots):
                     await self.snapshots.recall(entry.snapshot)
         self.setlist_id, self.position = sid, q.position
-        return self._publish_setlist()
+        state = self._publish_setlist()
+        await self.prepare_neighbours(setlist, q.position)
+        return state
+
+    async def prepare_neighbours(self, setlist: lv.Setlist, position: int) -> None:
+        """Read and validate the boards of the songs before and after `position` now, so that
+        next/previous does not read a file (the pedalboard service keeps them)."""
+        ids = [
+            setlist.entries[p].board
+            for p in (position + 1, position - 1)
+            if 0 <= p < len(setlist.entries)
+        ]
+        await self.m.pedalboards.prepare(ids)
 
     async def setlist_step(self, step: int) -> lv.SetlistState:
         if self.setlist_id is None:
@@ -311,14 +355,33 @@ class LiveService:
 
     async def meter_start(self, _: Empty) -> lv.MeterReading:
         async with self.m.mutation():
-            return await self.meter.start()
+            reading = await self.meter.start()
+        await self.block_meters.enable(True)
+        return reading
 
     async def meter_stop(self, _: Empty) -> lv.MeterReading:
         async with self.m.mutation():
-            return await self.meter.stop()
+            reading = await self.meter.stop()
+        await self.block_meters.enable(False)
+        return reading
 
     async def meter_state(self, _: Empty) -> lv.MeterReading:
         return self.meter.reading
+
+    async def stage_footswitches(self, q: lv.Footswitches) -> lv.Footswitches:
+        """Choose the stage view's footswitches for the current board (saved with it)."""
+        async with self.m.mutation():
+            board = self.st.require_board()
+            if q.ids is not None:
+                on_board = {p.instance_id for p in board.plugins}
+                unknown = [i for i in q.ids if i not in on_board]
+                if unknown or len(q.ids) > len(on_board):
+                    raise ValidationError(f"not on this board: {unknown}", {"ids": unknown})
+            board.footswitches = None if q.ids is None else list(dict.fromkeys(q.ids))
+            self.st.changed()
+            chosen = lv.Footswitches(board.footswitches)
+            self.st.publish(lv.LiveEvent.FOOTSWITCHES_CHANGED, chosen)
+            return chosen
 
     async def load_stats_now(self, _: Empty) -> lv.LoadStats:
         return self.load_stats

@@ -57,6 +57,15 @@ class Action(msgspec.Struct, frozen=True, kw_only=True):
     index: int = 0
 
 
+BEND_MAX = 16383
+KINDS = {
+    "cc": MidiKind.CC,
+    "note_on": MidiKind.NOTE,
+    "note_off": MidiKind.NOTE,
+    "bend": MidiKind.BEND,
+}
+
+
 def check_binding(b: MidiBinding) -> MidiBinding:
     """Validate a binding's shape (ranges of channel/number, what its target needs)."""
     if not 0 <= b.channel <= 15:
@@ -82,7 +91,10 @@ def scale(b: MidiBinding, port: PortInfo, raw: int, kind: str) -> float:
     """The parameter value a control value (0..127, or a note on/off) stands for."""
     lo = b.minimum if b.minimum is not None else (port.minimum if port.minimum is not None else 0.0)
     hi = b.maximum if b.maximum is not None else (port.maximum if port.maximum is not None else 1.0)
-    t = 1.0 if kind == "note_on" else 0.0 if kind == "note_off" else min(max(raw, 0), 127) / 127
+    if kind == "bend":
+        t = min(max(raw, 0), BEND_MAX) / BEND_MAX
+    else:
+        t = 1.0 if kind == "note_on" else 0.0 if kind == "note_off" else min(max(raw, 0), 127) / 127
     if b.invert:
         t = 1.0 - t
     if port.toggled:
@@ -148,9 +160,8 @@ class BindingEngine:
 
     def _learned(self, msg: MidiInput) -> MidiBinding:
         assert self.learning is not None
-        kind = MidiKind.NOTE if msg.kind.startswith("note") else MidiKind.CC
         learned = msgspec.structs.replace(
-            self.learning, channel=msg.channel, number=msg.number, kind=kind, id=""
+            self.learning, channel=msg.channel, number=msg.number, kind=KINDS[msg.kind], id=""
         )
         self.learning = None
         return self.add(learned)
@@ -161,10 +172,13 @@ class BindingEngine:
             return msg.value > 0
         if msg.kind == "note_off":
             return False
-        key = ("cc", msg.channel, msg.number)
+        key = (msg.kind, msg.channel, msg.number)
         last = self._last.get(key)
-        if msg.value >= 64:
-            return last is None or last < 64 or (msg.value == 127 and last == 127)
+        value = msg.value >> 7 if msg.kind == "bend" else msg.value  # a bend as 0..127
+        if last is not None and msg.kind == "bend":
+            last >>= 7
+        if value >= 64:
+            return last is None or last < 64 or (value == 127 and last == 127)
         return False if last is None or last >= 64 else None
 
     def handle(
@@ -179,9 +193,7 @@ class BindingEngine:
         `port_of(instance, symbol)` gives a parameter's port (None if gone: the binding is
         skipped); `switch_state(binding)` the current on/off of a switch binding's function.
         """
-        if msg.kind not in ("cc", "note_on", "note_off") or not (
-            0 <= msg.channel <= 15 and 0 <= msg.number <= 127
-        ):
+        if msg.kind not in KINDS or not (0 <= msg.channel <= 15 and 0 <= msg.number <= 127):
             self.ignored += 1
             return [], None
         if self.learning is not None and now > self.learn_until:
@@ -189,9 +201,9 @@ class BindingEngine:
         if self.learning is not None and msg.kind != "note_off":
             return [], self._learned(msg)
         press = self._press(msg)
-        if msg.kind == "cc":
-            self._last[("cc", msg.channel, msg.number)] = msg.value
-        kind = MidiKind.CC if msg.kind == "cc" else MidiKind.NOTE
+        if msg.kind in ("cc", "bend"):
+            self._last[(msg.kind, msg.channel, msg.number)] = msg.value
+        kind = KINDS[msg.kind]
         actions: list[Action] = []
         for b in self.all():
             if b.kind is not kind or b.channel != msg.channel or b.number != msg.number:

@@ -8,6 +8,7 @@ request, so no browser can lock MIDI out.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
@@ -140,6 +141,7 @@ class MidiService:
             self.midi.remove(q.id)
             self._persist(lv.BindingScope.GLOBAL if was_global else lv.BindingScope.BOARD)
             self._bindings_changed()
+        await self.sync_midi_monitor()
         return {}
 
     async def midi_learn(self, q: lv.LearnBinding) -> lv.MidiBindingsState:
@@ -152,7 +154,9 @@ class MidiService:
 
     async def midi_learn_cancel(self, _: Empty) -> lv.MidiBindingsState:
         self.midi.learning = None
-        return self._bindings_changed()
+        state = self._bindings_changed()
+        await self.sync_midi_monitor()
+        return state
 
     async def midi_program_change(self, q: lv.ProgramChangeConfig) -> lv.MidiBindingsState:
         if not 0 <= q.channel <= 15 or q.target not in ("setlist", "snapshot", "off"):
@@ -191,6 +195,7 @@ class MidiService:
             self._persist(learned.scope)
             self.st.publish(lv.LiveEvent.MIDI_LEARNED, lv.MidiLearnedData(learned))
             self._bindings_changed()
+            await self.sync_midi_monitor()  # learning is over: release the other channels
         done = 0
         for action in actions:
             try:
@@ -267,7 +272,8 @@ class MidiService:
     async def sync_midi_monitor(self) -> None:
         """Ask the engine to report MIDI on every channel a binding or program change uses
         (mod-host: `monitor_midi_program`), every channel while learning (the control the user
-        moves may be on any); an engine without MIDI input says so once."""
+        moves may be on any), and to stop for channels nothing needs any more (the engine then
+        drops their messages in the cycle); an engine without MIDI input says so once."""
         if not self.st.engine_connected:
             self._monitored = set()
             return
@@ -277,6 +283,13 @@ class MidiService:
             wanted.add(self.program_change.channel)
         if self.midi.learning is not None:
             wanted = set(range(16))
+        for channel in sorted(self._monitored - wanted):  # nothing needs it any more
+            self._monitored.discard(channel)
+            with contextlib.suppress(StompboxError):
+                await self.st.bridge.bridge.call(
+                    "live",
+                    {"method": "midi_monitor", "params": {"channel": channel, "enable": False}},
+                )
         for channel in sorted(wanted - self._monitored):
             self._monitored.add(channel)
             try:

@@ -6,6 +6,7 @@ and announces `pedalboard_loaded` only after the bridge acknowledged every step.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import logging
 
@@ -23,6 +24,7 @@ from stompbox.contract.session import (
 )
 
 from .engine_sync import SyncReport, sync_engine
+from .snapshots import apply_to_model
 from .state import SessionState
 from .storage import Storage, validate_id, validate_name
 
@@ -44,6 +46,35 @@ class PedalboardService:
         self.state = state
         self.storage = storage
         self.last_report = SyncReport()
+        self.prepared: dict[str, tuple[int, Pedalboard]] = {}  # id → (file mtime_ns, board)
+        self.reads = 0  # board files read to load a board (a prepared one is not read again)
+
+    async def prepare(self, board_ids: list[str]) -> None:
+        """Read and validate these boards now (off the event loop), so that loading one later
+        (the next song of a setlist) does not read its file; the others are forgotten."""
+        keep: dict[str, tuple[int, Pedalboard]] = {}
+        for board_id in dict.fromkeys(board_ids):
+            try:
+                mtime = self.storage.board_path(board_id).stat().st_mtime_ns
+                cached = self.prepared.get(board_id)
+                if cached is None or cached[0] != mtime:
+                    cached = (mtime, await asyncio.to_thread(self.storage.load, board_id))
+                keep[board_id] = cached
+            except (OSError, StompboxError) as exc:
+                log.info("cannot prepare pedalboard %r: %s", board_id, exc)
+        self.prepared = keep
+
+    def _read(self, board_id: str) -> Pedalboard:
+        """A prepared board when its file has not changed since (a stat, no read), else the file."""
+        cached = self.prepared.pop(board_id, None)
+        if cached is not None:
+            try:
+                if self.storage.board_path(board_id).stat().st_mtime_ns == cached[0]:
+                    return cached[1]
+            except OSError:
+                pass
+        self.reads += 1
+        return self.storage.load(board_id)
 
     def _changed(self, board: Pedalboard, action: str) -> None:
         self.state.publish(
@@ -116,9 +147,11 @@ class PedalboardService:
         self._changed(board, "created")
         return await self.activate(board, modified=False)
 
-    async def load(self, board_id: str) -> LoadBoardResult:
-        board = self.storage.load(validate_id(board_id))
-        return await self.activate(board, modified=False)
+    async def load(self, board_id: str, snapshot: int | None = None) -> LoadBoardResult:
+        """Load a board; with `snapshot`, with that snapshot's values already in it."""
+        board = self._read(validate_id(board_id))
+        changed = snapshot is not None and apply_to_model(board, snapshot)
+        return await self.activate(board, modified=changed)
 
     def save(self) -> Pedalboard:
         st = self.state

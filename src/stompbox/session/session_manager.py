@@ -382,9 +382,9 @@ class SessionManager:
             self.undo.follow_board()
             return result
 
-    async def load_pedalboard(self, board_id: str) -> LoadBoardResult:
+    async def load_pedalboard(self, board_id: str, snapshot: int | None = None) -> LoadBoardResult:
         async with self.mutation():
-            result = await self.pedalboards.load(board_id)
+            result = await self.pedalboards.load(board_id, snapshot)
             self.undo.history.reset("")  # even the same board again: a fresh history
             self.undo.follow_board()
             return result

@@ -16,6 +16,7 @@ import msgspec
 
 from stompbox.contract.errors import EngineError, NotFoundError, StompboxError, ValidationError
 from stompbox.contract.events import EventName
+from stompbox.contract.history import BypassStep, Step, ValuesStep
 from stompbox.contract.live import (
     MAX_SNAPSHOTS,
     AppliedValues,
@@ -37,6 +38,57 @@ from .plugin_manager import PluginManager, validate_value
 from .state import SessionState
 
 FileSender = Any  # Callable[[str, str, str], Awaitable[None]]: (instance, property, file name)
+
+
+def apply_to_model(board: Pedalboard, index: int) -> bool:
+    """Put snapshot `index`'s values, bypass states and files into a board that is not loaded
+    yet (a setlist song with a starting snapshot: one engine sync, one transaction). Names the
+    board no longer has are skipped; True when anything changed."""
+    if not 0 <= index < len(board.snapshots):
+        return False
+    snap = board.snapshots[index]
+    plugins = {p.instance_id: p for p in board.plugins}
+    changed = False
+    for iid, values in snap.parameters.items():
+        plugin = plugins.get(iid)
+        for symbol, value in values.items():
+            if plugin is not None and symbol in plugin.parameters:
+                try:
+                    checked = validate_value(plugin, symbol, value)
+                except ValidationError:
+                    continue
+                changed = changed or plugin.parameters[symbol] != checked
+                plugin.parameters[symbol] = checked
+    for iid, bypassed in snap.bypass.items():
+        if iid in plugins and plugins[iid].enabled == bypassed:
+            plugins[iid].enabled, changed = not bypassed, True
+    for iid, props in snap.files.items():
+        if iid in plugins:
+            for prop, name in props.items():
+                if board.files.get(iid, {}).get(prop) != name:
+                    board.files.setdefault(iid, {})[prop] = name
+                    changed = True
+    board.current_snapshot = index
+    return changed
+
+
+def undo_steps(
+    sets: list[tuple[str, str, float]],
+    befores: list[float | None],
+    bypasses: list[tuple[str, bool]],
+    results: list[Any],
+) -> list[Step]:
+    """The history steps of a recall: the values and bypass states the engine took."""
+    values: dict[str, tuple[dict[str, float], dict[str, float]]] = {}
+    for (iid, symbol, _), before, result in zip(sets, befores, results, strict=False):
+        if before is not None and isinstance(result, float | int):
+            pair = values.setdefault(iid, ({}, {}))
+            pair[0][symbol], pair[1][symbol] = before, float(result)
+    steps: list[Step] = [ValuesStep(i, b, a) for i, (b, a) in values.items()]
+    for (iid, bypassed), ok in zip(bypasses, results[len(sets) :], strict=False):
+        if ok is not False and not isinstance(ok, StompboxError):  # before/after: enabled
+            steps.append(BypassStep(iid, bypassed, not bypassed))
+    return steps
 
 
 def covered(board: Pedalboard, include: list[str] | None, exclude: list[str]) -> set[str]:
@@ -90,6 +142,8 @@ class Snapshots:
         self.plugins = plugins
         self.send_file: FileSender | None = None
         """Set by the media service: sends a file parameter to the engine."""
+        self.last_steps: list[Step] = []
+        """The undo steps of the last recall (values and bypass states it changed)."""
 
     def _board(self) -> Pedalboard:
         return self.state.require_board()
@@ -191,7 +245,9 @@ class Snapshots:
                 for prop, name in props.items():
                     if board.files.get(iid, {}).get(prop) != name and st.find(iid) is not None:
                         files.append((iid, prop, name))
+        befores = [st.instance(i).parameters.get(s) for i, s, _ in sets]
         results: list[Any] = await self._burst(sets, bypasses, source)
+        self.last_steps = undo_steps(sets, befores, bypasses, results)
         if self.send_file is not None:
             results += await settle(self.send_file(i, p, n) for i, p, n in files)
         error = next((r for r in results if isinstance(r, StompboxError)), None)

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 
 from stompbox.contract.errors import ValidationError
 
+from .api import Client
 from .relay import SessionLink, session_link
 from .schemas import ok
 
@@ -51,16 +52,16 @@ def _snapshot_routes(r: APIRouter) -> None:
         return await link.respond("snapshot.save", body)
 
     @r.post("/snapshots/{index}/recall", responses=ok("Object"), tags=tags)
-    async def recall(link: Link, index: Index) -> Response:
-        return await link.respond("snapshot.recall", {"index": index})
+    async def recall(link: Link, index: Index, client: Client = "") -> Response:
+        return await link.respond("snapshot.recall", {"index": index, "client": client})
 
     @r.post("/snapshots/next", responses=ok("Object"), tags=tags)
-    async def next_(link: Link) -> Response:
-        return await link.respond("snapshot.step", {"step": 1})
+    async def next_(link: Link, client: Client = "") -> Response:
+        return await link.respond("snapshot.step", {"step": 1, "client": client})
 
     @r.post("/snapshots/previous", responses=ok("Object"), tags=tags)
-    async def previous(link: Link) -> Response:
-        return await link.respond("snapshot.step", {"step": -1})
+    async def previous(link: Link, client: Client = "") -> Response:
+        return await link.respond("snapshot.step", {"step": -1, "client": client})
 
     @r.patch("/snapshots/{index}", responses=ok("Object"), tags=tags)
     async def rename(link: Link, index: Index, body: Json) -> Response:
@@ -142,6 +143,11 @@ def _midi_routes(r: APIRouter) -> None:
     @r.delete("/midi/learn", responses=ok("Object"), tags=tags)
     async def cancel(link: Link) -> Response:
         return await link.respond("midi.learn_cancel")
+
+    @r.put("/stage/footswitches", responses=ok("Object"), tags=tags)
+    async def footswitches(link: Link, body: Json) -> Response:
+        """The blocks the stage view shows footswitches for ({"ids": [...]}, or null: all)."""
+        return await link.respond("stage.footswitches", body)
 
     @r.put("/midi/program-change", responses=ok("Object"), tags=tags)
     async def program_change(link: Link, body: Json) -> Response:

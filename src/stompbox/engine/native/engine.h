@@ -112,7 +112,7 @@ typedef struct {
     uint32_t first_input, n_inputs; /* into plan->inputs */
 } sb_step;
 
-#define SB_MAX_MONITORS 64
+#define SB_MAX_MONITORS 256 /* per-block meters: a few ports per block */
 
 /* A monitor_audio_levels source: a plugin port's buffer, or the engine's JACK port. */
 typedef struct {
@@ -176,6 +176,7 @@ enum {
     SB_FB_MIDI_MAPPED,  /* number, port, a channel, b controller, value, lo, hi */
     SB_FB_PROGRAM,      /* a program, b channel */
     SB_FB_CONTROL,      /* a channel, b controller, value */
+    SB_FB_NOTE,         /* a channel, b note, value velocity (0: note off) */
     SB_FB_TRANSPORT = 16, /* a rolling, value bpm, lo bpb */
 };
 

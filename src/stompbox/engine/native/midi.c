@@ -95,7 +95,7 @@ static void controller(sb_engine *e, int channel, int cc, float unit, int raw)
             mapped = 1;
         }
     }
-    if (!mapped && (e->program_channels & (1U << channel)) && cc < 128) {
+    if (!mapped && (e->program_channels & (1U << channel)) && (cc < 128 || cc == SB_PITCH_BEND)) {
         push(e, (sb_fb_msg){SB_FB_CONTROL, 0, 0, (float)raw, channel, cc, 0, 0});
     }
 }
@@ -120,6 +120,10 @@ void sb_midi_input(sb_engine *e, jack_nframes_t n)
         } else if (status == 0xE0 && ev.size >= 3) {
             int bend = (ev.buffer[1] & 0x7F) | ((ev.buffer[2] & 0x7F) << 7);
             controller(e, channel, SB_PITCH_BEND, (float)bend / 16383.0f, bend);
+        } else if ((status == 0x90 || status == 0x80) && ev.size >= 3 &&
+                   (e->program_channels & (1U << channel))) { /* footswitches that send notes */
+            float velocity = status == 0x90 ? (float)(ev.buffer[2] & 0x7F) : 0.0f;
+            push(e, (sb_fb_msg){SB_FB_NOTE, 0, 0, velocity, channel, ev.buffer[1] & 0x7F, 0, 0});
         } else if (status == 0xC0 && (e->program_channels & (1U << channel))) {
             push(e, (sb_fb_msg){SB_FB_PROGRAM, 0, 0, 0, ev.buffer[1] & 0x7F, channel, 0, 0});
         }

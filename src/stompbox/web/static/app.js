@@ -4,6 +4,7 @@ import { api, query, pluginPath, LiveSocket, socketUrl, CLIENT_ID, newGesture } 
 import { Store } from "./store.js";
 import { Canvas } from "./canvas.js";
 import { dspText } from "./blocks.js";
+import { showMeter } from "./meters.js";
 import { blockRect, freeSpot, infoAsInstance } from "./layout.js";
 import { ControlPanel } from "./controls.js";
 import { PluginBrowser } from "./browser.js";
@@ -115,6 +116,7 @@ class App {
     }
     if (["state", "board", "moved", "param", "knobs"].includes(detail.kind)) this.canvas.schedule();
     if (detail.kind === "dsp") this.showDsp(detail.id);
+    if (detail.kind === "levels") this.showLevels();
     if (["state", "audio", "engine", "meta", "history"].includes(detail.kind)) this.topbar.update();
     this.panel.update(detail);
     this.live.onChange(detail);
@@ -126,6 +128,14 @@ class App {
       if (block.dataset.instanceId !== id) continue;
       const label = block.querySelector('[data-testid="block-dsp"]');
       if (label) label.textContent = dspText(this.store.dsp[id]);
+    }
+  }
+
+  /** Update every block's level meter in place (about 10 times a second while Level is on). */
+  showLevels() {
+    for (const block of document.querySelectorAll('[data-testid="block"]')) {
+      const g = block.querySelector('[data-testid="block-meter"]');
+      if (g) showMeter(g, this.store.levels[block.dataset.instanceId]);
     }
   }
 

@@ -3,6 +3,7 @@
 import { s } from "./dom.js";
 import { toNorm } from "./knob.js";
 import { BLOCK_W, blockPorts, blockHeight, blockRows, mainControls } from "./layout.js";
+import { meterGroup } from "./meters.js";
 
 const SWEEP = 270;
 const FOOT_Y = 25;
@@ -52,6 +53,7 @@ export function renderBlock(canvas, inst) {
     s("title", {}, "All controls"),
     s("circle", { r: 16, class: "hit" }), s("text", { class: "gear", y: 5, "text-anchor": "middle" }, "⚙")));
   knobs.forEach((port, i) => g.append(blockKnob(inst, port, i, knobs.length, rows.knobTop)));
+  g.append(meterGroup((BLOCK_W - 152) / 2, height - 9, canvas.store.levels?.[id]));
   const cx = BLOCK_W / 2;
   const cy = rows.footTop + FOOT_Y;
   g.append(s("g", { class: "block-button footswitch", "data-action": "bypass", "data-testid": "block-bypass",

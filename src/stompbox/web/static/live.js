@@ -43,6 +43,7 @@ export class Live {
       close: () => this.showStage(false),
       chooseSetlist: (id) => this.chooseSetlist(id),
       addToSetlist: () => this.addToSetlist(),
+      chooseFootswitches: (ids) => call(api.put("/api/stage/footswitches", { ids })),
       editSetlist: () => this.editSetlist(),
     });
     // top bar: stage view, tuner (a drop-down), xruns since the board loaded
@@ -220,6 +221,9 @@ export class Live {
           board.current_snapshot = data.current ?? null;
         }
         break;
+      case "footswitches_changed":
+        if (board) board.footswitches = data.ids ?? null;
+        break;
       case "setlist_changed":
         this.setlist = data;
         break;
@@ -242,7 +246,11 @@ export class Live {
   }
 
   /** A store change (the board, a bypass, the audio state). */
-  onChange() {
+  onChange(detail) {
+    if (detail?.kind === "levels") { // ~10 a second: the stage's level bars only, no redraw
+      if (this.stage.open) this.stage.showLevels();
+      return;
+    }
     if (this.stage.open) this.stage.render();
   }
 }

@@ -14,7 +14,8 @@ function describe(b, store) {
   const plugin = b.instance_id ? store.plugin(b.instance_id)?.name || b.instance_id : "";
   const what = b.target === "parameter" ? `${plugin} · ${b.symbol}` : b.target === "bypass" ? `${plugin} bypass`
     : b.target === "snapshot_recall" ? `${label} ${b.snapshot + 1}` : label;
-  const src = `${b.kind === "note" ? "note" : "CC"} ${b.number} · ch ${b.channel + 1}`
+  const control = b.kind === "bend" ? "pitch bend" : `${b.kind === "note" ? "note" : "CC"} ${b.number}`;
+  const src = `${control} · ch ${b.channel + 1}`
     + (b.minimum != null || b.maximum != null ? ` · ${b.minimum ?? "min"}…${b.maximum ?? "max"}` : "");
   return `${what} ← ${src}${b.invert ? " · inverted" : ""}${b.mode === "momentary" ? " · momentary" : ""}`;
 }

@@ -3,11 +3,10 @@
 import { h, clear } from "./dom.js";
 import { TunerView } from "./tuner.js";
 
-const FOOT_KEY = "stompbox.footswitches."; // + board id → JSON list of chosen instance ids
-
 /**
  * actions: {recall(i), saveSnapshot(), bypass(id, bypassed), mute(on), next(), previous(),
- * tunerStart(opts), tunerStop(), close(), chooseSetlist(id | ""), addToSetlist(), editSetlist()}. `live` holds {setlist, tuner, load}.
+ * tunerStart(opts), tunerStop(), close(), chooseSetlist(id | ""), addToSetlist(), editSetlist(),
+ * chooseFootswitches(ids)}. `live` holds {setlist, tuner, load}.
  */
 export class StageView {
   constructor(root, store, live, actions) {
@@ -72,19 +71,33 @@ export class StageView {
     if (!this.tunerBox.hidden && !this.live.tuner?.active) this.tuner.start();
   }
 
+  /** The blocks with a footswitch here: the board's choice (saved with it, the same on every
+   * device), or every block. */
   chosen(board) {
-    try {
-      const saved = JSON.parse(localStorage.getItem(FOOT_KEY + board.id) || "null");
-      if (Array.isArray(saved)) return saved;
-    } catch { /* a damaged preference: show every plugin */ }
+    if (Array.isArray(board.footswitches)) return board.footswitches;
     return board.plugins.map((p) => p.instance_id);
   }
 
   choose(board, id, on) {
-    const ids = new Set(this.chosen(board));
+    const ids = new Set(this.chosen(board).filter((i) => board.plugins.some((p) => p.instance_id === i)));
     if (on) ids.add(id); else ids.delete(id);
-    localStorage.setItem(FOOT_KEY + board.id, JSON.stringify([...ids]));
+    board.footswitches = [...ids]; // at once here; the server's event confirms it everywhere
+    this.actions.chooseFootswitches?.([...ids]);
     this.render();
+  }
+
+  /** Each footswitch's output level (a bar under its name, red after a clip), in place. */
+  showLevels() {
+    for (const el of this.feet.querySelectorAll("[data-testid=stage-footswitch]")) {
+      const m = this.store.levels?.[el.dataset.instanceId];
+      const level = el.querySelector("[data-testid=stage-level]");
+      if (!level) continue;
+      level.hidden = !m;
+      if (!m) continue;
+      const frac = Math.min(Math.max((m.output_db + 60) / 60, 0), 1);
+      level.firstChild.style.width = `${(frac * 100).toFixed(1)}%`;
+      level.dataset.clip = String(Boolean(m.output_clip));
+    }
   }
 
   render() {
@@ -122,7 +135,8 @@ export class StageView {
         this.feet.append(h("button", { class: `stage-foot-switch${p.enabled ? " on" : ""}`, "data-testid": "stage-footswitch",
           "data-instance-id": p.instance_id, "aria-pressed": String(p.enabled),
           onclick: () => this.actions.bypass(p.instance_id, p.enabled) },
-        h("span", { class: "led" }), h("span", {}, p.name)));
+        h("span", { class: "led" }), h("span", {}, p.name),
+        h("span", { class: "stage-level", "data-testid": "stage-level" }, h("span", { class: "stage-level-bar" }))));
       }
     }
     const on = this.processing();
@@ -130,5 +144,6 @@ export class StageView {
     this.mute.dataset.state = on ? "on" : "off";
     this.mute.setAttribute("aria-pressed", String(!on));
     this.tuner.show(this.live.tuner);
+    this.showLevels();
   }
 }

@@ -21,6 +21,7 @@ export class Store extends EventTarget {
     this.seq = 0;
     this.waiting = true; // until a state arrives
     this.dsp = {}; // instance_id → its DSP share of the JACK period in % (dsp_load events)
+    this.levels = {}; // instance_id → its meter reading (block_meters events, while Level is on)
   }
 
   get board() {
@@ -182,6 +183,11 @@ const HANDLERS = {
     if (!store.plugin(data.instance_id) || typeof data.percent !== "number") return;
     store.dsp[data.instance_id] = data.percent;
     store.emit("dsp", { id: data.instance_id });
+  },
+  block_meters(store, data) {
+    store.levels = {};
+    for (const m of data.blocks || []) store.levels[m.instance_id] = m;
+    store.emit("levels");
   },
   plugin_died(store, data) {
     const p = store.plugin(data.instance_id);
