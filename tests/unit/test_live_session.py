@@ -11,7 +11,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from stompbox.contract import live as lv
+from stompbox.contract import bridge_api as B, live as lv
 from stompbox.contract.errors import (
     ConflictError,
     EngineError,
@@ -19,7 +19,9 @@ from stompbox.contract.errors import (
     StompboxError,
     ValidationError,
 )
-from stompbox.contract.params import Empty
+from stompbox.contract.live import AppliedValues, ApplyValues
+from stompbox.contract.method import Method, Route
+from stompbox.contract.params import Done, Empty, SetParameter
 from stompbox.session.fake_bridge import AMP, FakeBridge
 from stompbox.session.live import LiveService
 from stompbox.session.media import check_content, check_media_name
@@ -33,29 +35,32 @@ from .test_session_support import Recorder, make_session
 class LiveFakeBridge(FakeBridge):
     """The fake bridge plus `live.*`, answering like the jalv engine (no patch_set)."""
 
-    async def call(self, method: str, params: dict[str, Any] | None = None) -> Any:
-        inner = (params or {}).get("method")
-        if method == "live" and inner == "apply":  # the burst, as the real bridge answers it
-            self.calls.append((method, dict(params or {})))
-            burst = dict((params or {})["params"])
-            values: list[float | None] = []
-            for change in burst["parameters"]:
-                try:
-                    await super().call("plugin", {"method": "set_parameter", "params": change})
-                    values.append(float(change["value"]))
-                except StompboxError:
-                    values.append(None)
-            for b in burst["bypass"]:
-                await super().call("plugin", {"method": "bypass", "params": b})
-            return {"values": values, "bypass": [True] * len(burst["bypass"]), "errors": []}
-        if method == "live":
-            self.calls.append((method, dict(params or {})))
-            raise EngineError(
-                "patch_set (file parameters) is not supported by this engine",
-                -902,
-                {"engine_code": -902, "unsupported": "patch_set"},
-            )
-        return await super().call(method, params)
+    def routes(self) -> list[Route]:
+        return [
+            *super().routes(),
+            B.LIVE_APPLY.route(self.live_apply),
+            B.LIVE_PATCH_SET.route(self.unsupported),
+            B.LIVE_MIDI_MONITOR.route(self.unsupported),
+        ]
+
+    async def live_apply(self, p: ApplyValues) -> AppliedValues:
+        """The burst, as the real bridge answers it."""
+        values: list[float | None] = []
+        for change in p.parameters:
+            try:
+                values.append((await self.call(B.PLUGIN_SET_PARAMETER, change)).value)
+            except StompboxError:
+                values.append(None)
+        for b in p.bypass:
+            await self.call(B.PLUGIN_BYPASS, b)
+        return AppliedValues(values, [True] * len(p.bypass), [])
+
+    async def unsupported(self, _: object) -> Done:
+        raise EngineError(
+            "patch_set (file parameters) is not supported by this engine",
+            -902,
+            {"engine_code": -902, "unsupported": "patch_set"},
+        )
 
 
 async def live_session(tmp_path: Path) -> tuple[SessionManager, LiveService, FakeBridge, Recorder]:
@@ -85,8 +90,8 @@ async def test_snapshot_recall_sends_only_the_differences(tmp_path: Path) -> Non
     events.clear()
     result = await live.snapshot_recall(lv.SnapshotRef(0))
     assert (result.changed, result.bypassed, result.skipped) == (1, 1, [])
-    sets = [p for meth, p in bridge.calls if meth == "plugin" and p["method"] == "set_parameter"]
-    assert [s["params"] for s in sets] == [{"instance_id": "a", "symbol": "gain", "value": -6.0}]
+    sets = [p for meth, p in bridge.calls if meth is B.PLUGIN_SET_PARAMETER]
+    assert sets == [SetParameter("a", "gain", -6.0)]
     assert m.current_pedalboard().plugins[0].parameters["gain"] == -6.0
     assert m.current_pedalboard().plugins[1].enabled
     assert "snapshots_changed" in events.names()
@@ -278,8 +283,8 @@ async def test_tuner_hosts_a_hidden_instance_and_reads_notes(tmp_path: Path) -> 
     bridge.catalog[TUNER_URI] = bridge.catalog[AMP]  # it loads, then its input cannot be wired
     real_call = bridge.call
 
-    async def refuse_connect(method: str, params: dict[str, Any] | None = None) -> Any:
-        if method == "connect":
+    async def refuse_connect(method: Method[Any, Any], params: Any) -> Any:
+        if method is B.CONNECT:
             raise NotFoundError("no such port")
         return await real_call(method, params)
 
@@ -325,12 +330,11 @@ async def test_media_library_checks_and_file_parameters(tmp_path: Path) -> None:
     assert [f.name for f in await media.list_media(Empty())] == ["room.wav"]
     await m.load_plugin(AMP, instance_id="a")
     result = await media.set_file(lv.SetFile("a", "urn:test#ir", "room.wav"))
-    assert result["applied"] is False
-    assert "not supported by this engine" in result["reason"]
+    assert result.applied is False
+    assert "not supported by this engine" in result.reason
     assert m.current_pedalboard().files == {"a": {"urn:test#ir": "room.wav"}}
-    sent = next(p for meth, p in bridge.calls if meth == "live" and p["method"] == "patch_set")
-    sent = sent["params"]
-    assert sent["path"] == str((tmp_path / "media" / "room.wav").resolve())
+    sent = next(p for meth, p in bridge.calls if meth is B.LIVE_PATCH_SET)
+    assert sent.path == str((tmp_path / "media" / "room.wav").resolve())
     with pytest.raises(ValidationError):
         await media.set_file(lv.SetFile("a", "urn:test#ir", "missing.wav"))
     with pytest.raises(ConflictError) as refused:
@@ -370,11 +374,7 @@ async def test_midi_saves_snapshots_and_asks_the_engine_to_report_midi(tmp_path:
     await live.midi.sync_midi_monitor()  # the fake answers like the jalv engine: unsupported
 
     def asked() -> list[int]:
-        return [
-            p["params"]["channel"]
-            for meth, p in bridge.calls
-            if meth == "live" and p["method"] == "midi_monitor"
-        ]
+        return [p.channel for meth, p in bridge.calls if meth is B.LIVE_MIDI_MONITOR]
 
     assert asked() == [0, 5]  # the program-change channel and the binding's, when bound
     await live.midi.sync_midi_monitor()

@@ -15,6 +15,7 @@ import msgspec
 from .params import (  # shared request shapes, re-exported
     BufferSize as BufferSize,
     Bypass as Bypass,
+    Done as Done,
     Empty as Empty,
     InstanceRef as InstanceRef,
     LoadPreset as LoadPreset,
@@ -59,6 +60,20 @@ class GetParameter(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 class MonitorOutput(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     instance_id: str
     symbol: str
+    enable: bool = True
+
+
+# -- live.* params -------------------------------------------------------------------------
+
+
+class PatchSet(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    instance_id: str
+    property: str  # a patch:writable property URI
+    path: str  # an absolute file path (the session sends only media-library files)
+
+
+class MidiMonitor(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    channel: int
     enable: bool = True
 
 
@@ -113,10 +128,6 @@ class PresetParameters(msgspec.Struct, frozen=True):
 
 class PresetSaved(msgspec.Struct, frozen=True):
     uri: str
-
-
-class Done(msgspec.Struct, frozen=True):
-    """The `{}` result."""
 
 
 class AudioStatus(msgspec.Struct, frozen=True):

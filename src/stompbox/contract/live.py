@@ -349,3 +349,16 @@ class SetFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     instance_id: str
     property: str
     name: str
+
+
+class FileSet(msgspec.Struct, frozen=True):
+    """`media.set_file`: stored in the board; `applied` false (with why) when the engine cannot."""
+
+    applied: bool
+    reason: str = ""
+
+
+class MidiActions(msgspec.Struct, frozen=True):
+    """`midi.input`: how many bindings the message triggered."""
+
+    actions: int

@@ -53,3 +53,7 @@ class Processing(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Params of processing on/off: plugins process (true) or output silence (false)."""
 
     enabled: bool
+
+
+class Done(msgspec.Struct, frozen=True):
+    """The `{}` result of a method that answers nothing but success."""

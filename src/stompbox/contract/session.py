@@ -12,6 +12,7 @@ from .model import Connection, Pedalboard, PluginInstance
 from .params import (  # shared request shapes, re-exported
     BufferSize as BufferSize,
     Bypass,
+    Done as Done,
     Empty as Empty,
     InstanceRef as InstanceRef,
     LoadPreset as LoadPreset,
@@ -83,6 +84,12 @@ class ListPorts(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_de
 
 class ValueResult(msgspec.Struct, frozen=True):
     value: float
+
+
+class ParameterValues(msgspec.Struct, frozen=True):
+    """`set_parameters`: the value each change took, in order."""
+
+    values: list[float]
 
 
 class LayoutBlock(msgspec.Struct, frozen=True):

@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +20,9 @@ import msgspec
 from stompbox.contract import live as lv
 from stompbox.contract.errors import NotFoundError, StompboxError, ValidationError
 from stompbox.contract.events import EventName
-from stompbox.contract.params import Empty
+from stompbox.contract.params import Done, Empty
 from stompbox.contract.session import ChangeSource
 
-from .handlers import Registry
 from .media_service import MediaService
 from .meter import OutputMeter
 from .midi_service import MidiService
@@ -60,37 +58,6 @@ class LiveService:
         self.midi = MidiService(manager, self.data_dir, self)
 
     # -- wiring ---------------------------------------------------------------------------
-
-    def register(self, server: Registry) -> None:
-        table: list[tuple[str, Callable[[Any], Awaitable[Any]], type]] = [
-            ("snapshot.list", self.snapshot_list, Empty),
-            ("snapshot.save", self.snapshot_save, lv.SaveSnapshot),
-            ("snapshot.recall", self.snapshot_recall, lv.SnapshotRef),
-            ("snapshot.step", self.snapshot_step, lv.SnapshotStep),
-            ("snapshot.rename", self.snapshot_rename, lv.RenameSnapshot),
-            ("snapshot.delete", self.snapshot_delete, lv.SnapshotRef),
-            ("setlist.list", self.setlist_list, Empty),
-            ("setlist.get", self.setlist_get, lv.SetlistRef),
-            ("setlist.create", self.setlist_create, lv.CreateSetlist),
-            ("setlist.update", self.setlist_update, lv.UpdateSetlist),
-            ("setlist.delete", self.setlist_delete, lv.SetlistRef),
-            ("setlist.state", self.setlist_state, Empty),
-            ("setlist.go", self.setlist_go, lv.SetlistGo),
-            ("setlist.next", self.setlist_next, Empty),
-            ("setlist.leave", self.setlist_leave, Empty),
-            ("setlist.previous", self.setlist_previous, Empty),
-            ("tuner.start", self.tuner_start, lv.TunerStart),
-            ("tuner.stop", self.tuner_stop, Empty),
-            ("tuner.state", self.tuner_state, Empty),
-            ("load.stats", self.load_stats_now, Empty),
-            ("meter.start", self.meter_start, Empty),
-            ("meter.stop", self.meter_stop, Empty),
-            ("meter.state", self.meter_state, Empty),
-        ]
-        for method, handler, params_type in table:
-            server.register(method, handler, params_type)
-        self.media.register(server)
-        self.midi.register(server)
 
     async def run(self) -> None:
         """Keep the tuner instance loaded while the tuner is on (a board switch removes it);
@@ -174,10 +141,10 @@ class LiveService:
         async with self.m.mutation():
             return self.snapshots.rename(q.index, q.name)
 
-    async def snapshot_delete(self, q: lv.SnapshotRef) -> dict[str, Any]:
+    async def snapshot_delete(self, q: lv.SnapshotRef) -> Done:
         async with self.m.mutation():
             self.snapshots.delete(q.index)
-        return {}
+        return Done()
 
     # -- setlists -------------------------------------------------------------------------
 
@@ -208,12 +175,12 @@ class LiveService:
             self._publish_setlist()
         return setlist
 
-    async def setlist_delete(self, q: lv.SetlistRef) -> dict[str, Any]:
+    async def setlist_delete(self, q: lv.SetlistRef) -> Done:
         self.setlists.delete(q.id)
         if q.id == self.setlist_id:
             self.setlist_id, self.position = None, None
             self._publish_setlist()
-        return {}
+        return Done()
 
     def _setlist_state(self) -> lv.SetlistState:
         if self.setlist_id is None:

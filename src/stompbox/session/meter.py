@@ -83,9 +83,7 @@ class OutputMeter:
 
     async def poll(self) -> None:
         if self.active and METER_ID in self.state.engine.instances and self.polling.due():
-            await self.state.bridge.plugin(
-                "monitor_output", {"instance_id": METER_ID, "symbol": PEAK_PORT}
-            )
+            await self.state.bridge.monitor_output(METER_ID, PEAK_PORT)
 
     def on_output(self, data: dict[str, Any], now: float | None = None) -> bool:
         if data.get("instance_id") != METER_ID or data.get("symbol") != PEAK_PORT:

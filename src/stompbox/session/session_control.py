@@ -8,7 +8,18 @@ from typing import Any
 
 import msgspec
 
-from stompbox.contract.bridge import DspLoadData
+from stompbox.contract import bridge_api as B
+from stompbox.contract.bridge import (
+    AudioStatus,
+    BufferSize,
+    DspLoadData,
+    Empty,
+    JackPortType,
+    ListPorts,
+    PortDirection,
+    PortEntry,
+    Processing,
+)
 from stompbox.contract.errors import ValidationError
 from stompbox.contract.events import EventName
 from stompbox.contract.ids import check_buffer_size
@@ -32,26 +43,27 @@ class SessionControl:
         self.reason = ""
         self._last_audio_event = float("-inf")
 
-    async def audio_status(self) -> dict[str, Any]:
-        result = await self.state.bridge.audio("status", {})
-        if isinstance(result, dict):
-            self.audio.update(result)
-            return result
-        return {}
+    async def audio_status(self) -> AudioStatus:
+        result = await self.state.bridge.call(B.AUDIO_STATUS, Empty())
+        self.audio.update(msgspec.structs.asdict(result))
+        return result
 
-    async def set_buffer_size(self, size: int) -> Any:
+    async def set_buffer_size(self, size: int) -> AudioStatus:
         check_buffer_size(size)
-        result = await self.state.bridge.audio("set_buffer_size", {"size": size})
+        result = await self.state.bridge.call(B.AUDIO_SET_BUFFER_SIZE, BufferSize(size))
         self.audio["buffer_size"] = size
-        return result if result is not None else {}
+        return result
 
-    async def list_ports(self, type_: str | None, direction: str | None) -> Any:
+    async def list_ports(self, type_: str | None, direction: str | None) -> list[PortEntry]:
         if type_ not in (None, "audio", "midi"):
             raise ValidationError(f"type must be 'audio' or 'midi', got {type_!r}")
         if direction not in (None, "input", "output"):
             raise ValidationError(f"direction must be 'input' or 'output', got {direction!r}")
-        params = {k: v for k, v in (("type", type_), ("direction", direction)) if v is not None}
-        return await self.state.bridge.audio("list_ports", params)
+        query = ListPorts(
+            None if type_ is None else JackPortType(type_),
+            None if direction is None else PortDirection(direction),
+        )
+        return await self.state.bridge.list_ports(query)
 
     @property
     def processing(self) -> bool:
@@ -63,7 +75,7 @@ class SessionControl:
         The caller holds the session lock. Engine reconnects turn it back on (the bridge does);
         `audio_status` then reads it back.
         """
-        await self.state.bridge.audio("processing", {"enabled": enabled})
+        await self.state.bridge.call(B.AUDIO_PROCESSING, Processing(enabled))
         self.audio["processing"] = enabled
         self.publish_engine_status()
         return self.engine_status()

@@ -142,9 +142,7 @@ class Tuner:
         st.engine.instances[TUNER_ID] = EngineInstance(TUNER_URI, {}, False)
         self.polling.reset()
         await st.bridge.connect(self.config.source, f"{TUNER_ID}:in")
-        await st.bridge.plugin(
-            "monitor_output", {"instance_id": TUNER_ID, "symbol": FREQUENCY_PORT}
-        )
+        await st.bridge.monitor_output(TUNER_ID, FREQUENCY_PORT)
 
     async def poll(self) -> None:
         """Ask for the current frequency (`monitor_output` queues the port's value at once),
@@ -154,9 +152,7 @@ class Tuner:
             return
         if not self.polling.due():
             return
-        await self.state.bridge.plugin(
-            "monitor_output", {"instance_id": TUNER_ID, "symbol": FREQUENCY_PORT}
-        )
+        await self.state.bridge.monitor_output(TUNER_ID, FREQUENCY_PORT)
 
     async def _unload(self) -> None:
         st = self.state

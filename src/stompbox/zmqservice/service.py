@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AsyncExitStack
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import msgspec
 import zmq.asyncio
 
+from stompbox.contract.method import Method, Route
 from stompbox.contract.rpc import Event
 from stompbox.settings import Settings
 
@@ -17,7 +18,10 @@ from .client import RpcClient
 from .curve import CurveKeys, load_or_create
 from .endpoints import TCP_PREFIX, pub_endpoint, rpc_endpoint
 from .pubsub import Publisher, Subscriber
-from .server import Handler, RpcServer
+from .server import RpcServer
+
+P = TypeVar("P")
+R = TypeVar("R")
 
 
 class ZmqService:
@@ -51,9 +55,13 @@ class ZmqService:
             self._curve = load_or_create(self.settings.keys_dir)
         return self._curve
 
-    def register(self, method: str, handler: Handler, params_type: type[Any] | None = None) -> None:
+    def register(self, method: Method[P, R], handler: Callable[[P], Awaitable[R]]) -> None:
         """Serve `method` (see RpcServer.register)."""
-        self.server.register(method, handler, params_type)
+        self.server.register(method, handler)
+
+    def add(self, route: Route) -> None:
+        """Serve one route of a registration table (see Method.route)."""
+        self.server.add(route)
 
     def publish(self, event: str, data: dict[str, Any] | msgspec.Struct | None = None) -> Event:
         """Publish one event to every subscriber; sync, never blocks (see Publisher.publish)."""

@@ -55,7 +55,7 @@ def error_reply(request_id: int | str | None, error: StompboxError) -> bytes:
 
 def result_reply(request_id: int | str | None, result: Any) -> bytes:
     """Encode a result reply; raises TypeError/msgspec errors if `result` is not encodable."""
-    return encode(Response(id=request_id, result=msgspec.to_builtins(result)))
+    return encode(Response(id=request_id, result=result))
 
 
 def split_reply(frames: list[bytes]) -> bytes | None:
