@@ -29,7 +29,7 @@ from stompbox.session.session_manager import SessionManager
 from stompbox.session.tuner import TUNER_ID, TUNER_URI, note_of
 from stompbox.session.watchdog import Watchdog
 
-from .test_session_support import Recorder, make_session
+from .test_session_support import Recorder, bridge_event, make_session
 
 
 class LiveFakeBridge(FakeBridge):
@@ -205,16 +205,19 @@ async def test_midi_moves_parameters_and_program_change_picks_songs(tmp_path: Pa
             target=lv.BindingTarget.MUTE, channel=0, number=81, scope=lv.BindingScope.GLOBAL
         )
     )
-    await live.on_bridge_event("midi_control_change", {"channel": 0, "controller": 7, "value": 0})
+    await live.on_bridge_event(
+        bridge_event("midi_control_change", {"channel": 0, "controller": 7, "value": 0})
+    )
     assert m.current_pedalboard().plugins[0].parameters["gain"] == -70.0
     assert events.of("parameter_changed")[-1]["value"] == -70.0
     await live.on_bridge_event(
-        "midi_control_change", {"channel": 0, "controller": 80, "value": 127}
+        bridge_event("midi_control_change", {"channel": 0, "controller": 80, "value": 127})
     )
     assert not m.current_pedalboard().plugins[0].enabled
     await live.midi.midi_input(lv.MidiInput(kind="cc", channel=0, number=81, value=127))
     assert not m.control.processing
-    await live.on_bridge_event("midi_control_change", {"channel": "bad"})  # ignored
+    with pytest.raises(ValidationError):  # refused where the subscriber decodes it
+        bridge_event("midi_control_change", {"channel": "bad"})
     assert (tmp_path / "midi.json").is_file()
     assert m.current_pedalboard().midi_bindings[0].id == binding.id
     with pytest.raises(NotFoundError):
@@ -248,9 +251,11 @@ async def test_midi_moves_parameters_and_program_change_picks_songs(tmp_path: Pa
     await live.snapshot_save(lv.SaveSnapshot(name="s0"))
     await m.set_parameter("a", "gain", 5)
     await live.midi.midi_program_change(lv.ProgramChangeConfig(channel=2, target="snapshot"))
-    await live.on_bridge_event("midi_program_change", {"program": 0, "channel": 2})
+    await live.on_bridge_event(bridge_event("midi_program_change", {"program": 0, "channel": 2}))
     assert m.current_pedalboard().plugins[0].parameters["gain"] != 5
-    await live.on_bridge_event("midi_program_change", {"program": 99, "channel": 2})  # no slot
+    await live.on_bridge_event(
+        bridge_event("midi_program_change", {"program": 99, "channel": 2})
+    )  # no slot
     reborn = LiveService(m, tmp_path)  # global bindings and PC config survive a restart
     assert reborn.midi.program_change.target == "snapshot"
     assert [b.target for b in reborn.midi.midi.global_] == [lv.BindingTarget.MUTE]
@@ -274,7 +279,11 @@ async def test_tuner_hosts_a_hidden_instance_and_reads_notes(tmp_path: Path) -> 
     assert 0 < readings[1].cents < readings[3].cents < 3.94  # the needle eases towards +3.9
     assert readings[3].in_tune is False or abs(readings[3].cents) <= 3.0
     assert live.tuner.feed(0.0, now=10).note == ""
-    assert live.tuner.on_output({"instance_id": TUNER_ID, "symbol": "freq_out", "value": 110.0})
+    assert live.tuner.on_output(
+        bridge_event(
+            "output_changed", {"instance_id": TUNER_ID, "symbol": "freq_out", "value": 110.0}
+        )
+    )
     assert live.tuner.reading.note == "A"
     assert events.of("tuner")
     with pytest.raises(ValidationError):
@@ -298,13 +307,14 @@ async def test_tuner_hosts_a_hidden_instance_and_reads_notes(tmp_path: Path) -> 
 
 async def test_load_stats_count_xruns_since_the_board_loaded(tmp_path: Path) -> None:
     m, live, _, _ = await live_session(tmp_path)
-    live._on_cpu_load({"avg": 10.0, "max": 20.0, "xruns": 5}, now=100.0)
-    live._on_cpu_load({"avg": 11.0, "max": 21.0, "xruns": 8}, now=160.0)
+    live._on_cpu_load(bridge_event("cpu_load", {"avg": 10.0, "max": 20.0, "xruns": 5}), now=100.0)
+    live._on_cpu_load(bridge_event("cpu_load", {"avg": 11.0, "max": 21.0, "xruns": 8}), now=160.0)
     assert (live.load_stats.xruns, live.load_stats.xruns_per_minute) == (3, 3.0)
     await m.create_pedalboard("Other")
-    live._on_cpu_load({"avg": 11.0, "max": 21.0, "xruns": 9}, now=170.0)
+    live._on_cpu_load(bridge_event("cpu_load", {"avg": 11.0, "max": 21.0, "xruns": 9}), now=170.0)
     assert live.load_stats.xruns == 0
-    live._on_cpu_load({"avg": "x"}, now=171.0)  # ignored
+    with pytest.raises(ValidationError):  # refused where the subscriber decodes it
+        bridge_event("cpu_load", {"avg": "x"})
 
 
 async def test_media_library_checks_and_file_parameters(tmp_path: Path) -> None:
@@ -384,8 +394,8 @@ async def test_midi_saves_snapshots_and_asks_the_engine_to_report_midi(tmp_path:
     )
     assert sorted(set(asked())) == list(range(16))  # learning: the control may be on any channel
     before = len(asked())
-    await live.on_bridge_event("engine_disconnected", {})
-    await live.on_bridge_event("engine_connected", {})
+    await live.on_bridge_event(bridge_event("engine_disconnected", {"reason": "gone"}))
+    await live.on_bridge_event(bridge_event("engine_connected", {}))
     assert len(asked()) == before + 16  # a restarted engine is asked again
 
 
@@ -414,8 +424,14 @@ async def test_output_meter_holds_peaks_and_flags_clips(tmp_path: Path) -> None:
     assert meter.feed(-30.0, now=5.0).clip is True
     assert meter.feed(-30.0, now=6.5).clip is False
     assert meter.feed(-200.0, now=7.0).peak_db == -80.0
-    assert meter.on_output({"instance_id": "stompbox-meter", "symbol": "dBTP_m", "value": -6.0})
-    assert not meter.on_output({"instance_id": "other", "symbol": "dBTP_m", "value": -6.0})
+    assert meter.on_output(
+        bridge_event(
+            "output_changed", {"instance_id": "stompbox-meter", "symbol": "dBTP_m", "value": -6.0}
+        )
+    )
+    assert not meter.on_output(
+        bridge_event("output_changed", {"instance_id": "other", "symbol": "dBTP_m", "value": -6.0})
+    )
     assert events.of("meters")[-1]["peak_db"] == -6.0
 
 

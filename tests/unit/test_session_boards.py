@@ -13,7 +13,7 @@ from stompbox.contract.model import Connection
 from stompbox.session.fake_bridge import AMP, STEREO, SYNTH, FakeBridge
 from stompbox.session.storage import Storage
 
-from .test_session_support import make_session
+from .test_session_support import bridge_event, make_session
 
 
 async def test_connections_are_validated(tmp_path: Path) -> None:
@@ -183,20 +183,20 @@ async def test_engine_restart_replays_the_board(tmp_path: Path) -> None:
     await m.set_parameter("amp", "gain", 7)
     await m.bypass_plugin("amp", True)
     await m.connect("amp:out", "system:playback_1")
-    await m.on_bridge_event("engine_disconnected", {"reason": "killed"})
+    await m.on_bridge_event(bridge_event("engine_disconnected", {"reason": "killed"}))
     assert not m.dump().engine_connected
     assert m.control.engine_status().reason == "killed"
     bridge.instances.clear()
     bridge.connections.clear()
     events.clear()
-    await m.on_bridge_event("engine_connected", {})
+    await m.on_bridge_event(bridge_event("engine_connected", {}))
     assert bridge.instances["amp"].values["gain"] == 7.0
     assert bridge.instances["amp"].bypassed
     assert bridge.connections == {("amp:out", "system:playback_1")}
     assert events.names() == ["engine_status"]
     assert events.of("engine_status")[0]["connected"]
     assert m.control.replays == 1
-    await m.on_bridge_event("engine_connected", {})  # a repeat is ignored
+    await m.on_bridge_event(bridge_event("engine_connected", {}))  # a repeat is ignored
     assert m.control.replays == 1
 
 

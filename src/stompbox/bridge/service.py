@@ -18,6 +18,7 @@ from stompbox.contract.bridge import (
     CpuLoad,
     Done,
     Empty,
+    EngineConnected,
     EngineDisconnected,
     InstanceEntry,
     InstanceRef,
@@ -32,7 +33,6 @@ from stompbox.contract.bridge import (
     TransactionState,
 )
 from stompbox.contract.errors import StompboxConnectionError, StompboxTimeoutError
-from stompbox.contract.events import EventName
 from stompbox.contract.method import Route
 from stompbox.lv2.catalog import Catalog
 from stompbox.modhost import commands as mh
@@ -191,17 +191,17 @@ class Bridge:
         await self.engine.request(mh.FeatureEnable("cpu-load", 1))
         await self.engine.request(mh.FeatureEnable("processing", 1))
         self._processing = True
-        self.service.publish(EventName.ENGINE_CONNECTED.value, {})
+        self.service.publish_event(EngineConnected())
 
     def _on_engine_disconnected(self, reason: str) -> None:
         self.transactions.reset()
         self.instances.clear()
         self.connections.clear()
-        self.service.publish(EventName.ENGINE_DISCONNECTED.value, EngineDisconnected(reason))
+        self.service.publish_event(EngineDisconnected(reason))
 
     def _on_feedback(self, fb: Feedback) -> None:
-        for name, data in feedback_events(fb, self.instances.ids().get):
-            self.service.publish(name, data)
+        for event in feedback_events(fb, self.instances.ids().get):
+            self.service.publish_event(event)
 
     # -- top-level methods ----------------------------------------------------------------
 

@@ -30,13 +30,13 @@ class LiveEvent(enum.StrEnum):
     MIDI_PROGRAM_CHANGE = "midi_program_change"
 
 
-class MidiControlChange(msgspec.Struct, frozen=True):
+class MidiControlChange(msgspec.Struct, frozen=True, tag=LiveEvent.MIDI_CONTROL_CHANGE.value):
     channel: int
     controller: int
     value: int
 
 
-class MidiProgramChange(msgspec.Struct, frozen=True):
+class MidiProgramChange(msgspec.Struct, frozen=True, tag=LiveEvent.MIDI_PROGRAM_CHANGE.value):
     program: int
     channel: int
 

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from stompbox import aio
+from stompbox.contract.bridge import BRIDGE_EVENTS
 from stompbox.contract.errors import StompboxError
 from stompbox.contract.events import EventName
 from stompbox.contract.method import Route
@@ -140,12 +141,15 @@ class SessionApp:
             delay = min(delay * 2, RETRY_MAX_DELAY)
 
     async def _relay(self, events: Subscriber, manager: SessionManager, live: LiveService) -> None:
-        async for event in events:
+        async for envelope in events:
             try:
-                await manager.on_bridge_event(event.event, event.data)
-                await live.on_bridge_event(event.event, event.data)
+                event = BRIDGE_EVENTS.decode(envelope.event, envelope.data)
+                if event is None:
+                    continue  # an event this session does not know (a newer bridge)
+                await manager.on_bridge_event(event)
+                await live.on_bridge_event(event)
             except StompboxError as exc:
-                log.warning("handling bridge event %s failed: %s", event.event, exc.message)
+                log.warning("handling bridge event %s failed: %s", envelope.event, exc.message)
 
 
 async def _main(settings: Settings) -> int:

@@ -13,13 +13,16 @@ import contextlib
 import logging
 import time
 from pathlib import Path
-from typing import Any
-
-import msgspec
 
 from stompbox.contract import live as lv
+from stompbox.contract.bridge import (
+    BridgeEvent,
+    CpuLoadData,
+    EngineConnected,
+    EngineDisconnected,
+    OutputChanged,
+)
 from stompbox.contract.errors import NotFoundError, StompboxError, ValidationError
-from stompbox.contract.events import EventName
 from stompbox.contract.params import Done, Empty
 from stompbox.contract.session import ChangeSource
 
@@ -86,30 +89,25 @@ class LiveService:
                 except StompboxError as exc:
                     log.warning("tuner/meter: %s", exc.message)
 
-    async def on_bridge_event(self, event: str, data: dict[str, Any]) -> None:
-        if event == EventName.ENGINE_DISCONNECTED:
-            self.midi.engine_changed()
-        elif event == EventName.ENGINE_CONNECTED:
-            self.midi.engine_changed()
-            await self.midi.sync_midi_monitor()
-        elif event == EventName.OUTPUT_CHANGED:
-            if not self.tuner.on_output(data):
-                self.meter.on_output(data)
-        elif event == EventName.CPU_LOAD:
-            self._on_cpu_load(data)
-        elif event == lv.LiveEvent.MIDI_CONTROL_CHANGE:
-            with contextlib.suppress(msgspec.ValidationError):
-                cc = msgspec.convert(data, lv.MidiControlChange)
+    async def on_bridge_event(self, event: BridgeEvent) -> None:
+        match event:
+            case EngineDisconnected():
+                self.midi.engine_changed()
+            case EngineConnected():
+                self.midi.engine_changed()
+                await self.midi.sync_midi_monitor()
+            case OutputChanged():
+                if not self.tuner.on_output(event):
+                    self.meter.on_output(event)
+            case CpuLoadData():
+                self._on_cpu_load(event)
+            case lv.MidiControlChange(channel=channel, controller=controller, value=value):
                 await self.midi.apply_midi(
-                    lv.MidiInput(
-                        kind="cc", channel=cc.channel, number=cc.controller, value=cc.value
-                    )
+                    lv.MidiInput(kind="cc", channel=channel, number=controller, value=value)
                 )
-        elif event == lv.LiveEvent.MIDI_PROGRAM_CHANGE:
-            with contextlib.suppress(msgspec.ValidationError):
-                pc = msgspec.convert(data, lv.MidiProgramChange)
+            case lv.MidiProgramChange(channel=channel, program=program):
                 await self.midi.apply_midi(
-                    lv.MidiInput(kind="program", channel=pc.channel, number=pc.program)
+                    lv.MidiInput(kind="program", channel=channel, number=program)
                 )
 
     # -- snapshots ------------------------------------------------------------------------
@@ -260,11 +258,8 @@ class LiveService:
 
     # -- load -----------------------------------------------------------------------------
 
-    def _on_cpu_load(self, data: dict[str, Any], now: float | None = None) -> None:
-        try:
-            avg, peak, xruns = float(data["avg"]), float(data["max"]), int(data["xruns"])
-        except (KeyError, TypeError, ValueError):
-            return
+    def _on_cpu_load(self, load: CpuLoadData, now: float | None = None) -> None:
+        avg, peak, xruns = load.avg, load.max, load.xruns
         now = time.monotonic() if now is None else now
         board = self.st.board.id if self.st.board is not None else ""
         if board != self._load_board or xruns < self._load_base[1]:

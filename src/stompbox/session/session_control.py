@@ -12,6 +12,7 @@ from stompbox.contract import bridge_api as B
 from stompbox.contract.bridge import (
     AudioStatus,
     BufferSize,
+    CpuLoadData,
     DspLoadData,
     Empty,
     JackPortType,
@@ -94,14 +95,9 @@ class SessionControl:
     def publish_engine_status(self) -> None:
         self.state.publish(EventName.ENGINE_STATUS, self.engine_status())
 
-    def on_cpu_load(self, data: dict[str, Any], now: float | None = None) -> bool:
+    def on_cpu_load(self, load: CpuLoadData, now: float | None = None) -> bool:
         """Record the bridge's cpu_load; publish `audio_status` at most every 0.25 s."""
-        try:
-            status = AudioStatusData(
-                float(data.get("avg", 0.0)), float(data.get("max", 0.0)), int(data.get("xruns", 0))
-            )
-        except (TypeError, ValueError):
-            return False
+        status = AudioStatusData(load.avg, load.max, load.xruns)
         self.audio.update(dsp_load=status.avg, dsp_load_max=status.max, xruns=status.xruns)
         now = time.monotonic() if now is None else now
         if now - self._last_audio_event < AUDIO_STATUS_INTERVAL:
@@ -110,12 +106,8 @@ class SessionControl:
         self.state.publish(EventName.AUDIO_STATUS, status)
         return True
 
-    def on_dsp_load(self, data: dict[str, Any]) -> bool:
+    def on_dsp_load(self, load: DspLoadData) -> bool:
         """Pass one plugin's DSP time on as `dsp_load` when it runs on the current board."""
-        try:
-            load = msgspec.convert(data, DspLoadData)
-        except msgspec.ValidationError:
-            return False
         if self.state.find(load.instance_id) is None:
             return False
         self.state.publish(EventName.DSP_LOAD, load)

@@ -67,6 +67,10 @@ class ZmqService:
         """Publish one event to every subscriber; sync, never blocks (see Publisher.publish)."""
         return self.publisher.publish(event, data)
 
+    def publish_event(self, event: msgspec.Struct) -> Event:
+        """Publish a typed event (topic = its tag; see Publisher.publish_event)."""
+        return self.publisher.publish_event(event)
+
     @property
     def seq(self) -> int:
         """The seq of the last event published (what a `state` reply should carry)."""
