@@ -16,6 +16,7 @@ from .params import (  # shared request shapes, re-exported
     Empty as Empty,
     InstanceRef as InstanceRef,
     LoadPreset as LoadPreset,
+    Name,
     PluginUri as PluginUri,
     Ports,
     Processing as Processing,
@@ -62,7 +63,7 @@ class ListPlugins(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_
 
 
 class BoardName(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    name: str
+    name: Name
 
 
 class BoardId(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -71,7 +72,7 @@ class BoardId(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 class RenameBoard(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     id: str
-    name: str
+    name: Name
 
 
 class ListPorts(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
@@ -141,6 +142,14 @@ class SessionState(msgspec.Struct, frozen=True):
     saved: list[str]
     modified: bool = False  # the dirty flag: the board differs from its saved file
     history: list[HistoryItem] = msgspec.field(default_factory=list)  # newest undo entries
+
+
+class WebHealth(msgspec.Struct, frozen=True):
+    """The web process's `GET /api/health`: is the session reachable, is the engine up."""
+
+    ok: bool
+    session: bool
+    engine_connected: bool
 
 
 class Health(msgspec.Struct, frozen=True):

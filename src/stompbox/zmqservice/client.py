@@ -218,6 +218,31 @@ class RpcClient:
         `timeout` (default: the client's) bounds each attempt. `retries` (default: the client's)
         bounds retries of undelivered requests, and of timed-out ones when idempotent.
         """
+        raw = await self._call(method, params, timeout, idempotent, retries)
+        if isinstance(method, Method):
+            return method.decode_result(raw)
+        return decode_any(raw)
+
+    async def call_raw(
+        self,
+        method: Method[P, R],
+        params: P,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+        idempotent: bool | None = None,
+    ) -> msgspec.Raw:
+        """`call`, but the result's JSON bytes as they came (for a hop that only forwards them,
+        like a web route answering the session's result: nothing decoded and encoded again)."""
+        return await self._call(method, params, timeout, idempotent, None)
+
+    async def _call(
+        self,
+        method: Method[Any, Any] | str,
+        params: Any,
+        timeout: float | None,  # noqa: ASYNC109
+        idempotent: bool | None,
+        retries: int | None,
+    ) -> msgspec.Raw:
         if isinstance(method, Method):
             name, inner = method.wire
             payload: Any = params if inner is None else OutgoingAction(inner, params)
@@ -236,17 +261,14 @@ class RpcClient:
         for attempt in range(attempts):
             try:
                 limit = deadline.within(self.timeout if timeout is None else timeout)
-                raw = await self._call_once(name, label, payload, limit)
-                break
+                return await self._call_once(name, label, payload, limit)
             except (StompboxTimeoutError, StompboxConnectionError) as exc:
                 retry_safe = retry or not _was_delivered(exc)
                 if attempt + 1 >= attempts or not retry_safe:
                     raise
                 self._stats["retries"] += 1
                 await asyncio.sleep(min(self.retry_delay * (2**attempt), MAX_RETRY_DELAY))
-        if isinstance(method, Method):
-            return method.decode_result(raw)
-        return decode_any(raw)
+        raise AssertionError("unreachable")
 
     async def _call_once(
         self,
