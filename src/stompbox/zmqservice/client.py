@@ -26,7 +26,6 @@ from stompbox.contract.errors import (
 from stompbox.contract.method import Method
 from stompbox.contract.rpc import (
     MAX_MESSAGE_BYTES,
-    OutgoingAction,
     OutgoingRequest,
     decode_any,
     decode_raw_response,
@@ -38,7 +37,7 @@ from .curve import CurveKeys, secure_client, uses_curve
 from .endpoints import check_endpoint, ipc_path
 from .sockets import drain, open_monitor, sync_view
 from .translate import zmq_errors
-from .wire import DELIMITER, split_reply
+from .wire import DELIMITER, outgoing, split_reply
 
 log = logging.getLogger(__name__)
 
@@ -175,8 +174,6 @@ class RpcClient:
         if monitor is not None:
             monitor.close(linger=0)
 
-    # -- calls ----------------------------------------------------------------------------
-
     @overload
     async def call(
         self,
@@ -210,13 +207,11 @@ class RpcClient:
     ) -> Any:
         """Call `method` and return its result, or raise the server's StompboxError.
 
-        With a `Method` (contract/session_api.py, bridge_api.py) the params Struct is encoded
-        as it is and the result decoded into the method's result type (ValidationError if it
-        does not fit); `idempotent` defaults to the method's. By name (tests, tools) the params
-        are a mapping or a Struct and the result comes back as builtins.
-
-        `timeout` (default: the client's) bounds each attempt. `retries` (default: the client's)
-        bounds retries of undelivered requests, and of timed-out ones when idempotent.
+        A `Method` (contract/*_api.py) takes its params Struct and returns its result type
+        (ValidationError if the result does not fit); `idempotent` defaults to the method's.
+        By name (tests, tools): params a mapping or a Struct, the result as builtins.
+        `timeout` (default: the client's) bounds each attempt; `retries` (default: the
+        client's) bounds retries of undelivered requests, and of timed-out idempotent ones.
         """
         raw = await self._call(method, params, timeout, idempotent, retries)
         if isinstance(method, Method):
@@ -231,8 +226,7 @@ class RpcClient:
         timeout: float | None = None,  # noqa: ASYNC109
         idempotent: bool | None = None,
     ) -> msgspec.Raw:
-        """`call`, but the result's JSON bytes as they came (for a hop that only forwards them,
-        like a web route answering the session's result: nothing decoded and encoded again)."""
+        """`call`, the result's JSON as it came (a hop that only forwards it: no re-encoding)."""
         return await self._call(method, params, timeout, idempotent, None)
 
     async def _call(
@@ -243,20 +237,7 @@ class RpcClient:
         idempotent: bool | None,
         retries: int | None,
     ) -> msgspec.Raw:
-        if isinstance(method, Method):
-            name, inner = method.wire
-            payload: Any = params if inner is None else OutgoingAction(inner, params)
-            label = method.name
-            retry = method.idempotent if idempotent is None else idempotent
-        else:
-            name = label = method
-            try:
-                payload = {} if params is None else msgspec.to_builtins(params)
-            except (TypeError, ValueError) as exc:
-                raise ValidationError(f"params of {method} not encodable: {exc}") from exc
-            if not isinstance(payload, dict):
-                raise ValidationError(f"params of {method} must be a mapping or a Struct")
-            retry = bool(idempotent)
+        name, label, payload, retry = outgoing(method, params, idempotent)
         attempts = 1 + max(0, self.retries if retries is None else retries)
         for attempt in range(attempts):
             try:
