@@ -15,8 +15,8 @@ from stompbox.contract.rpc import Event
 from stompbox.settings import Settings
 
 from .client import RpcClient
-from .curve import CurveKeys, load_or_create
-from .endpoints import TCP_PREFIX, pub_endpoint, rpc_endpoint
+from .curve import CurveKeys, keys_for, uses_curve
+from .endpoints import pub_endpoint, rpc_endpoint
 from .pubsub import Publisher, Subscriber
 from .server import RpcServer
 
@@ -49,11 +49,9 @@ class ZmqService:
 
     def _curve_for(self, endpoint: str) -> CurveKeys | None:
         """The stack's CURVE keys (loaded or created once) for a tcp endpoint, else None."""
-        if not endpoint.startswith(TCP_PREFIX):
-            return None
         if self._curve is None:
-            self._curve = load_or_create(self.settings.keys_dir)
-        return self._curve
+            self._curve = keys_for(self.settings.keys_dir, endpoint)
+        return uses_curve(endpoint, self._curve)
 
     def register(self, method: Method[P, R], handler: Callable[[P], Awaitable[R]]) -> None:
         """Serve `method` (see RpcServer.register)."""
