@@ -8,7 +8,7 @@ import inspect
 import sys
 import time
 
-BENCHES = ("engine", "catalog", "zmq_rpc", "bridge", "session", "web", "live")
+BENCHES = ("engine", "catalog", "rpc_codec", "zmq_rpc", "bridge", "session", "web", "live")
 
 
 def main(argv: list[str]) -> int:
