@@ -26,6 +26,7 @@ from stompbox.contract.errors import (
     ValidationError,
 )
 from stompbox.contract.events import event_data, event_name
+from stompbox.contract.live import MidiBindingsState, ProgramChangeConfig
 from stompbox.modhost.errors import ModHostError
 from stompbox.modhost.feedback import parse_feedback
 
@@ -75,6 +76,11 @@ def test_bridge_events_decode_into_the_union_and_refuse_bad_data() -> None:
     with pytest.raises(ValidationError):
         BRIDGE_EVENTS.decode("cpu_load", {"avg": "x"})
     assert "type" not in event_data(PluginDied("a"))  # the tag travels as the envelope's name
+
+
+def test_event_data_uses_the_wire_names_of_fields() -> None:
+    state = MidiBindingsState([], [], None, ProgramChangeConfig())
+    assert set(event_data(state)) == {"board", "global", "learning", "program_change"}
 
 
 def test_unknown_instance_and_other_kinds_are_raw_feedback() -> None:

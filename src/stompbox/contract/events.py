@@ -28,8 +28,13 @@ def event_name(event: msgspec.Struct) -> str:
 
 
 def event_data(event: msgspec.Struct) -> dict[str, Any]:
-    """The `data` of a typed event's envelope: its fields, without the tag."""
-    return msgspec.structs.asdict(event)
+    """The `data` of an event's envelope: its fields as builtins under their wire names (a
+    field renamed for the wire keeps that name), without the tag of a typed event."""
+    data: dict[str, Any] = msgspec.to_builtins(event)
+    config = type(event).__struct_config__
+    if config.tag is not None and config.tag_field is not None:
+        data.pop(config.tag_field, None)
+    return data
 
 
 class EventCodec(Generic[T]):
