@@ -8,7 +8,18 @@ import inspect
 import sys
 import time
 
-BENCHES = ("engine", "catalog", "zmq_rpc", "bridge", "session", "web", "live", "boards", "flood")
+BENCHES = (
+    "engine",
+    "catalog",
+    "rpc_codec",
+    "zmq_rpc",
+    "bridge",
+    "session",
+    "web",
+    "live",
+    "boards",
+    "flood",
+)
 
 
 def main(argv: list[str]) -> int:

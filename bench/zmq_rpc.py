@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from stompbox.contract.method import Method
 from stompbox.zmqservice import Publisher, RpcClient, RpcServer, Subscriber
 
 SEQUENTIAL_CALLS = 2000
@@ -103,7 +104,7 @@ async def _events(directory: str) -> None:
 
 async def _serve(endpoint: str) -> None:
     server = RpcServer(endpoint, name="bench")
-    server.register("echo", _echo)
+    server.register(Method("echo", dict, object), _echo)
     async with server:
         await server.run()
 

@@ -100,8 +100,9 @@ async def test_killed_jalv_is_reported_and_instance_freed(isolated_engine: Engin
         assert await client.cmd(f"add {AMP} 20") == "resp 20"
         pid = _jalv_pid(isolated_engine.pid, "effect_20")
         os.kill(pid, signal.SIGKILL)
-        seen = await feedback.until(lambda m: m.startswith("log 3 effect_20 died"))
-        assert seen[-1].startswith("log 3 effect_20 died")
+        seen = await feedback.until(lambda m: m.startswith("plugin_died 20 "))
+        assert any(m.startswith("log 3 effect_20 died") for m in seen)  # for people
+        assert seen[-1] == "plugin_died 20 -9"  # for programs: its own message (SIGKILL)
         assert await client.cmd("param_get 20 gain") == "resp -3"
         assert await client.cmd(f"add {AMP} 20") == "resp 20"  # its number is free again
         assert await client.cmd("param_get 20 gain") == "resp 0 0.0000"

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from stompbox.contract.errors import StompboxConnectionError, StompboxTimeoutError
+from stompbox.contract.method import Method
 from stompbox.contract.rpc import Event
 from stompbox.settings import Settings
 from stompbox.zmqservice import (
@@ -52,7 +53,7 @@ async def serving(server: RpcServer) -> AsyncIterator[RpcServer]:
     async def echo(params: dict[str, Any]) -> dict[str, Any]:
         return params
 
-    server.register("echo", echo)
+    server.register(Method("echo", dict, object), echo)
     async with server:
         task = asyncio.create_task(server.run())
         try:
@@ -201,7 +202,7 @@ async def test_zmq_service_uses_curve_on_tcp(tmp_path: Path) -> None:
     async def ping(params: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True}
 
-    bridge.register("ping", ping)
+    bridge.register(Method("ping", dict, object), ping)
     async with bridge, session, asyncio.TaskGroup() as tg:
         tasks = [tg.create_task(bridge.run()), tg.create_task(session.run())]
         async with session.client("bridge") as cli, session.subscribe("bridge") as sub:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from stompbox.contract.errors import StompboxTimeoutError
+from stompbox.contract.method import Method
 from stompbox.zmqservice import RpcClient, RpcServer, deadline
 
 pytestmark = pytest.mark.integration
@@ -41,8 +42,8 @@ async def test_the_callers_deadline_bounds_every_hop(tmp_path: Path) -> None:
     async def hang(_: dict[str, Any]) -> None:
         await asyncio.sleep(3600)
 
-    back.register("left", left)
-    back.register("hang", hang)
+    back.register(Method("left", dict, object), left)
+    back.register(Method("hang", dict, object), hang)
     async with serving(back), RpcClient(back.endpoint, timeout=60, retries=0) as to_back:
 
         async def relay(params: dict[str, Any]) -> Any:
@@ -51,7 +52,7 @@ async def test_the_callers_deadline_bounds_every_hop(tmp_path: Path) -> None:
             except StompboxTimeoutError as exc:
                 return {"timed_out_after": exc.data.get("timeout")}
 
-        front.register("relay", relay)
+        front.register(Method("relay", dict, object), relay)
         async with serving(front), RpcClient(front.endpoint, timeout=60, retries=0) as client:
             seen = await client.call("relay", {"method": "left"}, timeout=5.0)
             assert seen is not None

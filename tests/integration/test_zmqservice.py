@@ -27,6 +27,7 @@ from stompbox.contract.errors import (
     StompboxTimeoutError,
     ValidationError,
 )
+from stompbox.contract.method import Method
 from stompbox.contract.rpc import MAX_MESSAGE_BYTES, Event, decode_response, encode
 from stompbox.settings import Settings
 from stompbox.zmqservice import Publisher, RpcClient, RpcServer, Subscriber, ZmqService
@@ -44,6 +45,11 @@ class Unencodable:
     pass
 
 
+SET_GAIN = Method("set_gain", Gain, Gain)
+ACT_GO = Method("act.go", Gain, Gain, envelope=True)
+"""An action-envelope method: RPC method `act`, params `{"method": "go", "params": {...}}`."""
+
+
 def build_server(endpoint: str, **kwargs: Any) -> RpcServer:
     server = RpcServer(endpoint, name="test", **kwargs)
 
@@ -56,6 +62,9 @@ def build_server(endpoint: str, **kwargs: Any) -> RpcServer:
 
     async def set_gain(params: Gain) -> Gain:
         return Gain(params.instance_id, min(params.value, 1.0))
+
+    async def act_go(params: Gain) -> Gain:
+        return Gain(params.instance_id, params.value * 2)
 
     async def conflict(params: dict[str, Any]) -> None:
         raise ConflictError("name taken", {"name": "x"})
@@ -80,16 +89,17 @@ def build_server(endpoint: str, **kwargs: Any) -> RpcServer:
         await asyncio.sleep(params.get("seconds", 3600))
         return {}
 
-    server.register("echo", echo)
-    server.register("jitter", jitter)
-    server.register("set_gain", set_gain, Gain)
-    server.register("conflict", conflict)
-    server.register("engine", engine)
-    server.register("boom", boom)
-    server.register("bad_result", bad_result)
-    server.register("sleep", sleep)
-    server.register("odd_data", odd_data)
-    server.register("expire", expire)
+    server.register(Method("echo", dict, object), echo)
+    server.register(Method("jitter", dict, object), jitter)
+    server.register(SET_GAIN, set_gain)
+    server.register(ACT_GO, act_go)
+    server.register(Method("conflict", dict, object), conflict)
+    server.register(Method("engine", dict, object), engine)
+    server.register(Method("boom", dict, object), boom)
+    server.register(Method("bad_result", dict, object), bad_result)
+    server.register(Method("sleep", dict, object), sleep)
+    server.register(Method("odd_data", dict, object), odd_data)
+    server.register(Method("expire", dict, object), expire)
     return server
 
 
@@ -130,8 +140,22 @@ async def test_round_trip(client: RpcClient) -> None:
     assert await client.call("echo") == {}
     result = await client.call("set_gain", Gain("fx1", 3.0))
     assert result == {"instance_id": "fx1", "value": 1.0}
-    typed = await client.call_typed("set_gain", {"instance_id": "fx1", "value": 0.5}, Gain)
+    typed = await client.call(SET_GAIN, Gain("fx1", 0.5))
     assert typed == Gain("fx1", 0.5)
+
+
+async def test_envelope_methods_travel_in_the_action_mapping(client: RpcClient) -> None:
+    assert await client.call(ACT_GO, Gain("fx1", 0.25)) == Gain("fx1", 0.5)
+    wire = {"method": "go", "params": {"instance_id": "fx1", "value": 1.0}}
+    assert await client.call("act", wire) == {"instance_id": "fx1", "value": 2.0}
+    with pytest.raises(NotFoundError, match=r"act\.nope"):
+        await client.call("act", {"method": "nope"})
+    with pytest.raises(NotFoundError):
+        await client.call("act.go", {"instance_id": "fx1", "value": 1.0})  # not by its full name
+    with pytest.raises(ValidationError, match="invalid params"):
+        await client.call("act", {"method": "go", "params": {"value": 1.0}})
+    with pytest.raises(ValidationError, match="invalid params"):
+        await client.call("act", {"params": {}})
 
 
 async def test_100_concurrent_calls_resolve_to_their_own_replies(
@@ -167,7 +191,7 @@ async def test_errors_are_typed(client: RpcClient) -> None:
     with pytest.raises(ValidationError, match="invalid params"):
         await client.call("set_gain", {"instance_id": "fx1", "value": "loud"})
     with pytest.raises(ValidationError, match="unexpected result"):
-        await client.call_typed("echo", {"x": 1}, Gain)
+        await client.call(Method("echo", dict, Gain), {"x": 1})
     with pytest.raises(ConflictError) as odd:
         await client.call("odd_data")  # its data cannot be encoded: sent without it
     assert odd.value.data is None
@@ -206,7 +230,7 @@ async def test_only_idempotent_calls_are_retried_after_a_timeout(endpoint: str) 
             await asyncio.sleep(3600)
         return {"attempt": calls.count(params["tag"])}
 
-    server.register("first_hangs", first_hangs)
+    server.register(Method("first_hangs", dict, object), first_hangs)
     async with serving(server), RpcClient(endpoint, timeout=5.0, retries=2) as cli:
         with pytest.raises(StompboxTimeoutError):
             await cli.call("first_hangs", {"tag": "set"})
@@ -254,6 +278,7 @@ async def test_server_going_away_fails_pending_calls(endpoint: str) -> None:
 
 CRASHING_SERVER = """
 import asyncio, sys
+from stompbox.contract.method import Method
 from stompbox.zmqservice import RpcServer
 
 async def main():
@@ -265,8 +290,8 @@ async def main():
     async def echo(params):
         return params
 
-    server.register("sleep", sleep)
-    server.register("echo", echo)
+    server.register(Method("sleep", dict, object), sleep)
+    server.register(Method("echo", dict, object), echo)
     async with server:
         await server.run()
 
@@ -548,7 +573,7 @@ async def test_zmq_service_end_to_end(tmp_path: Path) -> None:
     async def ping(params: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True}
 
-    bridge.register("ping", ping)
+    bridge.register(Method("ping", dict, object), ping)
     assert bridge.rpc_endpoint == f"ipc://{tmp_path}/run/bridge.rpc"
     async with bridge, session, asyncio.TaskGroup() as tg:
         tasks = [tg.create_task(bridge.run()), tg.create_task(session.run())]

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from stompbox.bridge.instances import InstanceTable
 from stompbox.bridge.levels import BlockMeters, to_db
-from stompbox.contract.live import BlockLevels, LevelsEnable
+from stompbox.contract.live import BlockLevel, BlockLevels, LevelsEnable
 from stompbox.contract.model import Pedalboard, PluginInstance
 from stompbox.contract.plugin import Direction, PluginInfo, PortInfo, PortType
 from stompbox.modhost import commands as mh
@@ -47,7 +49,7 @@ def add(table: InstanceTable, iid: str) -> None:
 
 async def test_slots_follow_the_board_and_pop_only_from_the_top() -> None:
     engine, table, sent = FakeEngine(), InstanceTable(), []
-    meters = BlockMeters(engine, table, lambda name, data: sent.append(data))  # type: ignore[arg-type]
+    meters = BlockMeters(engine, table, sent.append)  # type: ignore[arg-type]
     add(table, "a")
     add(table, "b")
     await meters.enable(LevelsEnable(True))
@@ -98,13 +100,14 @@ def test_session_holds_peaks_and_flags_clip_for_board_blocks_only() -> None:
             {"instance_id": "stompbox-meter", "input_db": 0.0, "output_db": 0.0},
         ]
     }
-    r = svc.on_levels(data, now=10.0)
+    r = svc.on_levels(msgspec.convert(data, BlockLevels), now=10.0)
     assert r is not None
     (m,) = r.blocks
     assert (m.input_db, m.output_db, m.input_clip, m.output_clip) == (-12.0, 3.0, False, True)
-    low = {"blocks": [{"instance_id": "amp", "input_db": -30.0, "output_db": -20.0}]}
+    low = BlockLevels([BlockLevel("amp", -30.0, -20.0)])
     m = svc.on_levels(low, now=10.0 + HOLD / 2).blocks[0]  # type: ignore[union-attr]
     assert (m.output_db, m.output_hold_db, m.output_clip) == (-20.0, 3.0, True)
     m = svc.on_levels(low, now=10.0 + 2 * HOLD).blocks[0]  # type: ignore[union-attr]
     assert (m.output_hold_db, m.output_clip) == (-20.0, False)
-    assert svc.on_levels({"blocks": "nonsense"}) is None
+    svc.active = False
+    assert svc.on_levels(low) is None

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from stompbox.bridge.errors import from_modhost
 from stompbox.bridge.feedback_events import feedback_events
 from stompbox.contract.bridge import (
+    BRIDGE_EVENTS,
     CpuLoadData,
     DspLoadData,
+    EngineConnected,
     EngineFeedback,
     EngineLog,
     EngineParameterChanged,
@@ -21,6 +25,8 @@ from stompbox.contract.errors import (
     ResourceError,
     ValidationError,
 )
+from stompbox.contract.events import event_data, event_name
+from stompbox.contract.live import MidiBindingsState, ProgramChangeConfig
 from stompbox.modhost.errors import ModHostError
 from stompbox.modhost.feedback import parse_feedback
 
@@ -28,7 +34,8 @@ IDS = {0: "amp_1", 3: "delay"}
 
 
 def events(text: str) -> list[tuple[str, object]]:
-    return list(feedback_events(parse_feedback(text), IDS.get))
+    """(event name, typed event) for one feedback message."""
+    return [(event_name(e), e) for e in feedback_events(parse_feedback(text), IDS.get)]
 
 
 def test_typed_events() -> None:
@@ -51,11 +58,29 @@ def test_typed_events() -> None:
 
 def test_log_and_plugin_died() -> None:
     assert events("log 1 hello") == [("engine_log", EngineLog(1, "hello"))]
-    assert events("log 3 effect_3 died") == [
-        ("engine_log", EngineLog(3, "effect_3 died")),
-        ("plugin_died", PluginDied("delay")),
-    ]
-    assert events("log 3 effect_9 died") == [("engine_log", EngineLog(3, "effect_9 died"))]
+    # a death is the engine's own message; its log line is only text
+    assert events("log 3 effect_3 died") == [("engine_log", EngineLog(3, "effect_3 died"))]
+    assert events("plugin_died 3 -11") == [("plugin_died", PluginDied("delay", -11))]
+    assert events("plugin_died 9 1") == []  # an instance the bridge does not know
+
+
+def test_bridge_events_decode_into_the_union_and_refuse_bad_data() -> None:
+    assert BRIDGE_EVENTS.decode("plugin_died", {"instance_id": "a", "code": 1}) == PluginDied(
+        "a", 1
+    )
+    assert BRIDGE_EVENTS.decode("engine_connected", {}) == EngineConnected()
+    assert BRIDGE_EVENTS.decode("cpu_load", event_data(CpuLoadData(1.0, 2.0, 3))) == CpuLoadData(
+        1.0, 2.0, 3
+    )
+    assert BRIDGE_EVENTS.decode("from_a_newer_bridge", {"x": 1}) is None
+    with pytest.raises(ValidationError):
+        BRIDGE_EVENTS.decode("cpu_load", {"avg": "x"})
+    assert "type" not in event_data(PluginDied("a"))  # the tag travels as the envelope's name
+
+
+def test_event_data_uses_the_wire_names_of_fields() -> None:
+    state = MidiBindingsState([], [], None, ProgramChangeConfig())
+    assert set(event_data(state)) == {"board", "global", "learning", "program_change"}
 
 
 def test_unknown_instance_and_other_kinds_are_raw_feedback() -> None:

@@ -6,6 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, cast
 
+import pytest
+
+from stompbox.contract.errors import ValidationError
 from stompbox.engine.boardio import NativePlugin
 from stompbox.engine.dspload import DspMeter
 from stompbox.engine.instances import Instance
@@ -13,7 +16,7 @@ from stompbox.engine.native import NativeEngine
 from stompbox.modhost.feedback import DspLoadFb
 from stompbox.session.fake_bridge import AMP
 
-from .test_session_support import make_session
+from .test_session_support import bridge_event, make_session
 
 
 class Clock:
@@ -61,8 +64,13 @@ async def test_the_session_passes_dsp_load_on_for_its_board(tmp_path: Path) -> N
     m, _bridge, events = await make_session(tmp_path)
     await m.load_plugin(AMP, instance_id="amp")
     events.clear()
-    assert m.control.on_dsp_load({"instance_id": "amp", "micros": 12.5, "percent": 0.5})
+    assert m.control.on_dsp_load(
+        bridge_event("dsp_load", {"instance_id": "amp", "micros": 12.5, "percent": 0.5})
+    )
     assert events.of("dsp_load") == [{"instance_id": "amp", "micros": 12.5, "percent": 0.5}]
-    assert not m.control.on_dsp_load({"instance_id": "ghost", "micros": 1.0, "percent": 0.1})
-    assert not m.control.on_dsp_load({"instance_id": "amp", "micros": "x", "percent": 0.1})
+    assert not m.control.on_dsp_load(
+        bridge_event("dsp_load", {"instance_id": "ghost", "micros": 1.0, "percent": 0.1})
+    )
+    with pytest.raises(ValidationError):  # refused where the subscriber decodes it
+        bridge_event("dsp_load", {"instance_id": "amp", "micros": "x", "percent": 0.1})
     assert len(events.of("dsp_load")) == 1

@@ -18,12 +18,11 @@ import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from stompbox.contract import session as sc
+from stompbox.contract import bridge_api, session_api
 from stompbox.contract.errors import NotFoundError, ResourceError, ValidationError
 from stompbox.contract.model import SCHEMA_VERSION, Pedalboard
 from stompbox.contract.rpc import (
     DecodeError,
-    convert_params,
     decode_event,
     decode_request,
     decode_response,
@@ -96,35 +95,25 @@ def test_oversized_and_deep_messages_are_decode_errors(data: bytes, decode: Any)
         decode(data)
 
 
-PARAM_TYPES = [
-    getattr(sc, name)
-    for name in (
-        "Empty",
-        "LoadPlugin",
-        "InstanceRef",
-        "SetParameter",
-        "SetParameters",
-        "BypassPlugin",
-        "MovePlugin",
-        "LoadPreset",
-        "SavePreset",
-        "ConnectPorts",
-        "ListPlugins",
-        "PluginUri",
-        "BoardName",
-        "BoardId",
-        "RenameBoard",
-        "BufferSize",
-        "ListPorts",
-    )
-]
+METHODS = [*session_api.ALL, *bridge_api.ALL]
 
 
 @FUZZ
-@given(json_values, st.sampled_from(PARAM_TYPES))
-def test_convert_params_raises_only_validation_error(params: Any, type_: type) -> None:
+@given(
+    json_values.map(_json_bytes) | st.binary(max_size=200),
+    st.sampled_from(METHODS),
+)
+def test_params_decoders_raise_only_validation_error(data: bytes, method: Any) -> None:
+    """Every method's params decoder (what a server runs on a request's raw params)."""
     with contextlib.suppress(ValidationError):
-        convert_params(params, type_)
+        method.decode_params(data)
+
+
+@pytest.mark.parametrize("method", METHODS, ids=lambda m: m.name)
+def test_each_params_decoder_refuses_garbage(method: Any) -> None:
+    """Each must fail on a non-object (so the test above is not vacuous)."""
+    with pytest.raises(ValidationError, match="invalid params"):
+        method.decode_params(b"[1, 2")
 
 
 # -- the pedalboard file loader ----------------------------------------------------------------

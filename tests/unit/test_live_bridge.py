@@ -15,9 +15,9 @@ from stompbox.modhost.feedback import parse_feedback
 
 def test_midi_feedback_becomes_typed_events() -> None:
     cc = feedback_events(parse_feedback("midi_control_change 0 64 127"), lambda n: None)
-    assert cc == [("midi_control_change", MidiControlChange(0, 64, 127))]
+    assert cc == [MidiControlChange(0, 64, 127)]
     pc = feedback_events(parse_feedback("midi_program_change 5 2"), lambda n: None)
-    assert pc == [("midi_program_change", MidiProgramChange(5, 2))]
+    assert pc == [MidiProgramChange(5, 2)]
 
 
 def test_engine_refusal_902_reads_as_unsupported() -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from stompbox.contract import live as lv
+from stompbox.contract import bridge_api as B, live as lv
 from stompbox.contract.errors import (
     ConflictError,
     EngineError,
@@ -20,7 +20,9 @@ from stompbox.contract.errors import (
     StompboxError,
     ValidationError,
 )
-from stompbox.contract.params import Empty
+from stompbox.contract.live import AppliedValues, ApplyValues
+from stompbox.contract.method import Method, Route
+from stompbox.contract.params import Done, Empty, SetParameter
 from stompbox.session.fake_bridge import AMP, FakeBridge
 from stompbox.session.live import LiveService
 from stompbox.session.media import check_content, check_media_name
@@ -28,35 +30,38 @@ from stompbox.session.session_manager import SessionManager
 from stompbox.session.tuner import TUNER_ID, TUNER_URI, note_of
 from stompbox.session.watchdog import Watchdog
 
-from .test_session_support import Recorder, make_session
+from .test_session_support import Recorder, bridge_event, make_session
 
 
 class LiveFakeBridge(FakeBridge):
     """The fake bridge plus `live.*`, answering like the jalv engine (no patch_set)."""
 
-    async def call(self, method: str, params: dict[str, Any] | None = None) -> Any:
-        inner = (params or {}).get("method")
-        if method == "live" and inner == "apply":  # the burst, as the real bridge answers it
-            self.calls.append((method, dict(params or {})))
-            burst = dict((params or {})["params"])
-            values: list[float | None] = []
-            for change in burst["parameters"]:
-                try:
-                    await super().call("plugin", {"method": "set_parameter", "params": change})
-                    values.append(float(change["value"]))
-                except StompboxError:
-                    values.append(None)
-            for b in burst["bypass"]:
-                await super().call("plugin", {"method": "bypass", "params": b})
-            return {"values": values, "bypass": [True] * len(burst["bypass"]), "errors": []}
-        if method == "live":
-            self.calls.append((method, dict(params or {})))
-            raise EngineError(
-                "patch_set (file parameters) is not supported by this engine",
-                -902,
-                {"engine_code": -902, "unsupported": "patch_set"},
-            )
-        return await super().call(method, params)
+    def routes(self) -> list[Route]:
+        return [
+            *super().routes(),
+            B.LIVE_APPLY.route(self.live_apply),
+            B.LIVE_PATCH_SET.route(self.unsupported),
+            B.LIVE_MIDI_MONITOR.route(self.unsupported),
+        ]
+
+    async def live_apply(self, p: ApplyValues) -> AppliedValues:
+        """The burst, as the real bridge answers it."""
+        values: list[float | None] = []
+        for change in p.parameters:
+            try:
+                values.append((await self.call(B.PLUGIN_SET_PARAMETER, change)).value)
+            except StompboxError:
+                values.append(None)
+        for b in p.bypass:
+            await self.call(B.PLUGIN_BYPASS, b)
+        return AppliedValues(values, [True] * len(p.bypass), [])
+
+    async def unsupported(self, _: object) -> Done:
+        raise EngineError(
+            "patch_set (file parameters) is not supported by this engine",
+            -902,
+            {"engine_code": -902, "unsupported": "patch_set"},
+        )
 
 
 async def live_session(tmp_path: Path) -> tuple[SessionManager, LiveService, FakeBridge, Recorder]:
@@ -86,8 +91,8 @@ async def test_snapshot_recall_sends_only_the_differences(tmp_path: Path) -> Non
     events.clear()
     result = await live.snapshot_recall(lv.SnapshotRef(0))
     assert (result.changed, result.bypassed, result.skipped) == (1, 1, [])
-    sets = [p for meth, p in bridge.calls if meth == "plugin" and p["method"] == "set_parameter"]
-    assert [s["params"] for s in sets] == [{"instance_id": "a", "symbol": "gain", "value": -6.0}]
+    sets = [p for meth, p in bridge.calls if meth is B.PLUGIN_SET_PARAMETER]
+    assert sets == [SetParameter("a", "gain", -6.0)]
     assert m.current_pedalboard().plugins[0].parameters["gain"] == -6.0
     assert m.current_pedalboard().plugins[1].enabled
     assert "snapshots_changed" in events.names()
@@ -201,16 +206,19 @@ async def test_midi_moves_parameters_and_program_change_picks_songs(tmp_path: Pa
             target=lv.BindingTarget.MUTE, channel=0, number=81, scope=lv.BindingScope.GLOBAL
         )
     )
-    await live.on_bridge_event("midi_control_change", {"channel": 0, "controller": 7, "value": 0})
+    await live.on_bridge_event(
+        bridge_event("midi_control_change", {"channel": 0, "controller": 7, "value": 0})
+    )
     assert m.current_pedalboard().plugins[0].parameters["gain"] == -70.0
     assert events.of("parameter_changed")[-1]["value"] == -70.0
     await live.on_bridge_event(
-        "midi_control_change", {"channel": 0, "controller": 80, "value": 127}
+        bridge_event("midi_control_change", {"channel": 0, "controller": 80, "value": 127})
     )
     assert not m.current_pedalboard().plugins[0].enabled
     await live.midi.midi_input(lv.MidiInput(kind="cc", channel=0, number=81, value=127))
     assert not m.control.processing
-    await live.on_bridge_event("midi_control_change", {"channel": "bad"})  # ignored
+    with pytest.raises(ValidationError):  # refused where the subscriber decodes it
+        bridge_event("midi_control_change", {"channel": "bad"})
     assert (tmp_path / "midi.json").is_file()
     assert m.current_pedalboard().midi_bindings[0].id == binding.id
     with pytest.raises(NotFoundError):
@@ -244,9 +252,11 @@ async def test_midi_moves_parameters_and_program_change_picks_songs(tmp_path: Pa
     await live.snapshot_save(lv.SaveSnapshot(name="s0"))
     await m.set_parameter("a", "gain", 5)
     await live.midi.midi_program_change(lv.ProgramChangeConfig(channel=2, target="snapshot"))
-    await live.on_bridge_event("midi_program_change", {"program": 0, "channel": 2})
+    await live.on_bridge_event(bridge_event("midi_program_change", {"program": 0, "channel": 2}))
     assert m.current_pedalboard().plugins[0].parameters["gain"] != 5
-    await live.on_bridge_event("midi_program_change", {"program": 99, "channel": 2})  # no slot
+    await live.on_bridge_event(
+        bridge_event("midi_program_change", {"program": 99, "channel": 2})
+    )  # no slot
     reborn = LiveService(m, tmp_path)  # global bindings and PC config survive a restart
     assert reborn.midi.program_change.target == "snapshot"
     assert [b.target for b in reborn.midi.midi.global_] == [lv.BindingTarget.MUTE]
@@ -270,7 +280,11 @@ async def test_tuner_hosts_a_hidden_instance_and_reads_notes(tmp_path: Path) -> 
     assert 0 < readings[1].cents < readings[3].cents < 3.94  # the needle eases towards +3.9
     assert readings[3].in_tune is False or abs(readings[3].cents) <= 3.0
     assert live.tuner.feed(0.0, now=10).note == ""
-    assert live.tuner.on_output({"instance_id": TUNER_ID, "symbol": "freq_out", "value": 110.0})
+    assert live.tuner.on_output(
+        bridge_event(
+            "output_changed", {"instance_id": TUNER_ID, "symbol": "freq_out", "value": 110.0}
+        )
+    )
     assert live.tuner.reading.note == "A"
     assert events.of("tuner")
     with pytest.raises(ValidationError):
@@ -279,8 +293,8 @@ async def test_tuner_hosts_a_hidden_instance_and_reads_notes(tmp_path: Path) -> 
     bridge.catalog[TUNER_URI] = bridge.catalog[AMP]  # it loads, then its input cannot be wired
     real_call = bridge.call
 
-    async def refuse_connect(method: str, params: dict[str, Any] | None = None) -> Any:
-        if method == "connect":
+    async def refuse_connect(method: Method[Any, Any], params: Any) -> Any:
+        if method is B.CONNECT:
             raise NotFoundError("no such port")
         return await real_call(method, params)
 
@@ -294,13 +308,14 @@ async def test_tuner_hosts_a_hidden_instance_and_reads_notes(tmp_path: Path) -> 
 
 async def test_load_stats_count_xruns_since_the_board_loaded(tmp_path: Path) -> None:
     m, live, _, _ = await live_session(tmp_path)
-    live._on_cpu_load({"avg": 10.0, "max": 20.0, "xruns": 5}, now=100.0)
-    live._on_cpu_load({"avg": 11.0, "max": 21.0, "xruns": 8}, now=160.0)
+    live._on_cpu_load(bridge_event("cpu_load", {"avg": 10.0, "max": 20.0, "xruns": 5}), now=100.0)
+    live._on_cpu_load(bridge_event("cpu_load", {"avg": 11.0, "max": 21.0, "xruns": 8}), now=160.0)
     assert (live.load_stats.xruns, live.load_stats.xruns_per_minute) == (3, 3.0)
     await m.create_pedalboard("Other")
-    live._on_cpu_load({"avg": 11.0, "max": 21.0, "xruns": 9}, now=170.0)
+    live._on_cpu_load(bridge_event("cpu_load", {"avg": 11.0, "max": 21.0, "xruns": 9}), now=170.0)
     assert live.load_stats.xruns == 0
-    live._on_cpu_load({"avg": "x"}, now=171.0)  # ignored
+    with pytest.raises(ValidationError):  # refused where the subscriber decodes it
+        bridge_event("cpu_load", {"avg": "x"})
 
 
 async def test_media_library_checks_and_file_parameters(tmp_path: Path) -> None:
@@ -326,12 +341,11 @@ async def test_media_library_checks_and_file_parameters(tmp_path: Path) -> None:
     assert [f.name for f in await media.list_media(Empty())] == ["room.wav"]
     await m.load_plugin(AMP, instance_id="a")
     result = await media.set_file(lv.SetFile("a", "urn:test#ir", "room.wav"))
-    assert result["applied"] is False
-    assert "not supported by this engine" in result["reason"]
+    assert result.applied is False
+    assert "not supported by this engine" in result.reason
     assert m.current_pedalboard().files == {"a": {"urn:test#ir": "room.wav"}}
-    sent = next(p for meth, p in bridge.calls if meth == "live" and p["method"] == "patch_set")
-    sent = sent["params"]
-    assert sent["path"] == str((tmp_path / "media" / "room.wav").resolve())
+    sent = next(p for meth, p in bridge.calls if meth is B.LIVE_PATCH_SET)
+    assert sent.path == str((tmp_path / "media" / "room.wav").resolve())
     with pytest.raises(ValidationError):
         await media.set_file(lv.SetFile("a", "urn:test#ir", "missing.wav"))
     with pytest.raises(ConflictError) as refused:
@@ -371,11 +385,7 @@ async def test_midi_saves_snapshots_and_asks_the_engine_to_report_midi(tmp_path:
     await live.midi.sync_midi_monitor()  # the fake answers like the jalv engine: unsupported
 
     def asked() -> list[int]:
-        return [
-            p["params"]["channel"]
-            for meth, p in bridge.calls
-            if meth == "live" and p["method"] == "midi_monitor"
-        ]
+        return [p.channel for meth, p in bridge.calls if meth is B.LIVE_MIDI_MONITOR]
 
     assert asked() == [0, 5]  # the program-change channel and the binding's, when bound
     await live.midi.sync_midi_monitor()
@@ -385,8 +395,8 @@ async def test_midi_saves_snapshots_and_asks_the_engine_to_report_midi(tmp_path:
     )
     assert sorted(set(asked())) == list(range(16))  # learning: the control may be on any channel
     before = len(asked())
-    await live.on_bridge_event("engine_disconnected", {})
-    await live.on_bridge_event("engine_connected", {})
+    await live.on_bridge_event(bridge_event("engine_disconnected", {"reason": "gone"}))
+    await live.on_bridge_event(bridge_event("engine_connected", {}))
     assert len(asked()) == before + 16  # a restarted engine is asked again
 
 
@@ -396,11 +406,9 @@ async def test_midi_channels_nothing_needs_are_released(tmp_path: Path) -> None:
 
     def asked(enable: bool) -> list[int]:
         return [
-            p["params"]["channel"]
+            p.channel
             for meth, p in bridge.calls
-            if meth == "live"
-            and p["method"] == "midi_monitor"
-            and p["params"].get("enable", True) is enable
+            if meth is B.LIVE_MIDI_MONITOR and p.enable is enable
         ]
 
     bound = await live.midi.midi_bind(
@@ -442,8 +450,14 @@ async def test_output_meter_holds_peaks_and_flags_clips(tmp_path: Path) -> None:
     assert meter.feed(-30.0, now=5.0).clip is True
     assert meter.feed(-30.0, now=6.5).clip is False
     assert meter.feed(-200.0, now=7.0).peak_db == -80.0
-    assert meter.on_output({"instance_id": "stompbox-meter", "symbol": "dBTP_m", "value": -6.0})
-    assert not meter.on_output({"instance_id": "other", "symbol": "dBTP_m", "value": -6.0})
+    assert meter.on_output(
+        bridge_event(
+            "output_changed", {"instance_id": "stompbox-meter", "symbol": "dBTP_m", "value": -6.0}
+        )
+    )
+    assert not meter.on_output(
+        bridge_event("output_changed", {"instance_id": "other", "symbol": "dBTP_m", "value": -6.0})
+    )
     assert events.of("meters")[-1]["peak_db"] == -6.0
 
 
@@ -518,9 +532,9 @@ async def test_setlist_neighbours_are_prepared_and_songs_load_in_one_sync(tmp_pa
     assert m.current_pedalboard().plugins[0].parameters["gain"] == -10  # its starting snapshot
     assert m.current_pedalboard().current_snapshot == 0
     calls = bridge.calls[mark:]
-    begins = [p for meth, p in calls if meth == "plugin" and p["method"] == "transaction"]
+    begins = [p for meth, p in calls if meth is B.PLUGIN_TRANSACTION]
     assert len(begins) == 2  # one transaction (begin, commit) carries board and snapshot
-    assert not [p for meth, p in calls if meth == "live" and p["method"] == "apply"]
+    assert not [p for meth, p in calls if meth is B.LIVE_APPLY]
     assert set(m.pedalboards.prepared) == {one.id, three.id}
     # a board file changed since it was prepared is read again
     board = m.storage.load(three.id)
@@ -563,11 +577,9 @@ async def test_pitch_bend_drives_a_parameter_with_14_bits_and_can_be_learned(
     )
     await live.midi.midi_learn(lv.LearnBinding(template))
     # the engine reports an unmapped bend as controller 131 (mod-host's number for it)
-    await live.on_bridge_event("midi_control_change", {"channel": 3, "controller": 131, "value": 0})
+    await live.on_bridge_event(lv.MidiControlChange(channel=3, controller=131, value=0))
     (bound,) = (await live.midi.midi_bindings(Empty())).board
     assert (bound.kind, bound.channel, bound.number) == (lv.MidiKind.BEND, 3, 0)
     for value, want in ((16383, 0.0), (8192, -20.0 + 20.0 * 8192 / 16383), (0, -20.0)):
-        await live.on_bridge_event(
-            "midi_control_change", {"channel": 3, "controller": 131, "value": value}
-        )
+        await live.on_bridge_event(lv.MidiControlChange(channel=3, controller=131, value=value))
         assert m.current_pedalboard().plugins[0].parameters["gain"] == pytest.approx(want, abs=1e-3)

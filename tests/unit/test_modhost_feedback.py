@@ -22,6 +22,7 @@ from stompbox.modhost.feedback import (
     ParamSetFb,
     ParamStateFb,
     PatchSetFb,
+    PluginDiedFb,
     TransportFb,
     UnknownFb,
     encode_feedback,
@@ -48,6 +49,7 @@ GOLDEN: list[tuple[str, Feedback]] = [
     ),
     ("midi_control_change 0 64 127", MidiControlChangeFb(0, 64, 127)),
     ("midi_program_change 5 15", MidiProgramChangeFb(5, 15)),
+    ("plugin_died 20 -9", PluginDiedFb(20, -9)),
     ("transport 0 3.000000 130.000000", TransportFb(False, 3.0, 130.0)),
     ("transport 1 4.000000 120.500000", TransportFb(True, 4.0, 120.5)),
     ("cpu_load 12.345600 0.000000 3", CpuLoadFb(12.3456, 0.0, 3)),
@@ -127,6 +129,7 @@ feedback_st = st.one_of(
     st.builds(TransportFb, st.booleans(), floats6, floats6),
     st.builds(CpuLoadFb, floats6, floats6, st.integers(0, 10**6)),
     st.builds(LogFb, st.integers(0, 3), free_text),
+    st.builds(PluginDiedFb, ints, st.integers(-64, 255)),
     st.just(DataFinishFb()),
 )
 

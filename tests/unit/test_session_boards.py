@@ -6,12 +6,14 @@ from pathlib import Path
 
 import pytest
 
+from stompbox.contract import bridge_api as B
+from stompbox.contract.bridge import Transaction, TransactionPhase
 from stompbox.contract.errors import ConflictError, NotFoundError, ValidationError
 from stompbox.contract.model import Connection
 from stompbox.session.fake_bridge import AMP, STEREO, SYNTH, FakeBridge
 from stompbox.session.storage import Storage
 
-from .test_session_support import make_session
+from .test_session_support import bridge_event, make_session
 
 
 async def test_connections_are_validated(tmp_path: Path) -> None:
@@ -106,16 +108,16 @@ async def test_switching_boards_reuses_shared_instances(tmp_path: Path) -> None:
     bridge.calls.clear()
     events.clear()
     result = await m.load_pedalboard("a")
-    methods = [(c[0], c[1].get("method")) for c in bridge.calls]
+    methods = [tuple(c[0].name.split(".", 1)) for c in bridge.calls]
     assert ("plugin", "load") not in methods  # amp and delay reused
     assert methods.count(("plugin", "unload")) == 1  # synth
     assert ("plugin", "set_parameter") in methods
     assert ("plugin", "bypass") in methods
     assert methods.count(("plugin", "set_parameter")) == 1  # only delay:time differs
     # the whole switch inside one bridge transaction: begin first, commit last
-    engine_calls = [c for c in bridge.calls if c[0] != "state"]
-    assert engine_calls[0][1] == {"method": "transaction", "params": {"phase": "begin"}}
-    assert engine_calls[-1][1] == {"method": "transaction", "params": {"phase": "commit"}}
+    engine_calls = [c for c in bridge.calls if c[0] is not B.STATE]
+    assert engine_calls[0] == (B.PLUGIN_TRANSACTION, Transaction(TransactionPhase.BEGIN))
+    assert engine_calls[-1] == (B.PLUGIN_TRANSACTION, Transaction(TransactionPhase.COMMIT))
     assert methods.count(("plugin", "transaction")) == 2
     assert result.missing == []
     loaded = events.of("pedalboard_loaded")
@@ -181,20 +183,20 @@ async def test_engine_restart_replays_the_board(tmp_path: Path) -> None:
     await m.set_parameter("amp", "gain", 7)
     await m.bypass_plugin("amp", True)
     await m.connect("amp:out", "system:playback_1")
-    await m.on_bridge_event("engine_disconnected", {"reason": "killed"})
+    await m.on_bridge_event(bridge_event("engine_disconnected", {"reason": "killed"}))
     assert not m.dump().engine_connected
     assert m.control.engine_status().reason == "killed"
     bridge.instances.clear()
     bridge.connections.clear()
     events.clear()
-    await m.on_bridge_event("engine_connected", {})
+    await m.on_bridge_event(bridge_event("engine_connected", {}))
     assert bridge.instances["amp"].values["gain"] == 7.0
     assert bridge.instances["amp"].bypassed
     assert bridge.connections == {("amp:out", "system:playback_1")}
     assert events.names() == ["engine_status"]
     assert events.of("engine_status")[0]["connected"]
     assert m.control.replays == 1
-    await m.on_bridge_event("engine_connected", {})  # a repeat is ignored
+    await m.on_bridge_event(bridge_event("engine_connected", {}))  # a repeat is ignored
     assert m.control.replays == 1
 
 

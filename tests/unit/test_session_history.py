@@ -15,7 +15,7 @@ from stompbox.session.history import MAX_ENTRIES, History
 from stompbox.session.session_manager import SessionManager
 from stompbox.session.storage import Storage
 
-from .test_session_support import Recorder, make_session
+from .test_session_support import Recorder, bridge_event, make_session
 
 A, B = "client-a", "client-b"
 
@@ -166,7 +166,7 @@ async def test_a_spliced_add_is_one_entry_and_bad_wiring_changes_nothing(tmp_pat
 async def test_a_plugin_crash_is_published_with_its_name(tmp_path: Path) -> None:
     m, _, events = await make_session(tmp_path)
     amp = await m.load_plugin(AMP)
-    await m.on_bridge_event("plugin_died", {"instance_id": amp.instance_id})
+    await m.on_bridge_event(bridge_event("plugin_died", {"instance_id": amp.instance_id}))
     assert events.of("plugin_died") == [{"instance_id": amp.instance_id, "name": "Test Amp"}]
     assert amp.instance_id not in m.state.engine.instances
 

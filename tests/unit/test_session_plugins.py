@@ -11,7 +11,7 @@ from stompbox.contract.errors import ConflictError, NotFoundError, ValidationErr
 from stompbox.contract.session import SetParameter
 from stompbox.session.fake_bridge import AMP, STEREO, SYNTH, FakeBridge
 
-from .test_session_support import make_session
+from .test_session_support import bridge_event, make_session
 
 
 async def test_load_plugin_builds_the_instance_and_publishes(tmp_path: Path) -> None:
@@ -152,11 +152,17 @@ async def test_events_from_the_engine_update_the_model(tmp_path: Path) -> None:
     await m.load_plugin(AMP)
     events.clear()
     await m.on_bridge_event(
-        "parameter_changed", {"instance_id": "test_amp_1", "symbol": "gain", "value": -3.0}
+        bridge_event(
+            "parameter_changed", {"instance_id": "test_amp_1", "symbol": "gain", "value": -3.0}
+        )
     )
-    await m.on_bridge_event("parameter_changed", {"instance_id": "zz", "symbol": "g", "value": 1})
     await m.on_bridge_event(
-        "output_changed", {"instance_id": "test_amp_1", "symbol": "level", "value": 0.25}
+        bridge_event("parameter_changed", {"instance_id": "zz", "symbol": "g", "value": 1})
+    )
+    await m.on_bridge_event(
+        bridge_event(
+            "output_changed", {"instance_id": "test_amp_1", "symbol": "level", "value": 0.25}
+        )
     )
     plugin = m.current_pedalboard().plugins[0]
     assert plugin.parameters["gain"] == -3.0
@@ -169,7 +175,10 @@ async def test_cpu_load_is_throttled(tmp_path: Path) -> None:
     m, _, events = await make_session(tmp_path)
     events.clear()
     sent = [
-        m.control.on_cpu_load({"avg": 1.0, "max": 2.0, "xruns": 0}, now=t / 100) for t in range(100)
+        m.control.on_cpu_load(
+            bridge_event("cpu_load", {"avg": 1.0, "max": 2.0, "xruns": 0}), now=t / 100
+        )
+        for t in range(100)
     ]
     assert sum(sent) == 4  # one second of events at 100/s → at most 4
     assert m.dump().audio["dsp_load"] == 1.0
@@ -186,7 +195,7 @@ async def test_other_plugins_and_catalog(tmp_path: Path) -> None:
 
 
 async def test_user_presets_are_listed_as_the_users_and_deleted(tmp_path: Path) -> None:
-    from stompbox.contract.session import PluginUri, PresetUri
+    from stompbox.contract.session import Done, PluginUri, PresetUri
     from stompbox.session.handlers import Handlers
 
     m, _, _ = await make_session(tmp_path)
@@ -195,7 +204,7 @@ async def test_user_presets_are_listed_as_the_users_and_deleted(tmp_path: Path) 
     mine = await m.save_preset("test_amp_1", "Mine")
     listed = await handlers.plugin_presets(PluginUri(AMP))
     assert [(pr.label, pr.user) for pr in listed] == [("Loud", False), ("Mine", True)]
-    assert await handlers.delete_preset(PresetUri(mine)) == {}
+    assert await handlers.delete_preset(PresetUri(mine)) == Done()
     assert [pr.user for pr in await handlers.plugin_presets(PluginUri(AMP))] == [False]
     with pytest.raises(NotFoundError):
         await handlers.delete_preset(PresetUri(mine))

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from stompbox.contract import bridge_api as B
+from stompbox.contract.params import Processing
+
 from .test_session_support import make_session
 
 
@@ -13,7 +16,7 @@ async def test_processing_reaches_the_bridge_and_is_reported(tmp_path: Path) -> 
 
     status = await m.set_processing(False)
     assert status.processing is False
-    assert ("audio", {"method": "processing", "params": {"enabled": False}}) in bridge.calls
+    assert (B.AUDIO_PROCESSING, Processing(False)) in bridge.calls
     assert events.of("engine_status")[-1]["processing"] is False
     assert m.control.dump().audio["processing"] is False
 

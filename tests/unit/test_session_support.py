@@ -7,6 +7,8 @@ from typing import Any
 
 import msgspec
 
+from stompbox.contract.bridge import BRIDGE_EVENTS, BridgeEvent
+from stompbox.contract.events import event_data
 from stompbox.session.fake_bridge import FakeBridge
 from stompbox.session.session_manager import SessionManager
 from stompbox.session.storage import Storage
@@ -21,6 +23,8 @@ class Recorder:
 
     def publish(self, event: str, data: dict[str, Any] | msgspec.Struct | None = None) -> None:
         self._seq += 1
+        if isinstance(data, msgspec.Struct):
+            data = event_data(data)  # as the Publisher sends it: the tag is the event's name
         self.events.append((self._seq, str(event), msgspec.to_builtins(data)))
 
     @property
@@ -47,3 +51,10 @@ async def make_session(
     manager.restore()
     await manager.connect_engine()
     return manager, bridge, events
+
+
+def bridge_event(name: str, data: dict[str, Any]) -> BridgeEvent:
+    """A bridge event as the session's subscriber decodes it from the wire."""
+    event = BRIDGE_EVENTS.decode(name, data)
+    assert event is not None, name
+    return event

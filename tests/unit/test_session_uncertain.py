@@ -7,15 +7,20 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
+from stompbox.contract import bridge_api as B
 from stompbox.contract.errors import StompboxTimeoutError
+from stompbox.contract.method import Method
 from stompbox.contract.session import SetParameter
 from stompbox.session.fake_bridge import AMP, FakeBridge
 
 from .test_session_support import make_session
+
+P = TypeVar("P")
+R = TypeVar("R")
 
 
 class LateBridge(FakeBridge):
@@ -23,10 +28,9 @@ class LateBridge(FakeBridge):
 
     stalls = 0
 
-    async def call(self, method: str, params: dict[str, Any] | None = None) -> Any:
+    async def call(self, method: Method[P, R], params: P) -> R:
         result = await super().call(method, params)
-        knob = method == "plugin" and (params or {}).get("method") == "set_parameter"
-        if knob and self.stalls > 0:
+        if method is B.PLUGIN_SET_PARAMETER and self.stalls > 0:
             self.stalls -= 1
             raise StompboxTimeoutError("engine did not answer param_set within 1 s")
         return result

@@ -4,16 +4,21 @@ repairs drifted values and connections (against the in-package FakeBridge)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 import pytest
 
+from stompbox.contract import bridge_api as B
 from stompbox.contract.errors import StompboxConnectionError
+from stompbox.contract.method import Method
 from stompbox.session.fake_bridge import AMP, SYNTH, FakeBridge
 from stompbox.session.state import HIDDEN_INSTANCES, EngineInstance
 from stompbox.session.watchdog import Watchdog
 
 from .test_session_support import make_session
+
+P = TypeVar("P")
+R = TypeVar("R")
 
 
 class FlakyBridge(FakeBridge):
@@ -21,8 +26,8 @@ class FlakyBridge(FakeBridge):
 
     broken = False
 
-    async def call(self, method: str, params: dict[str, Any] | None = None) -> Any:
-        if self.broken and method == "plugin" and (params or {}).get("method") == "load":
+    async def call(self, method: Method[P, R], params: P) -> R:
+        if self.broken and method is B.PLUGIN_LOAD:
             raise StompboxConnectionError("engine connection lost: mid-load")
         return await super().call(method, params)
 

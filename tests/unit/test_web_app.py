@@ -166,8 +166,15 @@ async def test_static_client_is_served_with_types(client: httpx.AsyncClient) -> 
 async def test_openapi_has_contract_schemas(client: httpx.AsyncClient) -> None:
     spec = (await client.get("/openapi.json")).json()
     schemas = spec["components"]["schemas"]
-    for name in ("PluginInfo", "Pedalboard", "PluginInstance", "ErrorBody", "AddPlugin"):
+    for name in ("PluginInfo", "Pedalboard", "PluginInstance", "ErrorBody", "LoadPlugin"):
         assert name in schemas
+    # a request body is the method's params Struct without what the path and headers supply
+    bypass = spec["paths"]["/api/pedalboard/plugins/{instance_id}/bypass"]["put"]
+    body = bypass["requestBody"]["content"]["application/json"]["schema"]
+    assert set(body["properties"]) == {"bypassed"}
+    assert body["required"] == ["bypassed"]
+    ok = bypass["responses"]["200"]["content"]["application/json"]["schema"]
+    assert ok == {"$ref": "#/components/schemas/Done"}
     put = spec["paths"]["/api/pedalboard/plugins/{instance_id}/parameters/{symbol}"]["put"]
     refused = put["responses"].get("422") or put["responses"]["4XX"]
     assert refused["content"]["application/json"]["schema"] == {

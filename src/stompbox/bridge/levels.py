@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from stompbox.contract.bridge import Done
 from stompbox.contract.errors import StompboxError
-from stompbox.contract.live import BlockLevel, BlockLevels, LevelsEnable, LiveEvent
+from stompbox.contract.live import BlockLevel, BlockLevels, LevelsEnable
 from stompbox.contract.plugin import Direction, PortType
 from stompbox.modhost import commands as mh
 from stompbox.modhost.feedback import AudioMonitorFb
@@ -49,7 +49,7 @@ class BlockMeters:
         self,
         engine: EngineClient,
         instances: InstanceTable,
-        publish: Callable[[str, BlockLevels], object],
+        publish: Callable[[BlockLevels], object],
     ) -> None:
         self.engine = engine
         self.instances = instances
@@ -142,8 +142,7 @@ class BlockMeters:
             return
         self._was_loud = loud
         self.publish(
-            LiveEvent.BLOCK_LEVELS.value,
-            BlockLevels([BlockLevel(i, to_db(a), to_db(b)) for i, (a, b) in blocks.items()]),
+            BlockLevels([BlockLevel(i, to_db(a), to_db(b)) for i, (a, b) in blocks.items()])
         )
 
     async def run(self) -> None:

@@ -11,9 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-import msgspec
-
-from stompbox.contract.bridge import Done, PluginUri
+from stompbox.contract.bridge import Done, MidiMonitor, PatchSet, PluginUri
 from stompbox.contract.errors import EngineError, NotFoundError, StompboxError, ValidationError
 from stompbox.contract.live import AppliedValues, ApplyValues, FileParameter
 from stompbox.contract.plugin import Direction
@@ -25,23 +23,11 @@ from stompbox.modhost.errors import ErrorCode
 
 from .engine_client import EngineClient
 from .instances import InstanceTable
-from .plugins import MethodTable
 from .transactions import Transactions
 from .validation import control_port
 
 MAX_PATH = 4096
 MAX_BURST = 4096
-
-
-class PatchSet(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    instance_id: str
-    property: str  # a patch:writable property URI
-    path: str  # an absolute file path (the session sends only media-library files)
-
-
-class MidiMonitor(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    channel: int
-    enable: bool = True
 
 
 def unsupported(exc: StompboxError, feature: str) -> StompboxError:
@@ -71,14 +57,6 @@ class LiveMethods:
         self.instances = instances
         self.catalog = catalog
         self._files: dict[str, list[FileParameter]] = {}
-
-    def table(self) -> MethodTable:
-        return {
-            "patch_set": (self.patch_set, PatchSet),
-            "midi_monitor": (self.midi_monitor, MidiMonitor),
-            "file_parameters": (self.file_parameters, PluginUri),
-            "apply": (self.apply, ApplyValues),
-        }
 
     async def apply(self, p: ApplyValues) -> AppliedValues:
         """Send every value and bypass state at once (pipelined, in one engine transaction where

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 from stompbox.contract.bridge import (
     Bypass,
@@ -46,9 +45,6 @@ from .latency import latency_symbol
 from .user_presets import Presets, bundle_of, delete_bundle, read_presets
 from .validation import control_port
 
-MethodTable = dict[str, tuple[Callable[[Any], Awaitable[Any]], type[Any]]]
-"""method name → (handler, params Struct type)"""
-
 MAX_PRESETS = 1000
 """User preset bundles in the data dir at most."""
 
@@ -69,25 +65,6 @@ class PluginMethods:
         self.preset_dir = preset_dir.resolve()  # URIs of saved presets name the real path
         self._user_presets: Presets | None = None
         """plugin uri → {preset uri: label} of the presets in `preset_dir` (read once, lazily)"""
-
-    def table(self) -> MethodTable:
-        """method name → (handler, params type)."""
-        return {
-            "list": (self.list_plugins, PluginList),
-            "categories": (self.categories, Empty),
-            "info": (self.info, PluginUri),
-            "presets": (self.presets, PluginUri),
-            "load": (self.load, PluginLoad),
-            "unload": (self.unload, InstanceRef),
-            "set_parameter": (self.set_parameter, SetParameter),
-            "get_parameter": (self.get_parameter, GetParameter),
-            "bypass": (self.bypass, Bypass),
-            "load_preset": (self.load_preset, LoadPreset),
-            "save_preset": (self.save_preset, SavePreset),
-            "delete_preset": (self.delete_preset, PresetUri),
-            "monitor_output": (self.monitor_output, MonitorOutput),
-            "reset": (self.reset, Empty),
-        }
 
     # -- catalog --------------------------------------------------------------------------
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import msgspec
 
+from stompbox.contract import bridge_api as B
 from stompbox.contract.bridge import (
-    Action,
     AudioStatus,
     BridgeState,
     BufferSize,
@@ -18,11 +18,14 @@ from stompbox.contract.bridge import (
     CpuLoad,
     Done,
     Empty,
+    EngineConnected,
     EngineDisconnected,
     InstanceEntry,
     InstanceRef,
     ListPorts,
+    Loaded,
     PluginLatency,
+    PluginLoad,
     Pong,
     PortEntry,
     Ports,
@@ -32,10 +35,8 @@ from stompbox.contract.bridge import (
     TransactionPhase,
     TransactionState,
 )
-from stompbox.contract.errors import NotFoundError, StompboxConnectionError, StompboxTimeoutError
-from stompbox.contract.events import EventName
-from stompbox.contract.live import LevelsEnable
-from stompbox.contract.rpc import convert_params
+from stompbox.contract.errors import StompboxConnectionError, StompboxTimeoutError
+from stompbox.contract.method import Route
 from stompbox.lv2.catalog import Catalog
 from stompbox.modhost import commands as mh
 from stompbox.modhost.feedback import AudioMonitorFb, Feedback, OutputSetFb
@@ -50,7 +51,7 @@ from .feedback_events import feedback_events
 from .instances import InstanceTable
 from .levels import BlockMeters
 from .live import LiveMethods
-from .plugins import MethodTable, PluginMethods
+from .plugins import PluginMethods
 from .transactions import Transactions
 from .validation import audio_port
 
@@ -92,68 +93,76 @@ class Bridge:
             self.engine, self.instances, self.catalog, settings.data_dir / "presets"
         )
         self.connections = ConnectionBook()
-        self.levels = BlockMeters(self.engine, self.instances, self.service.publish)
+        self.live = LiveMethods(self.engine, self.instances, self.catalog, self.transactions)
+        self.levels = BlockMeters(self.engine, self.instances, self.service.publish_event)
         self._register()
 
     # -- registration ---------------------------------------------------------------------
 
     def _register(self) -> None:
-        s = self.service
-        s.register("ping", self.ping, Empty)
-        s.register("state", self.state, Empty)
-        s.register("plugin", self._envelope("plugin", self._plugin_table()), Action)
-        s.register("audio", self._envelope("audio", self._audio_table()), Action)
-        live = LiveMethods(self.engine, self.instances, self.catalog, self.transactions).table()
-        live["levels"] = (self.levels.enable, LevelsEnable)
-        s.register("live", self._envelope("live", live), Action)
-        s.register("connect", self.connect, Ports)
-        s.register("disconnect", self.disconnect, Ports)
-        s.register("list_connections", self.list_connections, Empty)
-        s.register("statistics", self.rpc_statistics, Empty)
+        for route in self.routes():
+            self.service.add(route)
 
-    def _envelope(self, action: str, table: MethodTable) -> Callable[[Action], Any]:
-        async def dispatch(a: Action) -> Any:
-            entry = table.get(a.method)
-            if entry is None:
-                raise NotFoundError(
-                    f"bridge has no method {action}.{a.method}", {"method": f"{action}.{a.method}"}
-                )
-            handler, params_type = entry
-            return await handler(convert_params(a.params, params_type))
+    def routes(self) -> list[Route]:
+        """The bridge's one registration table: each contract/bridge_api.py method → handler."""
+        pl, live = self.plugins, self.live
+        return [
+            B.PING.route(self.ping),
+            B.STATE.route(self.state),
+            B.CONNECT.route(self.connect),
+            B.DISCONNECT.route(self.disconnect),
+            B.LIST_CONNECTIONS.route(self.list_connections),
+            B.STATISTICS.route(self.rpc_statistics),
+            # plugin.*
+            B.PLUGIN_LIST.route(pl.list_plugins),
+            B.PLUGIN_CATEGORIES.route(pl.categories),
+            B.PLUGIN_INFO.route(pl.info),
+            B.PLUGIN_PRESETS.route(pl.presets),
+            B.PLUGIN_LOAD.route(self.load),
+            B.PLUGIN_UNLOAD.route(self.unload),
+            B.PLUGIN_SET_PARAMETER.route(pl.set_parameter),
+            B.PLUGIN_GET_PARAMETER.route(pl.get_parameter),
+            B.PLUGIN_BYPASS.route(pl.bypass),
+            B.PLUGIN_LOAD_PRESET.route(pl.load_preset),
+            B.PLUGIN_SAVE_PRESET.route(pl.save_preset),
+            B.PLUGIN_DELETE_PRESET.route(pl.delete_preset),
+            B.PLUGIN_MONITOR_OUTPUT.route(pl.monitor_output),
+            B.PLUGIN_RESET.route(self.reset),
+            B.PLUGIN_TRANSACTION.route(self.transaction),
+            # audio.*
+            B.AUDIO_STATUS.route(self.audio_status),
+            B.AUDIO_SET_BUFFER_SIZE.route(self.set_buffer_size),
+            B.AUDIO_LIST_PORTS.route(self.list_ports),
+            B.AUDIO_CPU_LOAD.route(self.cpu_load),
+            B.AUDIO_PROCESSING.route(self.set_processing),
+            # live.*
+            B.LIVE_PATCH_SET.route(live.patch_set),
+            B.LIVE_MIDI_MONITOR.route(live.midi_monitor),
+            B.LIVE_FILE_PARAMETERS.route(live.file_parameters),
+            B.LIVE_APPLY.route(live.apply),
+            B.LIVE_LEVELS.route(self.levels.enable),
+        ]
 
-        return dispatch
+    async def load(self, p: PluginLoad) -> Loaded:
+        """plugin.load; the block meters follow the board."""
+        result = await self.plugins.load(p)
+        self.levels.changed()
+        return result
 
-    def _plugin_table(self) -> MethodTable:
-        """The plugin methods; unload and reset also forget the connections the engine drops
-        (and every load, unload and reset updates the block meters)."""
-        table = self.plugins.table()
-        load, load_params = table["load"]
-        unload, unload_params = table["unload"]
-        reset, reset_params = table["reset"]
+    async def unload(self, p: InstanceRef) -> Done:
+        """plugin.unload; the engine drops the instance's connections, so do we (and the block
+        meters follow the board)."""
+        result = await self.plugins.unload(p)
+        self.connections.drop_instance(p.instance_id)
+        self.levels.changed()
+        return result
 
-        async def load_and_meter(p: Any) -> Any:
-            result = await load(p)
-            self.levels.changed()
-            return result
-
-        async def unload_and_forget(p: InstanceRef) -> Any:
-            result = await unload(p)
-            self.connections.drop_instance(p.instance_id)
-            self.levels.changed()
-            return result
-
-        async def reset_and_forget(p: Empty) -> Any:
-            result = await reset(p)
-            self.connections.clear()
-            self.levels.engine_reset()
-            return result
-
-        table["load"] = (load_and_meter, load_params)
-
-        table["unload"] = (unload_and_forget, unload_params)
-        table["reset"] = (reset_and_forget, reset_params)
-        table["transaction"] = (self.transaction, Transaction)
-        return table
+    async def reset(self, p: Empty) -> Done:
+        """plugin.reset; the engine drops every connection, so do we."""
+        result = await self.plugins.reset(p)
+        self.connections.clear()
+        self.levels.engine_reset()
+        return result
 
     async def transaction(self, p: Transaction) -> TransactionState:
         """Mark where a burst of graph changes (a board switch) begins or ends."""
@@ -163,15 +172,6 @@ class Bridge:
             await self.transactions.commit()
             engine = bool(self.transactions.supported)
         return TransactionState(engine, self.transactions.open)
-
-    def _audio_table(self) -> MethodTable:
-        return {
-            "status": (self.audio_status, Empty),
-            "set_buffer_size": (self.set_buffer_size, BufferSize),
-            "list_ports": (self.list_ports, ListPorts),
-            "cpu_load": (self.cpu_load, Empty),
-            "processing": (self.set_processing, Processing),
-        }
 
     # -- catalog --------------------------------------------------------------------------
 
@@ -208,27 +208,26 @@ class Bridge:
         await self.engine.request(mh.FeatureEnable("cpu-load", 1))
         await self.engine.request(mh.FeatureEnable("processing", 1))
         self._processing = True
-        self.service.publish(EventName.ENGINE_CONNECTED.value, {})
+        self.service.publish_event(EngineConnected())
 
     def _on_engine_disconnected(self, reason: str) -> None:
         self.transactions.reset()
         self.levels.engine_reset()
         self.instances.clear()
         self.connections.clear()
-        self.service.publish(EventName.ENGINE_DISCONNECTED.value, EngineDisconnected(reason))
+        self.service.publish_event(EngineDisconnected(reason))
 
     def _on_feedback(self, fb: Feedback) -> None:
         if isinstance(fb, AudioMonitorFb):
             self.levels.on_feedback(fb)
             return
-        for name, data in feedback_events(fb, self.instances.ids().get):
-            self.service.publish(name, data)
+        for event in feedback_events(fb, self.instances.ids().get):
+            self.service.publish_event(event)
         if isinstance(fb, OutputSetFb):
             frames = self.instances.latencies.observe(fb)
             instance_id = None if frames is None else self.instances.id_of(fb.instance)
             if frames is not None and instance_id is not None:
-                latency = PluginLatency(instance_id, frames)
-                self.service.publish(EventName.PLUGIN_LATENCY.value, latency)
+                self.service.publish_event(PluginLatency(instance_id, frames))
 
     # -- top-level methods ----------------------------------------------------------------
 

@@ -8,13 +8,16 @@ the inner params are converted to the Structs below by the bridge. Port addresse
 from __future__ import annotations
 
 import enum
-from typing import Any
+from typing import Any, TypeAlias
 
 import msgspec
 
+from .events import EventCodec, EventName
+from .live import BlockLevels, MidiControlChange, MidiNote, MidiProgramChange
 from .params import (  # shared request shapes, re-exported
     BufferSize as BufferSize,
     Bypass as Bypass,
+    Done as Done,
     Empty as Empty,
     InstanceRef as InstanceRef,
     LoadPreset as LoadPreset,
@@ -60,6 +63,20 @@ class GetParameter(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 class MonitorOutput(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     instance_id: str
     symbol: str
+    enable: bool = True
+
+
+# -- live.* params -------------------------------------------------------------------------
+
+
+class PatchSet(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    instance_id: str
+    property: str  # a patch:writable property URI
+    path: str  # an absolute file path (the session sends only media-library files)
+
+
+class MidiMonitor(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    channel: int
     enable: bool = True
 
 
@@ -117,10 +134,6 @@ class PresetSaved(msgspec.Struct, frozen=True):
     uri: str
 
 
-class Done(msgspec.Struct, frozen=True):
-    """The `{}` result."""
-
-
 class AudioStatus(msgspec.Struct, frozen=True):
     sample_rate: int
     buffer_size: int
@@ -172,40 +185,44 @@ class ConnectionEntry(msgspec.Struct, frozen=True):
     target: str  # input port address
 
 
-# -- event payloads (data of the bridge's PUB events) ---------------------------------------
+# -- events (the bridge's PUB events: tag = event name; the data is the other fields) --------
 
 
-class EngineDisconnected(msgspec.Struct, frozen=True):
+class EngineConnected(msgspec.Struct, frozen=True, tag=EventName.ENGINE_CONNECTED.value):
+    """The engine (re)connected and was cleared: the session replays its board."""
+
+
+class EngineDisconnected(msgspec.Struct, frozen=True, tag=EventName.ENGINE_DISCONNECTED.value):
     reason: str
 
 
-class OutputChanged(msgspec.Struct, frozen=True):
+class OutputChanged(msgspec.Struct, frozen=True, tag=EventName.OUTPUT_CHANGED.value):
     instance_id: str
     symbol: str
     value: float
 
 
-class EngineParameterChanged(msgspec.Struct, frozen=True):
+class EngineParameterChanged(msgspec.Struct, frozen=True, tag=EventName.PARAMETER_CHANGED.value):
     instance_id: str
     symbol: str
     value: float
     source: str = "engine"
 
 
-class CpuLoadData(msgspec.Struct, frozen=True):
+class CpuLoadData(msgspec.Struct, frozen=True, tag=EventName.CPU_LOAD.value):
     avg: float
     max: float
     xruns: int
 
 
-class PluginLatency(msgspec.Struct, frozen=True):
+class PluginLatency(msgspec.Struct, frozen=True, tag=EventName.PLUGIN_LATENCY.value):
     """`plugin_latency` event: the latency a plugin reports (lv2:latency port) changed."""
 
     instance_id: str
     frames: int
 
 
-class DspLoadData(msgspec.Struct, frozen=True):
+class DspLoadData(msgspec.Struct, frozen=True, tag=EventName.DSP_LOAD.value):
     """`dsp_load` event (bridge and session alike): one plugin's mean DSP time per JACK cycle
     over the last 0.5 s, in µs and in % of the period."""
 
@@ -214,12 +231,12 @@ class DspLoadData(msgspec.Struct, frozen=True):
     percent: float
 
 
-class EngineLog(msgspec.Struct, frozen=True):
+class EngineLog(msgspec.Struct, frozen=True, tag=EventName.ENGINE_LOG.value):
     level: int
     message: str
 
 
-class MidiMapped(msgspec.Struct, frozen=True):
+class MidiMapped(msgspec.Struct, frozen=True, tag=EventName.MIDI_MAPPED.value):
     instance_id: str
     symbol: str
     channel: int
@@ -229,9 +246,51 @@ class MidiMapped(msgspec.Struct, frozen=True):
     maximum: float
 
 
-class EngineFeedback(msgspec.Struct, frozen=True):
+class EngineFeedback(msgspec.Struct, frozen=True, tag=EventName.ENGINE_FEEDBACK.value):
     text: str
 
 
-class PluginDied(msgspec.Struct, frozen=True):
+class PluginDied(msgspec.Struct, frozen=True, tag=EventName.PLUGIN_DIED.value):
+    """The engine lost this instance (its process or plugin crashed), from the engine's own
+    `plugin_died` feedback message, not from log text."""
+
     instance_id: str
+    code: int = 0  # the isolated process's exit code, when there was one
+
+
+BridgeEvent: TypeAlias = (
+    EngineConnected
+    | EngineDisconnected
+    | OutputChanged
+    | EngineParameterChanged
+    | CpuLoadData
+    | DspLoadData
+    | EngineLog
+    | MidiMapped
+    | EngineFeedback
+    | PluginDied
+    | MidiControlChange
+    | MidiProgramChange
+    | MidiNote
+    | BlockLevels
+    | PluginLatency
+)
+"""Every event the bridge publishes (subscribers `match` on the type)."""
+
+BRIDGE_EVENTS: EventCodec[BridgeEvent] = EventCodec(
+    EngineConnected,
+    EngineDisconnected,
+    OutputChanged,
+    EngineParameterChanged,
+    CpuLoadData,
+    DspLoadData,
+    EngineLog,
+    MidiMapped,
+    EngineFeedback,
+    PluginDied,
+    MidiControlChange,
+    MidiProgramChange,
+    MidiNote,
+    BlockLevels,
+    PluginLatency,
+)

@@ -48,11 +48,19 @@ MAX_KNOBS = 4
 """Controls a block shows at most."""
 
 
+Symbol = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+
+
 class EditKnobs(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Params of `set_knobs`: the control symbols a block shows (None: back to the default)."""
 
     instance_id: str
-    knobs: Annotated[list[str], msgspec.Meta(max_length=MAX_KNOBS)] | None
+    knobs: (
+        Annotated[
+            list[Annotated[str, msgspec.Meta(max_length=256)]], msgspec.Meta(max_length=MAX_KNOBS)
+        ]
+        | None
+    ) = None
     client: ClientId = ""
 
 

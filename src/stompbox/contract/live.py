@@ -34,18 +34,18 @@ class LiveEvent(enum.StrEnum):
     BLOCK_LEVELS = "block_levels"
 
 
-class MidiControlChange(msgspec.Struct, frozen=True):
+class MidiControlChange(msgspec.Struct, frozen=True, tag=LiveEvent.MIDI_CONTROL_CHANGE.value):
     channel: int
     controller: int
     value: int
 
 
-class MidiProgramChange(msgspec.Struct, frozen=True):
+class MidiProgramChange(msgspec.Struct, frozen=True, tag=LiveEvent.MIDI_PROGRAM_CHANGE.value):
     program: int
     channel: int
 
 
-class MidiNote(msgspec.Struct, frozen=True):
+class MidiNote(msgspec.Struct, frozen=True, tag=LiveEvent.MIDI_NOTE.value):
     """A note on (velocity > 0) or off from the engine's MIDI input (bridge event)."""
 
     channel: int
@@ -333,7 +333,7 @@ class BlockLevel(msgspec.Struct, frozen=True):
     output_db: float
 
 
-class BlockLevels(msgspec.Struct, frozen=True):
+class BlockLevels(msgspec.Struct, frozen=True, tag=LiveEvent.BLOCK_LEVELS.value):
     """Bridge event `block_levels`, at most 10 per second while metering is on."""
 
     blocks: list[BlockLevel]
@@ -411,3 +411,16 @@ class SetFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     instance_id: str
     property: str
     name: str
+
+
+class FileSet(msgspec.Struct, frozen=True):
+    """`media.set_file`: stored in the board; `applied` false (with why) when the engine cannot."""
+
+    applied: bool
+    reason: str = ""
+
+
+class MidiActions(msgspec.Struct, frozen=True):
+    """`midi.input`: how many bindings the message triggered."""
+
+    actions: int

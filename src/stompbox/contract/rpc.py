@@ -25,18 +25,55 @@ about 40 MiB of state with each port's metadata. At 4 MiB, 21 such plugins made 
 client could load any more (`session.state` and `pedalboard_loaded` were refused)."""
 
 
+EMPTY = msgspec.Raw(b"{}")
+NULL = msgspec.Raw(b"null")
+
+
 class Request(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A request as the server decodes it: `params` stays raw JSON until the method is known,
+    then is decoded once, straight into the method's params Struct (Method.decode_params)."""
+
     id: int | str
     method: str
-    params: dict[str, Any] = msgspec.field(default_factory=dict)
+    params: msgspec.Raw = EMPTY
     timeout: float | None = None
     """Seconds the caller still waits for the reply: the server's work and every call it makes
     on the way fit within it (zmqservice/deadline.py). None: the server's own limits apply."""
 
 
+class OutgoingRequest(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A request as the client encodes it: `params` is the Struct itself (one encode pass)."""
+
+    id: int | str
+    method: str
+    params: Any = None
+    timeout: float | None = None
+
+
+class Action(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Params of an action envelope method (`plugin`, `audio`, `live`): the seed's mapping
+    `{"method", "params"}`, inner params raw until the inner method is known."""
+
+    method: str
+    params: msgspec.Raw = EMPTY
+
+
+class OutgoingAction(msgspec.Struct, frozen=True):
+    method: str
+    params: Any = None
+
+
 class Response(msgspec.Struct, frozen=True, omit_defaults=True):
     id: int | str | None
     result: Any = None
+    error: ErrorBody | None = None
+
+
+class RawResponse(msgspec.Struct, frozen=True):
+    """A reply as the client decodes it: the result raw until the caller's Method decodes it."""
+
+    id: int | str | None
+    result: msgspec.Raw = NULL
     error: ErrorBody | None = None
 
 
@@ -54,6 +91,8 @@ class DecodeError(ValidationError):
 _encoder = msgspec.json.Encoder()
 _request_decoder = msgspec.json.Decoder(Request)
 _response_decoder = msgspec.json.Decoder(Response)
+_raw_response_decoder = msgspec.json.Decoder(RawResponse)
+_action_decoder = msgspec.json.Decoder(Action)
 _event_decoder = msgspec.json.Decoder(Event)
 
 
@@ -82,16 +121,28 @@ def decode_response(data: bytes) -> Response:
     return _decode(_response_decoder, data, "response", MAX_REPLY_BYTES)
 
 
+def decode_raw_response(data: bytes) -> RawResponse:
+    return _decode(_raw_response_decoder, data, "response")
+
+
+def decode_action(data: msgspec.Raw) -> Action:
+    """The `{"method", "params"}` of an action envelope, or ValidationError."""
+    try:
+        return _action_decoder.decode(data)
+    except (msgspec.DecodeError, RecursionError) as exc:
+        raise ValidationError(f"invalid params: {exc}") from exc
+
+
+def decode_any(data: msgspec.Raw) -> Any:
+    """Raw JSON as builtins (a result called by name, with no Method to type it)."""
+    try:
+        return msgspec.json.decode(data)
+    except (msgspec.DecodeError, RecursionError) as exc:
+        raise DecodeError(f"malformed result: {exc}") from exc
+
+
 def decode_event(data: bytes) -> Event:
     return _decode(_event_decoder, data, "event", MAX_REPLY_BYTES)
-
-
-def convert_params(params: Any, type_: type[T]) -> T:
-    """Turn a request's `params` into the handler's typed params, or raise ValidationError."""
-    try:
-        return msgspec.convert(params, type_)
-    except msgspec.ValidationError as exc:
-        raise ValidationError(f"invalid params: {exc}") from exc
 
 
 def to_builtins(obj: Any) -> Any:

@@ -12,9 +12,11 @@ from .model import Connection, Pedalboard, PluginInstance
 from .params import (  # shared request shapes, re-exported
     BufferSize as BufferSize,
     Bypass,
+    Done as Done,
     Empty as Empty,
     InstanceRef as InstanceRef,
     LoadPreset as LoadPreset,
+    Name,
     PluginUri as PluginUri,
     Ports,
     PresetUri as PresetUri,
@@ -62,7 +64,7 @@ class ListPlugins(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_
 
 
 class BoardName(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    name: str
+    name: Name
 
 
 class BoardId(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -71,7 +73,7 @@ class BoardId(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 class RenameBoard(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     id: str
-    name: str
+    name: Name
 
 
 class ListPorts(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
@@ -84,6 +86,12 @@ class ListPorts(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_de
 
 class ValueResult(msgspec.Struct, frozen=True):
     value: float
+
+
+class ParameterValues(msgspec.Struct, frozen=True):
+    """`set_parameters`: the value each change took, in order."""
+
+    values: list[float]
 
 
 class LayoutBlock(msgspec.Struct, frozen=True):
@@ -135,6 +143,14 @@ class SessionState(msgspec.Struct, frozen=True):
     saved: list[str]
     modified: bool = False  # the dirty flag: the board differs from its saved file
     history: list[HistoryItem] = msgspec.field(default_factory=list)  # newest undo entries
+
+
+class WebHealth(msgspec.Struct, frozen=True):
+    """The web process's `GET /api/health`: is the session reachable, is the engine up."""
+
+    ok: bool
+    session: bool
+    engine_connected: bool
 
 
 class Health(msgspec.Struct, frozen=True):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from stompbox.contract.plugin import PluginInfo
 from stompbox.modhost.errors import ErrorCode
-from stompbox.modhost.feedback import LogFb, OutputSetFb
+from stompbox.modhost.feedback import LogFb, OutputSetFb, PluginDiedFb
 
 from .boardio import PLUGIN_PORT, BoardIO, NativePlugin
 from .feedback import FeedbackQueue
@@ -135,6 +135,7 @@ class NativeCore(Timebase, BoardIO):
         if self.instances.get(inst.number) is inst:
             self._drop(inst.number)
             self.feedback.put(LogFb(3, f"{inst.client} died (exit code {code}, {inst.uri})"))
+            self.feedback.put(PluginDiedFb(inst.number, code))
 
     def _isolated(self, name: str) -> bool:
         m = PLUGIN_PORT.match(name)

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from stompbox.modhost.errors import ErrorCode
-from stompbox.modhost.feedback import LogFb, OutputSetFb
+from stompbox.modhost.feedback import LogFb, OutputSetFb, PluginDiedFb
 
 from .feedback import FeedbackQueue
 from .graph import Graph, diff
@@ -137,6 +137,7 @@ class EngineCore:
         log.error("%s (%s) died with exit code %s", inst.client, inst.uri, code)
         self.feedback.drop_instance(inst.number)
         self.feedback.put(LogFb(3, f"{inst.client} died (exit code {code}, {inst.uri})"))
+        self.feedback.put(PluginDiedFb(inst.number, code))
 
     def _on_output(self, holder: list[Instance], symbol: str, value: float) -> None:
         if holder and symbol in holder[0].monitored:

@@ -31,6 +31,7 @@ __all__ = [
     "ParamSetFb",
     "ParamStateFb",
     "PatchSetFb",
+    "PluginDiedFb",
     "TransportFb",
     "UnknownFb",
     "encode_feedback",
@@ -129,6 +130,16 @@ class CpuLoadFb(_Fb, frozen=True):
     xruns: int
 
 
+class PluginDiedFb(_Fb, frozen=True):
+    """The embedded engine's (not mod-host's): instance `instance` is gone (its isolated process
+    exited with `code`, or the plugin crashed). Sent beside a human-readable `log 3` line; a
+    mod-host client that does not know it ignores it (an unknown message)."""
+
+    wire_name = "plugin_died"
+    instance: int
+    code: int
+
+
 class DspLoadFb(_Fb, frozen=True):
     """The embedded engine's (not mod-host's): one plugin's DSP time per cycle, averaged over
     the last report period, in µs and in % of the JACK period. A mod-host client that does not
@@ -169,6 +180,7 @@ Feedback: TypeAlias = (
     | TransportFb
     | CpuLoadFb
     | DspLoadFb
+    | PluginDiedFb
     | LogFb
     | DataFinishFb
     | UnknownFb
@@ -187,6 +199,7 @@ _KNOWN: tuple[type[_Fb], ...] = (
     TransportFb,
     CpuLoadFb,
     DspLoadFb,
+    PluginDiedFb,
     LogFb,
     DataFinishFb,
 )

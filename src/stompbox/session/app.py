@@ -11,15 +11,18 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from stompbox import aio
+from stompbox.contract.bridge import BRIDGE_EVENTS
 from stompbox.contract.errors import StompboxError
 from stompbox.contract.events import EventName
+from stompbox.contract.method import Route
 from stompbox.settings import Settings
 from stompbox.zmqservice import Subscriber, ZmqService
 
 from .autosave import Autosaver
 from .bridge_client import ZmqBridge
-from .handlers import Handlers, Registry
+from .handlers import Handlers
 from .live import LiveService
+from .routes import routes
 from .session_manager import SessionManager
 from .storage import Storage
 from .watchdog import Watchdog
@@ -30,25 +33,19 @@ DRAIN_TIMEOUT = 10.0
 RETRY_MAX_DELAY = 2.0
 
 
-class DurableRegistry:
-    """Registers each handler so that its reply leaves only once the change it made is in
-    `current.json` (ack after autosave, see `autosave`): nothing acknowledged is lost."""
+def durable(route: Route, autosaver: Autosaver) -> Route:
+    """`route` whose reply leaves only once the change it made is in `current.json` (ack after
+    autosave, see `autosave`): nothing acknowledged is lost."""
 
-    def __init__(self, inner: Registry, autosaver: Autosaver) -> None:
-        self.inner = inner
-        self.autosaver = autosaver
-
-    def register(
-        self, method: str, handler: Callable[[Any], Awaitable[Any]], params_type: type | None = None
-    ) -> None:
-        autosaver = self.autosaver
-
-        async def durable(params: Any) -> Any:
+    def wrap(handler: Callable[[Any], Awaitable[Any]]) -> Callable[[Any], Awaitable[Any]]:
+        async def durable_handler(params: Any) -> Any:
             result = await handler(params)
             await autosaver.settled()
             return result
 
-        self.inner.register(method, durable, params_type)
+        return durable_handler
+
+    return route.wrap(wrap)
 
 
 class SessionApp:
@@ -83,7 +80,7 @@ class SessionApp:
 
             manager.autosaver.on_failure = lambda message: warn("autosave_failing", message)
             watchdog = Watchdog(manager, warn, interval=self.settings.watchdog_interval)
-            Handlers(
+            handlers = Handlers(
                 manager,
                 lambda: {
                     **svc.statistics(),
@@ -93,9 +90,10 @@ class SessionApp:
                     "watchdog": watchdog.statistics(),
                     "reasserter": manager.reasserter.statistics(),
                 },
-            ).register(DurableRegistry(svc, manager.autosaver))
+            )
             live = LiveService(manager, self.storage.data_dir)
-            live.register(DurableRegistry(svc, manager.autosaver))
+            for route in routes(handlers, live):
+                svc.add(durable(route, manager.autosaver))
             manager.restore()
             for problem in self.storage.problems:
                 warn("current_board_set_aside", problem)
@@ -144,12 +142,15 @@ class SessionApp:
             delay = min(delay * 2, RETRY_MAX_DELAY)
 
     async def _relay(self, events: Subscriber, manager: SessionManager, live: LiveService) -> None:
-        async for event in events:
+        async for envelope in events:
             try:
-                await manager.on_bridge_event(event.event, event.data)
-                await live.on_bridge_event(event.event, event.data)
+                event = BRIDGE_EVENTS.decode(envelope.event, envelope.data)
+                if event is None:
+                    continue  # an event this session does not know (a newer bridge)
+                await manager.on_bridge_event(event)
+                await live.on_bridge_event(event)
             except StompboxError as exc:
-                log.warning("handling bridge event %s failed: %s", event.event, exc.message)
+                log.warning("handling bridge event %s failed: %s", envelope.event, exc.message)
 
 
 async def _main(settings: Settings) -> int:

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import Any
 
-import msgspec
-
+from stompbox.contract import bridge_api as B
 from stompbox.contract.errors import StompboxError
-from stompbox.contract.live import BlockLevels, BlockMeter, BlockMeters, LiveEvent
+from stompbox.contract.live import BlockLevels, BlockMeter, BlockMeters, LevelsEnable, LiveEvent
 
 from .state import HIDDEN_INSTANCES, SessionState
 
@@ -61,14 +59,10 @@ class BlockMeterService:
         if not self.st.engine_connected:
             return
         with contextlib.suppress(StompboxError):  # no engine: the next connect enables it
-            await self.st.bridge.bridge.call("live", {"method": "levels", "params": {"enable": on}})
+            await self.st.bridge.call(B.LIVE_LEVELS, LevelsEnable(on))
 
-    def on_levels(self, data: dict[str, Any], now: float | None = None) -> BlockMeters | None:
+    def on_levels(self, levels: BlockLevels, now: float | None = None) -> BlockMeters | None:
         if not self.active or self.st.board is None:
-            return None
-        try:
-            levels = msgspec.convert(data, BlockLevels)
-        except msgspec.ValidationError:
             return None
         now = time.monotonic() if now is None else now
         on_board = {p.instance_id for p in self.st.board.plugins}

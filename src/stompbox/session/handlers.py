@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any
 
-from stompbox.contract import history as h, session as p
+from stompbox.contract import bridge as b, history as h, session as p
+from stompbox.contract.bridge import AudioStatus, PortEntry, PresetParameters
 from stompbox.contract.model import Connection, Pedalboard, PluginInstance
 from stompbox.contract.plugin import PluginInfo, PluginSummary, PresetInfo
 from stompbox.contract.session import (
     BoardSummary,
+    Done,
     EngineStatus,
     Health,
     LoadBoardResult,
+    ParameterValues,
     PresetSaved,
     SessionState,
     ValueResult,
@@ -21,57 +24,12 @@ from stompbox.contract.session import (
 from .session_manager import SessionManager
 
 
-class Registry(Protocol):
-    def register(
-        self, method: str, handler: Callable[[Any], Awaitable[Any]], params_type: type | None = None
-    ) -> None: ...
-
-
 class Handlers:
-    """One async method per RPC method; `register(server)` wires them all."""
+    """One async method per core RPC method (routes.py maps contract/session_api.py to them)."""
 
     def __init__(self, manager: SessionManager, statistics: Callable[[], dict[str, Any]]) -> None:
         self.m = manager
         self._statistics = statistics
-
-    def register(self, server: Registry) -> None:
-        table: list[tuple[str, Callable[[Any], Awaitable[Any]], type]] = [
-            ("state", self.state, p.Empty),
-            ("health", self.health, p.Empty),
-            ("load_plugin", self.load_plugin, p.LoadPlugin),
-            ("unload_plugin", self.unload_plugin, h.EditInstance),
-            ("set_parameter", self.set_parameter, h.EditParameter),
-            ("set_parameters", self.set_parameters, p.SetParameters),
-            ("bypass_plugin", self.bypass_plugin, h.EditBypass),
-            ("move_plugin", self.move_plugin, h.EditMove),
-            ("set_knobs", self.set_knobs, h.EditKnobs),
-            ("load_preset", self.load_preset, h.EditPreset),
-            ("save_preset", self.save_preset, p.SavePreset),
-            ("delete_preset", self.delete_preset, p.PresetUri),
-            ("connect", self.connect, h.EditPorts),
-            ("disconnect", self.disconnect, h.EditPorts),
-            ("history.undo", self.history_undo, h.HistoryRequest),
-            ("history.redo", self.history_redo, h.HistoryRequest),
-            ("list_plugins", self.list_plugins, p.ListPlugins),
-            ("plugin_info", self.plugin_info, p.PluginUri),
-            ("plugin_presets", self.plugin_presets, p.PluginUri),
-            ("categories", self.categories, p.Empty),
-            ("pedalboard.create", self.pedalboard_create, p.BoardName),
-            ("pedalboard.list", self.pedalboard_list, p.Empty),
-            ("pedalboard.load", self.pedalboard_load, p.BoardId),
-            ("pedalboard.save", self.pedalboard_save, p.Empty),
-            ("pedalboard.save_as", self.pedalboard_save_as, p.BoardName),
-            ("pedalboard.rename", self.pedalboard_rename, p.RenameBoard),
-            ("pedalboard.delete", self.pedalboard_delete, p.BoardId),
-            ("pedalboard.current", self.pedalboard_current, p.Empty),
-            ("audio.status", self.audio_status, p.Empty),
-            ("audio.set_buffer_size", self.audio_set_buffer_size, p.BufferSize),
-            ("audio.list_ports", self.audio_list_ports, p.ListPorts),
-            ("engine.status", self.engine_status, p.Empty),
-            ("engine.processing", self.engine_processing, p.Processing),
-        ]
-        for method, handler, params_type in table:
-            server.register(method, handler, params_type)
 
     # -- state ----------------------------------------------------------------------------
 
@@ -89,31 +47,31 @@ class Handlers:
     async def load_plugin(self, q: p.LoadPlugin) -> PluginInstance:
         return await self.m.load_plugin(q.uri, q.x, q.y, q.instance_id, q.client, q.splice)
 
-    async def unload_plugin(self, q: h.EditInstance) -> dict[str, Any]:
+    async def unload_plugin(self, q: h.EditInstance) -> Done:
         await self.m.unload_plugin(q.instance_id, q.client)
-        return {}
+        return Done()
 
     async def set_parameter(self, q: h.EditParameter) -> ValueResult:
         value = await self.m.set_parameter(q.instance_id, q.symbol, q.value, q.client, q.gesture)
         return ValueResult(value)
 
-    async def set_parameters(self, q: p.SetParameters) -> dict[str, Any]:
-        return {"values": await self.m.set_parameters(q.changes)}
+    async def set_parameters(self, q: p.SetParameters) -> ParameterValues:
+        return ParameterValues(await self.m.set_parameters(q.changes))
 
-    async def bypass_plugin(self, q: h.EditBypass) -> dict[str, Any]:
+    async def bypass_plugin(self, q: h.EditBypass) -> Done:
         await self.m.bypass_plugin(q.instance_id, q.bypassed, q.client)
-        return {}
+        return Done()
 
-    async def move_plugin(self, q: h.EditMove) -> dict[str, Any]:
+    async def move_plugin(self, q: h.EditMove) -> Done:
         await self.m.move_plugin(q.instance_id, q.x, q.y, q.client)
-        return {}
+        return Done()
 
-    async def set_knobs(self, q: h.EditKnobs) -> dict[str, Any]:
+    async def set_knobs(self, q: h.EditKnobs) -> Done:
         await self.m.set_knobs(q.instance_id, q.knobs, q.client)
-        return {}
+        return Done()
 
-    async def load_preset(self, q: h.EditPreset) -> dict[str, Any]:
-        return {"parameters": await self.m.load_preset(q.instance_id, q.uri, q.client)}
+    async def load_preset(self, q: h.EditPreset) -> PresetParameters:
+        return PresetParameters(await self.m.load_preset(q.instance_id, q.uri, q.client))
 
     async def save_preset(self, q: p.SavePreset) -> PresetSaved:
         return PresetSaved(await self.m.save_preset(q.instance_id, q.label))
@@ -123,9 +81,9 @@ class Handlers:
     async def connect(self, q: h.EditPorts) -> Connection:
         return await self.m.connect(q.source, q.target, q.client)
 
-    async def disconnect(self, q: h.EditPorts) -> dict[str, Any]:
+    async def disconnect(self, q: h.EditPorts) -> Done:
         await self.m.disconnect(q.source, q.target, q.client)
-        return {}
+        return Done()
 
     async def history_undo(self, q: h.HistoryRequest) -> h.UndoResult:
         return await self.m.undo_edit(q.client)
@@ -136,8 +94,8 @@ class Handlers:
     # -- catalog (pass-through to the bridge) ---------------------------------------------
 
     async def list_plugins(self, q: p.ListPlugins) -> list[PluginSummary]:
-        params = {k: v for k, v in (("query", q.query), ("category", q.category)) if v}
-        return await self.m.state.bridge.list_plugins(params)
+        query = b.PluginList(query=q.query or None, category=q.category or None)
+        return await self.m.state.bridge.list_plugins(query)
 
     async def plugin_info(self, q: p.PluginUri) -> PluginInfo:
         return await self.m.state.bridge.info(q.uri)
@@ -145,9 +103,9 @@ class Handlers:
     async def plugin_presets(self, q: p.PluginUri) -> list[PresetInfo]:
         return await self.m.state.bridge.presets(q.uri)
 
-    async def delete_preset(self, q: p.PresetUri) -> dict[str, Any]:
+    async def delete_preset(self, q: p.PresetUri) -> Done:
         await self.m.state.bridge.delete_preset(q.uri)
-        return {}
+        return Done()
 
     async def categories(self, _: p.Empty) -> list[str]:
         return await self.m.state.bridge.categories()
@@ -172,22 +130,22 @@ class Handlers:
     async def pedalboard_rename(self, q: p.RenameBoard) -> Pedalboard:
         return await self.m.rename_pedalboard(q.id, q.name)
 
-    async def pedalboard_delete(self, q: p.BoardId) -> dict[str, Any]:
+    async def pedalboard_delete(self, q: p.BoardId) -> Done:
         await self.m.delete_pedalboard(q.id)
-        return {}
+        return Done()
 
     async def pedalboard_current(self, _: p.Empty) -> Pedalboard:
         return self.m.current_pedalboard()
 
     # -- audio and engine -----------------------------------------------------------------
 
-    async def audio_status(self, _: p.Empty) -> dict[str, Any]:
+    async def audio_status(self, _: p.Empty) -> AudioStatus:
         return await self.m.control.audio_status()
 
-    async def audio_set_buffer_size(self, q: p.BufferSize) -> Any:
+    async def audio_set_buffer_size(self, q: p.BufferSize) -> AudioStatus:
         return await self.m.control.set_buffer_size(q.size)
 
-    async def audio_list_ports(self, q: p.ListPorts) -> Any:
+    async def audio_list_ports(self, q: p.ListPorts) -> list[PortEntry]:
         return await self.m.control.list_ports(q.type, q.direction)
 
     async def engine_status(self, _: p.Empty) -> EngineStatus:

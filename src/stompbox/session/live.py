@@ -12,20 +12,21 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
-
-import msgspec
 
 from stompbox.contract import live as lv
+from stompbox.contract.bridge import (
+    BridgeEvent,
+    CpuLoadData,
+    EngineConnected,
+    EngineDisconnected,
+    OutputChanged,
+)
 from stompbox.contract.errors import NotFoundError, StompboxError, ValidationError
-from stompbox.contract.events import EventName
-from stompbox.contract.params import Empty
+from stompbox.contract.params import Done, Empty
 from stompbox.contract.session import ChangeSource
 
 from .block_meters import BlockMeterService
-from .handlers import Registry
 from .media_service import MediaService
 from .meter import OutputMeter
 from .midi_service import MidiService
@@ -64,38 +65,6 @@ class LiveService:
 
     # -- wiring ---------------------------------------------------------------------------
 
-    def register(self, server: Registry) -> None:
-        table: list[tuple[str, Callable[[Any], Awaitable[Any]], type]] = [
-            ("snapshot.list", self.snapshot_list, Empty),
-            ("snapshot.save", self.snapshot_save, lv.SaveSnapshot),
-            ("snapshot.recall", self.snapshot_recall, lv.SnapshotRef),
-            ("snapshot.step", self.snapshot_step, lv.SnapshotStep),
-            ("snapshot.rename", self.snapshot_rename, lv.RenameSnapshot),
-            ("snapshot.delete", self.snapshot_delete, lv.SnapshotRef),
-            ("setlist.list", self.setlist_list, Empty),
-            ("setlist.get", self.setlist_get, lv.SetlistRef),
-            ("setlist.create", self.setlist_create, lv.CreateSetlist),
-            ("setlist.update", self.setlist_update, lv.UpdateSetlist),
-            ("setlist.delete", self.setlist_delete, lv.SetlistRef),
-            ("setlist.state", self.setlist_state, Empty),
-            ("setlist.go", self.setlist_go, lv.SetlistGo),
-            ("setlist.next", self.setlist_next, Empty),
-            ("setlist.leave", self.setlist_leave, Empty),
-            ("setlist.previous", self.setlist_previous, Empty),
-            ("tuner.start", self.tuner_start, lv.TunerStart),
-            ("tuner.stop", self.tuner_stop, Empty),
-            ("tuner.state", self.tuner_state, Empty),
-            ("load.stats", self.load_stats_now, Empty),
-            ("meter.start", self.meter_start, Empty),
-            ("meter.stop", self.meter_stop, Empty),
-            ("meter.state", self.meter_state, Empty),
-            ("stage.footswitches", self.stage_footswitches, lv.Footswitches),
-        ]
-        for method, handler, params_type in table:
-            server.register(method, handler, params_type)
-        self.media.register(server)
-        self.midi.register(server)
-
     async def run(self) -> None:
         """Keep the tuner instance loaded while the tuner is on (a board switch removes it);
         send a newly loaded board's file parameters."""
@@ -123,47 +92,44 @@ class LiveService:
                 except StompboxError as exc:
                     log.warning("tuner/meter: %s", exc.message)
 
-    async def on_bridge_event(self, event: str, data: dict[str, Any]) -> None:
-        if event == EventName.ENGINE_DISCONNECTED:
-            self.midi.engine_changed()
-        elif event == EventName.ENGINE_CONNECTED:
-            self.midi.engine_changed()
-            await self.midi.sync_midi_monitor()
-            if self.block_meters.active:
-                await self.block_meters.enable(True)
-        elif event == lv.LiveEvent.BLOCK_LEVELS:
-            self.block_meters.on_levels(data)
-        elif event == EventName.OUTPUT_CHANGED:
-            if not self.tuner.on_output(data):
-                self.meter.on_output(data)
-        elif event == EventName.CPU_LOAD:
-            self._on_cpu_load(data)
-        elif event == lv.LiveEvent.MIDI_CONTROL_CHANGE:
-            with contextlib.suppress(msgspec.ValidationError):
-                cc = msgspec.convert(data, lv.MidiControlChange)
-                bend = cc.controller == PITCH_BEND  # mod-host's controller number for a bend
+    async def on_bridge_event(self, event: BridgeEvent) -> None:
+        match event:
+            case EngineDisconnected():
+                self.midi.engine_changed()
+            case EngineConnected():
+                self.midi.engine_changed()
+                await self.midi.sync_midi_monitor()
+                if self.block_meters.active:
+                    await self.block_meters.enable(True)
+            case lv.BlockLevels():
+                self.block_meters.on_levels(event)
+            case OutputChanged():
+                if not self.tuner.on_output(event):
+                    self.meter.on_output(event)
+            case CpuLoadData():
+                self._on_cpu_load(event)
+            case lv.MidiControlChange(channel=channel, controller=controller, value=value):
+                bend = controller == PITCH_BEND  # mod-host's controller number for a bend
                 await self.midi.apply_midi(
                     lv.MidiInput(
                         kind="bend" if bend else "cc",
-                        channel=cc.channel,
-                        number=0 if bend else cc.controller,
-                        value=cc.value,
+                        channel=channel,
+                        number=0 if bend else controller,
+                        value=value,
                     )
                 )
-        elif event == lv.LiveEvent.MIDI_NOTE:
-            with contextlib.suppress(msgspec.ValidationError):
-                note = msgspec.convert(data, lv.MidiNote)
-                kind = "note_on" if note.velocity > 0 else "note_off"
+            case lv.MidiNote(channel=channel, note=note, velocity=velocity):
                 await self.midi.apply_midi(
                     lv.MidiInput(
-                        kind=kind, channel=note.channel, number=note.note, value=note.velocity
+                        kind="note_on" if velocity > 0 else "note_off",
+                        channel=channel,
+                        number=note,
+                        value=velocity,
                     )
                 )
-        elif event == lv.LiveEvent.MIDI_PROGRAM_CHANGE:
-            with contextlib.suppress(msgspec.ValidationError):
-                pc = msgspec.convert(data, lv.MidiProgramChange)
+            case lv.MidiProgramChange(channel=channel, program=program):
                 await self.midi.apply_midi(
-                    lv.MidiInput(kind="program", channel=pc.channel, number=pc.program)
+                    lv.MidiInput(kind="program", channel=channel, number=program)
                 )
 
     # -- snapshots ------------------------------------------------------------------------
@@ -205,10 +171,10 @@ class LiveService:
         async with self.m.mutation():
             return self.snapshots.rename(q.index, q.name)
 
-    async def snapshot_delete(self, q: lv.SnapshotRef) -> dict[str, Any]:
+    async def snapshot_delete(self, q: lv.SnapshotRef) -> Done:
         async with self.m.mutation():
             self.snapshots.delete(q.index)
-        return {}
+        return Done()
 
     # -- setlists -------------------------------------------------------------------------
 
@@ -239,12 +205,12 @@ class LiveService:
             self._publish_setlist()
         return setlist
 
-    async def setlist_delete(self, q: lv.SetlistRef) -> dict[str, Any]:
+    async def setlist_delete(self, q: lv.SetlistRef) -> Done:
         self.setlists.delete(q.id)
         if q.id == self.setlist_id:
             self.setlist_id, self.position = None, None
             self._publish_setlist()
-        return {}
+        return Done()
 
     def _setlist_state(self) -> lv.SetlistState:
         if self.setlist_id is None:
@@ -337,11 +303,8 @@ class LiveService:
 
     # -- load -----------------------------------------------------------------------------
 
-    def _on_cpu_load(self, data: dict[str, Any], now: float | None = None) -> None:
-        try:
-            avg, peak, xruns = float(data["avg"]), float(data["max"]), int(data["xruns"])
-        except (KeyError, TypeError, ValueError):
-            return
+    def _on_cpu_load(self, load: CpuLoadData, now: float | None = None) -> None:
+        avg, peak, xruns = load.avg, load.max, load.xruns
         now = time.monotonic() if now is None else now
         board = self.st.board.id if self.st.board is not None else ""
         if board != self._load_board or xruns < self._load_base[1]:

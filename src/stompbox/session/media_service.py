@@ -9,17 +9,13 @@ and the reply says `applied: false` with the engine's reason.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
 
-import msgspec
-
-from stompbox.contract import live as lv
+from stompbox.contract import bridge_api as B, live as lv
+from stompbox.contract.bridge import PatchSet
 from stompbox.contract.errors import EngineError, StompboxError, ValidationError
 from stompbox.contract.model import Pedalboard
-from stompbox.contract.params import Empty, PluginUri
+from stompbox.contract.params import Done, Empty, PluginUri
 
-from .handlers import Registry
 from .media import MediaLibrary
 from .session_manager import SessionManager
 
@@ -35,17 +31,6 @@ class MediaService:
         self.library = MediaLibrary(manager.storage.data_dir)
         self._seen: Pedalboard | None = None
 
-    def register(self, server: Registry) -> None:
-        table: list[tuple[str, Callable[[Any], Awaitable[Any]], type]] = [
-            ("media.list", self.list_media, Empty),
-            ("media.upload", self.upload, lv.MediaUpload),
-            ("media.delete", self.delete, lv.MediaRef),
-            ("media.set_file", self.set_file, lv.SetFile),
-            ("media.file_parameters", self.file_parameters, PluginUri),
-        ]
-        for method, handler, params_type in table:
-            server.register(method, handler, params_type)
-
     def _boards(self) -> list[Pedalboard]:
         boards = [
             b for b in self.m.storage.list() if self.st.board is None or b.id != self.st.board.id
@@ -56,32 +41,23 @@ class MediaService:
         return self.library.list(self._boards())
 
     async def file_parameters(self, q: PluginUri) -> list[lv.FileParameter]:
-        result = await self.st.bridge.bridge.call(
-            "live", {"method": "file_parameters", "params": {"uri": q.uri}}
-        )
-        return msgspec.convert(result, list[lv.FileParameter])
+        return await self.st.bridge.call(B.LIVE_FILE_PARAMETERS, q)
 
     async def upload(self, q: lv.MediaUpload) -> lv.MediaFile:
         saved = self.library.save(q.name, q.data)
         self.st.publish(lv.LiveEvent.MEDIA_CHANGED, {"action": "uploaded", "name": saved.name})
         return saved
 
-    async def delete(self, q: lv.MediaRef) -> dict[str, Any]:
+    async def delete(self, q: lv.MediaRef) -> Done:
         async with self.m.mutation():
             self.library.delete(q.name, self._boards())
         self.st.publish(lv.LiveEvent.MEDIA_CHANGED, {"action": "deleted", "name": q.name})
-        return {}
+        return Done()
 
     async def send(self, instance_id: str, prop: str, name: str) -> None:
         """Send one file parameter to the engine (raises the bridge's error)."""
         path = str(self.library.path(name))
-        await self.st.bridge.bridge.call(
-            "live",
-            {
-                "method": "patch_set",
-                "params": {"instance_id": instance_id, "property": prop, "path": path},
-            },
-        )
+        await self.st.bridge.call(B.LIVE_PATCH_SET, PatchSet(instance_id, prop, path))
 
     async def apply_file(self, instance_id: str, prop: str, name: str) -> None:
         """A snapshot's file choice: stored in the board, sent to an engine that can take it."""
@@ -94,7 +70,7 @@ class MediaService:
         board.files.setdefault(instance_id, {})[prop] = name
         self.st.changed()
 
-    async def set_file(self, q: lv.SetFile) -> dict[str, Any]:
+    async def set_file(self, q: lv.SetFile) -> lv.FileSet:
         if not q.property or len(q.property) > MAX_PROPERTY or ":" not in q.property:
             raise ValidationError("property must be a patch:writable property URI")
         async with self.m.mutation():
@@ -121,7 +97,7 @@ class MediaService:
                 "applied": applied,
             },
         )
-        return {"applied": applied, "reason": reason}
+        return lv.FileSet(applied, reason)
 
     async def restore(self) -> None:
         """After a board switch, send its file parameters (the engine lacks them)."""

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
 
+from stompbox.contract.bridge import OutputChanged
 from stompbox.contract.live import LiveEvent, MeterReading
 
 from .output_poll import OutputPoll
@@ -83,18 +83,16 @@ class OutputMeter:
 
     async def poll(self) -> None:
         if self.active and METER_ID in self.state.engine.instances and self.polling.due():
-            await self.state.bridge.plugin(
-                "monitor_output", {"instance_id": METER_ID, "symbol": PEAK_PORT}
-            )
+            await self.state.bridge.monitor_output(METER_ID, PEAK_PORT)
 
-    def on_output(self, data: dict[str, Any], now: float | None = None) -> bool:
-        if data.get("instance_id") != METER_ID or data.get("symbol") != PEAK_PORT:
+    def on_output(self, event: OutputChanged, now: float | None = None) -> bool:
+        if event.instance_id != METER_ID or event.symbol != PEAK_PORT:
             return False
         self.polling.arrived(now)
-        value = data.get("value")
-        if not self.active or not isinstance(value, int | float) or not math.isfinite(value):
+        value = event.value
+        if not self.active or not math.isfinite(value):
             return True
-        self.feed(float(value), now)
+        self.feed(value, now)
         return True
 
     def feed(self, peak_db: float, now: float | None = None) -> MeterReading:

@@ -12,19 +12,18 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
 
 import msgspec
 
-from stompbox.contract import live as lv
+from stompbox.contract import bridge_api as B, live as lv
+from stompbox.contract.bridge import MidiMonitor
 from stompbox.contract.errors import StompboxError, ValidationError
-from stompbox.contract.params import Empty
+from stompbox.contract.params import Done, Empty
 from stompbox.contract.plugin import PortInfo
 from stompbox.contract.session import ChangeSource
 
-from .handlers import Registry
 from .midi_bindings import Action, BindingEngine
 from .session_manager import SessionManager
 from .snapshots import Snapshots
@@ -67,19 +66,6 @@ class MidiService:
         self._monitored: set[int] = set()
         self._midi_warned = False
         self._load_global_midi()
-
-    def register(self, server: Registry) -> None:
-        table: list[tuple[str, Callable[[Any], Awaitable[Any]], type]] = [
-            ("midi.bindings", self.midi_bindings, Empty),
-            ("midi.bind", self.midi_bind, lv.MidiBinding),
-            ("midi.unbind", self.midi_unbind, lv.BindingRef),
-            ("midi.learn", self.midi_learn, lv.LearnBinding),
-            ("midi.learn_cancel", self.midi_learn_cancel, Empty),
-            ("midi.program_change", self.midi_program_change, lv.ProgramChangeConfig),
-            ("midi.input", self.midi_input, lv.MidiInput),
-        ]
-        for method, handler, params_type in table:
-            server.register(method, handler, params_type)
 
     def _load_global_midi(self) -> None:
         path = self.data_dir / GLOBAL_MIDI_FILE
@@ -134,7 +120,7 @@ class MidiService:
         else:
             self.st.changed()
 
-    async def midi_unbind(self, q: lv.BindingRef) -> dict[str, Any]:
+    async def midi_unbind(self, q: lv.BindingRef) -> Done:
         async with self.m.mutation():
             self._sync_board_bindings()
             was_global = any(b.id == q.id for b in self.midi.global_)
@@ -142,7 +128,7 @@ class MidiService:
             self._persist(lv.BindingScope.GLOBAL if was_global else lv.BindingScope.BOARD)
             self._bindings_changed()
         await self.sync_midi_monitor()
-        return {}
+        return Done()
 
     async def midi_learn(self, q: lv.LearnBinding) -> lv.MidiBindingsState:
         if not 0.5 <= q.timeout <= 300 or not math.isfinite(q.timeout):
@@ -167,9 +153,9 @@ class MidiService:
         await self.sync_midi_monitor()
         return state
 
-    async def midi_input(self, q: lv.MidiInput) -> dict[str, Any]:
+    async def midi_input(self, q: lv.MidiInput) -> lv.MidiActions:
         """Apply one MIDI message as if it came from the engine (tests, other MIDI sources)."""
-        return {"actions": await self.apply_midi(q)}
+        return lv.MidiActions(await self.apply_midi(q))
 
     def _port_of(self, instance_id: str, symbol: str) -> PortInfo | None:
         plugin = self.st.find(instance_id)
@@ -286,16 +272,11 @@ class MidiService:
         for channel in sorted(self._monitored - wanted):  # nothing needs it any more
             self._monitored.discard(channel)
             with contextlib.suppress(StompboxError):
-                await self.st.bridge.bridge.call(
-                    "live",
-                    {"method": "midi_monitor", "params": {"channel": channel, "enable": False}},
-                )
+                await self.st.bridge.call(B.LIVE_MIDI_MONITOR, MidiMonitor(channel, enable=False))
         for channel in sorted(wanted - self._monitored):
             self._monitored.add(channel)
             try:
-                await self.st.bridge.bridge.call(
-                    "live", {"method": "midi_monitor", "params": {"channel": channel}}
-                )
+                await self.st.bridge.call(B.LIVE_MIDI_MONITOR, MidiMonitor(channel))
             except StompboxError as exc:
                 if not self._midi_warned:
                     log.info("MIDI input: %s", exc.message)

@@ -8,7 +8,19 @@ from typing import Any
 
 import msgspec
 
-from stompbox.contract.bridge import DspLoadData
+from stompbox.contract import bridge_api as B
+from stompbox.contract.bridge import (
+    AudioStatus,
+    BufferSize,
+    CpuLoadData,
+    DspLoadData,
+    Empty,
+    JackPortType,
+    ListPorts,
+    PortDirection,
+    PortEntry,
+    Processing,
+)
 from stompbox.contract.errors import ValidationError
 from stompbox.contract.events import EventName
 from stompbox.contract.ids import check_buffer_size
@@ -32,26 +44,27 @@ class SessionControl:
         self.reason = ""
         self._last_audio_event = float("-inf")
 
-    async def audio_status(self) -> dict[str, Any]:
-        result = await self.state.bridge.audio("status", {})
-        if isinstance(result, dict):
-            self.audio.update(result)
-            return result
-        return {}
+    async def audio_status(self) -> AudioStatus:
+        result = await self.state.bridge.call(B.AUDIO_STATUS, Empty())
+        self.audio.update(msgspec.structs.asdict(result))
+        return result
 
-    async def set_buffer_size(self, size: int) -> Any:
+    async def set_buffer_size(self, size: int) -> AudioStatus:
         check_buffer_size(size)
-        result = await self.state.bridge.audio("set_buffer_size", {"size": size})
+        result = await self.state.bridge.call(B.AUDIO_SET_BUFFER_SIZE, BufferSize(size))
         self.audio["buffer_size"] = size
-        return result if result is not None else {}
+        return result
 
-    async def list_ports(self, type_: str | None, direction: str | None) -> Any:
+    async def list_ports(self, type_: str | None, direction: str | None) -> list[PortEntry]:
         if type_ not in (None, "audio", "midi"):
             raise ValidationError(f"type must be 'audio' or 'midi', got {type_!r}")
         if direction not in (None, "input", "output"):
             raise ValidationError(f"direction must be 'input' or 'output', got {direction!r}")
-        params = {k: v for k, v in (("type", type_), ("direction", direction)) if v is not None}
-        return await self.state.bridge.audio("list_ports", params)
+        query = ListPorts(
+            None if type_ is None else JackPortType(type_),
+            None if direction is None else PortDirection(direction),
+        )
+        return await self.state.bridge.list_ports(query)
 
     @property
     def processing(self) -> bool:
@@ -63,7 +76,7 @@ class SessionControl:
         The caller holds the session lock. Engine reconnects turn it back on (the bridge does);
         `audio_status` then reads it back.
         """
-        await self.state.bridge.audio("processing", {"enabled": enabled})
+        await self.state.bridge.call(B.AUDIO_PROCESSING, Processing(enabled))
         self.audio["processing"] = enabled
         self.publish_engine_status()
         return self.engine_status()
@@ -82,14 +95,9 @@ class SessionControl:
     def publish_engine_status(self) -> None:
         self.state.publish(EventName.ENGINE_STATUS, self.engine_status())
 
-    def on_cpu_load(self, data: dict[str, Any], now: float | None = None) -> bool:
+    def on_cpu_load(self, load: CpuLoadData, now: float | None = None) -> bool:
         """Record the bridge's cpu_load; publish `audio_status` at most every 0.25 s."""
-        try:
-            status = AudioStatusData(
-                float(data.get("avg", 0.0)), float(data.get("max", 0.0)), int(data.get("xruns", 0))
-            )
-        except (TypeError, ValueError):
-            return False
+        status = AudioStatusData(load.avg, load.max, load.xruns)
         self.audio.update(dsp_load=status.avg, dsp_load_max=status.max, xruns=status.xruns)
         now = time.monotonic() if now is None else now
         if now - self._last_audio_event < AUDIO_STATUS_INTERVAL:
@@ -98,12 +106,8 @@ class SessionControl:
         self.state.publish(EventName.AUDIO_STATUS, status)
         return True
 
-    def on_dsp_load(self, data: dict[str, Any]) -> bool:
+    def on_dsp_load(self, load: DspLoadData) -> bool:
         """Pass one plugin's DSP time on as `dsp_load` when it runs on the current board."""
-        try:
-            load = msgspec.convert(data, DspLoadData)
-        except msgspec.ValidationError:
-            return False
         if self.state.find(load.instance_id) is None:
             return False
         self.state.publish(EventName.DSP_LOAD, load)

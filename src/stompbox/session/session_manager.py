@@ -11,6 +11,7 @@ from typing import Any
 
 import msgspec
 
+from stompbox.contract import bridge as b
 from stompbox.contract.errors import (
     NotFoundError,
     StompboxConnectionError,
@@ -153,50 +154,50 @@ class SessionManager:
             self.control.reason = ""
             self.control.publish_engine_status()
 
-    async def on_bridge_event(self, event: str, data: dict[str, Any]) -> None:
+    async def on_bridge_event(self, event: b.BridgeEvent) -> None:
         st = self.state
-        if event == EventName.ENGINE_CONNECTED:
-            if not st.engine_connected:
-                await self.connect_engine(reset=True)
-        elif event == EventName.ENGINE_DISCONNECTED:
-            async with st.lock:
-                st.engine_connected = False
-                st.engine.clear()
-                self.control.reason = str(data.get("reason", ""))
+        match event:
+            case b.EngineConnected():
+                if not st.engine_connected:
+                    await self.connect_engine(reset=True)
+            case b.EngineDisconnected(reason=reason):
+                async with st.lock:
+                    st.engine_connected = False
+                    st.engine.clear()
+                    self.control.reason = reason
+                    self.control.publish_engine_status()
+            case b.OutputChanged():
+                self._on_output(event)
+            case b.EngineParameterChanged():
+                self._on_engine_parameter(event)
+            case b.CpuLoadData():
+                self.control.on_cpu_load(event)
+            case b.DspLoadData():
+                self.control.on_dsp_load(event)
+            case b.PluginDied(instance_id=instance_id):
+                st.engine.drop_instance(instance_id)
+                plugin = st.find(instance_id)
+                if plugin is not None:
+                    st.publish(EventName.PLUGIN_DIED, PluginDiedData(instance_id, plugin.name))
                 self.control.publish_engine_status()
-        elif event == EventName.OUTPUT_CHANGED:
-            self._on_output(data)
-        elif event == EventName.PARAMETER_CHANGED:
-            self._on_engine_parameter(data)
-        elif event == EventName.CPU_LOAD:
-            self.control.on_cpu_load(data)
-        elif event == EventName.DSP_LOAD:
-            self.control.on_dsp_load(data)
-        elif event == EventName.PLUGIN_DIED:
-            instance_id = str(data.get("instance_id", ""))
-            st.engine.drop_instance(instance_id)
-            plugin = st.find(instance_id)
-            if plugin is not None:
-                st.publish(EventName.PLUGIN_DIED, PluginDiedData(instance_id, plugin.name))
-            self.control.publish_engine_status()
 
-    def _on_output(self, data: dict[str, Any]) -> None:
-        plugin = self.state.find(str(data.get("instance_id", "")))
-        symbol, value = data.get("symbol"), data.get("value")
-        if plugin is None or not isinstance(symbol, str) or not isinstance(value, int | float):
+    def _on_output(self, event: b.OutputChanged) -> None:
+        plugin = self.state.find(event.instance_id)
+        if plugin is None:
             return
-        plugin.outputs[symbol] = float(value)
+        plugin.outputs[event.symbol] = event.value
         self.state.publish(
-            EventName.OUTPUT_CHANGED, OutputChangedData(plugin.instance_id, symbol, float(value))
+            EventName.OUTPUT_CHANGED,
+            OutputChangedData(plugin.instance_id, event.symbol, event.value),
         )
 
-    def _on_engine_parameter(self, data: dict[str, Any]) -> None:
-        plugin = self.state.find(str(data.get("instance_id", "")))
-        symbol, value = data.get("symbol"), data.get("value")
-        if plugin is None or not isinstance(symbol, str) or not isinstance(value, int | float):
+    def _on_engine_parameter(self, event: b.EngineParameterChanged) -> None:
+        plugin = self.state.find(event.instance_id)
+        symbol, value = event.symbol, event.value
+        if plugin is None:
             return
         if symbol in plugin.available_parameters and plugin.parameters.get(symbol) != value:
-            self.plugins.apply_parameter(plugin, symbol, float(value), ChangeSource.ENGINE)
+            self.plugins.apply_parameter(plugin, symbol, value, ChangeSource.ENGINE)
             self.undo.touch({f"{plugin.instance_id}/p/{symbol}"}, ENGINE_CLIENT)
 
     # -- plugins (every edit is one entry of the board's undo history) -----------------------

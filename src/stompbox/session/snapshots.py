@@ -12,14 +12,12 @@ import copy
 from collections.abc import Awaitable
 from typing import Any
 
-import msgspec
-
+from stompbox.contract import bridge_api as B
 from stompbox.contract.errors import EngineError, NotFoundError, StompboxError, ValidationError
 from stompbox.contract.events import EventName
 from stompbox.contract.history import BypassStep, Step, ValuesStep
 from stompbox.contract.live import (
     MAX_SNAPSHOTS,
-    AppliedValues,
     ApplyValues,
     LiveEvent,
     RecallResult,
@@ -277,16 +275,13 @@ class Snapshots:
             bypass=[Bypass(i, b) for i, b in bypasses],
         )
         try:
-            raw = await self.state.bridge.bridge.call(
-                "live", {"method": "apply", "params": msgspec.to_builtins(burst)}
-            )
+            applied = await self.state.bridge.call(B.LIVE_APPLY, burst)
         except NotFoundError:  # an older bridge: the same changes, pipelined one by one
             calls: list[Awaitable[Any]] = [
                 self.plugins.set_parameter(i, s, v, source) for i, s, v in sets
             ]
             calls += [self.plugins.bypass(i, b) for i, b in bypasses]
             return await settle(calls)
-        applied = msgspec.convert(raw, AppliedValues)
         results: list[Any] = []
         for (iid, symbol, _), value in zip(sets, applied.values, strict=False):
             plugin = self.state.find(iid)

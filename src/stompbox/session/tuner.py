@@ -19,10 +19,10 @@ import math
 import statistics
 import time
 from collections import deque
-from typing import Any
 
 import msgspec
 
+from stompbox.contract.bridge import OutputChanged
 from stompbox.contract.errors import StompboxError, ValidationError
 from stompbox.contract.live import LiveEvent, TunerReading, TunerStart
 
@@ -142,9 +142,7 @@ class Tuner:
         st.engine.instances[TUNER_ID] = EngineInstance(TUNER_URI, {}, False)
         self.polling.reset()
         await st.bridge.connect(self.config.source, f"{TUNER_ID}:in")
-        await st.bridge.plugin(
-            "monitor_output", {"instance_id": TUNER_ID, "symbol": FREQUENCY_PORT}
-        )
+        await st.bridge.monitor_output(TUNER_ID, FREQUENCY_PORT)
 
     async def poll(self) -> None:
         """Ask for the current frequency (`monitor_output` queues the port's value at once),
@@ -154,9 +152,7 @@ class Tuner:
             return
         if not self.polling.due():
             return
-        await self.state.bridge.plugin(
-            "monitor_output", {"instance_id": TUNER_ID, "symbol": FREQUENCY_PORT}
-        )
+        await self.state.bridge.monitor_output(TUNER_ID, FREQUENCY_PORT)
 
     async def _unload(self) -> None:
         st = self.state
@@ -164,15 +160,15 @@ class Tuner:
             st.engine.drop_instance(TUNER_ID)
             await st.bridge.unload(TUNER_ID)
 
-    def on_output(self, data: dict[str, Any], now: float | None = None) -> bool:
+    def on_output(self, event: OutputChanged, now: float | None = None) -> bool:
         """An output_set of the tuner instance; True when it was ours."""
-        if data.get("instance_id") != TUNER_ID or data.get("symbol") != FREQUENCY_PORT:
+        if event.instance_id != TUNER_ID or event.symbol != FREQUENCY_PORT:
             return False
         self.polling.arrived(now)
-        value = data.get("value")
-        if self.config is None or not isinstance(value, int | float):
+        value = event.value
+        if self.config is None:
             return True
-        self.feed(float(value), now)
+        self.feed(value, now)
         return True
 
     def feed(self, frequency: float, now: float | None = None) -> TunerReading:

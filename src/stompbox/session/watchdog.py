@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from stompbox.contract.errors import StompboxError
 
@@ -183,10 +182,7 @@ class Watchdog:
         return chunk
 
     async def _engine_value(self, key: Key) -> float:
-        got: Any = await self.manager.state.bridge.plugin(
-            "get_parameter", {"instance_id": key[0], "symbol": key[1]}
-        )
-        return float(got["value"])
+        return await self.manager.state.bridge.get_parameter(key[0], key[1])
 
     async def _check_values(self) -> None:
         st = self.manager.state

@@ -1,32 +1,19 @@
-"""The REST routes of the HTTP API: each one a call of one session method, relayed."""
+"""The REST routes of the HTTP API: each one a call of one contract/session_api.py method."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
-from fastapi import APIRouter, Depends, Header, Path, Query
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import Response
 
+from stompbox.contract import history as h, session as s, session_api as S
+from stompbox.contract.bridge import JackPortType, PortDirection
 from stompbox.contract.errors import StompboxError
 
 from .relay import JSON, SessionLink, session_link
-from .schemas import (
-    AddPlugin,
-    BufferSize,
-    Bypass,
-    ConnectionBody,
-    Knobs,
-    NameBody,
-    ParameterValue,
-    PortDirection,
-    PortKind,
-    Position,
-    PresetLoad,
-    PresetSave,
-    Processing,
-    ok,
-)
+from .routing import doc, params
 
 Link = Annotated[SessionLink, Depends(session_link)]
 InstanceId = Annotated[str, Path(min_length=1, max_length=256)]
@@ -44,12 +31,7 @@ Client = Annotated[
 ]
 
 HEALTH_TIMEOUT = 2.0
-
-
-def _body(model: Any, **extra: Any) -> dict[str, Any]:
-    params: dict[str, Any] = {k: v for k, v in model.model_dump().items() if v is not None}
-    params.update(extra)
-    return params
+E = s.Empty()
 
 
 def build_router() -> APIRouter:
@@ -66,197 +48,218 @@ def build_router() -> APIRouter:
 
 
 def _system_routes(r: APIRouter) -> None:
-    @r.get("/health", responses=ok("Health"), tags=["system"])
+    @r.get("/health", **doc(None, result="WebHealth"), tags=["system"])
     async def health(link: Link) -> Response:
         try:
-            result = await link.call("health", idempotent=True, call_timeout=HEALTH_TIMEOUT)
+            result = await link.call(S.HEALTH, E, timeout=HEALTH_TIMEOUT)
         except StompboxError:
-            body = {"ok": False, "session": False, "engine_connected": False}
+            body = s.WebHealth(ok=False, session=False, engine_connected=False)
         else:
-            engine = bool(isinstance(result, dict) and result.get("engine_connected", False))
-            body = {"ok": engine, "session": True, "engine_connected": engine}
+            engine = result.engine_connected
+            body = s.WebHealth(ok=engine, session=True, engine_connected=engine)
         return Response(msgspec.json.encode(body), media_type=JSON)
 
-    @r.get("/state", responses=ok("SessionState"), tags=["system"])
+    @r.get("/state", **doc(S.STATE), tags=["system"])
     async def state(link: Link) -> Response:
-        return await link.respond("state", idempotent=True)
+        return await link.respond(S.STATE, E)
 
 
 def _catalog_routes(r: APIRouter) -> None:
-    @r.get("/plugins", responses=ok("PluginSummaryList"), tags=["plugins"])
+    @r.get("/plugins", **doc(S.LIST_PLUGINS), tags=["plugins"])
     async def list_plugins(
         link: Link, q: OptionalText = None, category: OptionalText = None
     ) -> Response:
-        params = {k: v for k, v in (("query", q), ("category", category)) if v}
-        return await link.respond("list_plugins", params, idempotent=True)
+        return await link.respond(S.LIST_PLUGINS, s.ListPlugins(q or None, category or None))
 
-    @r.get("/plugins/categories", responses=ok("CategoryList"), tags=["plugins"])
+    @r.get("/plugins/categories", **doc(S.CATEGORIES), tags=["plugins"])
     async def categories(link: Link) -> Response:
-        return await link.respond("categories", idempotent=True)
+        return await link.respond(S.CATEGORIES, E)
 
-    @r.get("/plugins/info", responses=ok("PluginInfo"), tags=["plugins"])
+    @r.get("/plugins/info", **doc(S.PLUGIN_INFO), tags=["plugins"])
     async def plugin_info(link: Link, uri: Text) -> Response:
-        return await link.respond("plugin_info", {"uri": uri}, idempotent=True)
+        return await link.respond(S.PLUGIN_INFO, s.PluginUri(uri))
 
-    @r.get("/plugins/presets", responses=ok("PresetInfoList"), tags=["plugins"])
+    @r.get("/plugins/presets", **doc(S.PLUGIN_PRESETS), tags=["plugins"])
     async def plugin_presets(link: Link, uri: Text) -> Response:
-        return await link.respond("plugin_presets", {"uri": uri}, idempotent=True)
+        return await link.respond(S.PLUGIN_PRESETS, s.PluginUri(uri))
 
-    @r.delete("/plugins/presets", responses=ok("Object"), tags=["plugins"])
+    @r.delete("/plugins/presets", **doc(S.DELETE_PRESET), tags=["plugins"])
     async def delete_preset(link: Link, uri: Text) -> Response:
         """Delete a user preset (`uri` as `GET /plugins/presets` lists it, `user` true)."""
-        return await link.respond("delete_preset", {"uri": uri})
+        return await link.respond(S.DELETE_PRESET, s.PresetUri(uri))
 
 
 def _pedalboard_routes(r: APIRouter) -> None:
-    @r.get("/pedalboard", responses=ok("Pedalboard"), tags=["pedalboard"])
+    @r.get("/pedalboard", **doc(S.PEDALBOARD_CURRENT), tags=["pedalboard"])
     async def current(link: Link) -> Response:
-        return await link.respond("pedalboard.current", idempotent=True)
+        return await link.respond(S.PEDALBOARD_CURRENT, E)
 
-    @r.post("/pedalboard/plugins", responses=ok("PluginInstance"), tags=["pedalboard"])
-    async def add_plugin(link: Link, body: AddPlugin, client: Client = "") -> Response:
-        return await link.respond("load_plugin", _body(body, client=client))
+    @r.post(
+        "/pedalboard/plugins",
+        **doc(S.LOAD_PLUGIN, body=("client", "instance_id")),
+        tags=["pedalboard"],
+    )
+    async def add_plugin(link: Link, request: Request, client: Client = "") -> Response:
+        q = await params(request, S.LOAD_PLUGIN, client=client)
+        return await link.respond(S.LOAD_PLUGIN, msgspec.structs.replace(q, instance_id=None))
 
-    @r.delete("/pedalboard/plugins/{instance_id}", responses=ok("Object"), tags=["pedalboard"])
+    @r.delete("/pedalboard/plugins/{instance_id}", **doc(S.UNLOAD_PLUGIN), tags=["pedalboard"])
     async def remove_plugin(link: Link, instance_id: InstanceId, client: Client = "") -> Response:
-        return await link.respond("unload_plugin", {"instance_id": instance_id, "client": client})
+        return await link.respond(S.UNLOAD_PLUGIN, h.EditInstance(instance_id, client))
 
 
 def _plugin_routes(r: APIRouter) -> None:
     @r.put(
         "/pedalboard/plugins/{instance_id}/parameters/{symbol}",
-        responses=ok("ParameterResult"),
+        **doc(S.SET_PARAMETER, body=("instance_id", "symbol", "client")),
         tags=["pedalboard"],
     )
     async def set_parameter(
-        link: Link,
-        instance_id: InstanceId,
-        symbol: Symbol,
-        body: ParameterValue,
-        client: Client = "",
+        link: Link, instance_id: InstanceId, symbol: Symbol, request: Request, client: Client = ""
     ) -> Response:
-        params = {"instance_id": instance_id, "symbol": symbol, "value": body.value}
-        params.update(client=client, gesture=body.gesture or "")
-        return await link.respond("set_parameter", params)
-
-    @r.put("/pedalboard/plugins/{instance_id}/bypass", responses=ok("Object"), tags=["pedalboard"])
-    async def bypass(
-        link: Link, instance_id: InstanceId, body: Bypass, client: Client = ""
-    ) -> Response:
-        return await link.respond(
-            "bypass_plugin", _body(body, instance_id=instance_id, client=client)
+        q = await params(
+            request, S.SET_PARAMETER, instance_id=instance_id, symbol=symbol, client=client
         )
+        return await link.respond(S.SET_PARAMETER, q)
 
     @r.put(
-        "/pedalboard/plugins/{instance_id}/position", responses=ok("Object"), tags=["pedalboard"]
+        "/pedalboard/plugins/{instance_id}/bypass",
+        **doc(S.BYPASS_PLUGIN, body=("instance_id", "client")),
+        tags=["pedalboard"],
+    )
+    async def bypass(
+        link: Link, instance_id: InstanceId, request: Request, client: Client = ""
+    ) -> Response:
+        q = await params(request, S.BYPASS_PLUGIN, instance_id=instance_id, client=client)
+        return await link.respond(S.BYPASS_PLUGIN, q)
+
+    @r.put(
+        "/pedalboard/plugins/{instance_id}/position",
+        **doc(S.MOVE_PLUGIN, body=("instance_id", "client")),
+        tags=["pedalboard"],
     )
     async def move(
-        link: Link, instance_id: InstanceId, body: Position, client: Client = ""
+        link: Link, instance_id: InstanceId, request: Request, client: Client = ""
     ) -> Response:
-        return await link.respond(
-            "move_plugin", _body(body, instance_id=instance_id, client=client)
-        )
+        q = await params(request, S.MOVE_PLUGIN, instance_id=instance_id, client=client)
+        return await link.respond(S.MOVE_PLUGIN, q)
 
-    @r.put("/pedalboard/plugins/{instance_id}/knobs", responses=ok("Object"), tags=["pedalboard"])
+    @r.put(
+        "/pedalboard/plugins/{instance_id}/knobs",
+        **doc(S.SET_KNOBS, body=("instance_id", "client")),
+        tags=["pedalboard"],
+    )
     async def set_knobs(
-        link: Link, instance_id: InstanceId, body: Knobs, client: Client = ""
+        link: Link, instance_id: InstanceId, request: Request, client: Client = ""
     ) -> Response:
-        params = {"instance_id": instance_id, "knobs": body.knobs, "client": client}
-        return await link.respond("set_knobs", params)
-
-    @r.post("/pedalboard/plugins/{instance_id}/preset", responses=ok("Object"), tags=["pedalboard"])
-    async def load_preset(
-        link: Link, instance_id: InstanceId, body: PresetLoad, client: Client = ""
-    ) -> Response:
-        return await link.respond(
-            "load_preset", _body(body, instance_id=instance_id, client=client)
-        )
+        q = await params(request, S.SET_KNOBS, instance_id=instance_id, client=client)
+        return await link.respond(S.SET_KNOBS, q)
 
     @r.post(
-        "/pedalboard/plugins/{instance_id}/presets", responses=ok("Object"), tags=["pedalboard"]
+        "/pedalboard/plugins/{instance_id}/preset",
+        **doc(S.LOAD_PRESET, body=("instance_id", "client")),
+        tags=["pedalboard"],
     )
-    async def save_preset(link: Link, instance_id: InstanceId, body: PresetSave) -> Response:
-        return await link.respond("save_preset", _body(body, instance_id=instance_id))
+    async def load_preset(
+        link: Link, instance_id: InstanceId, request: Request, client: Client = ""
+    ) -> Response:
+        q = await params(request, S.LOAD_PRESET, instance_id=instance_id, client=client)
+        return await link.respond(S.LOAD_PRESET, q)
+
+    @r.post(
+        "/pedalboard/plugins/{instance_id}/presets",
+        **doc(S.SAVE_PRESET, body=("instance_id",)),
+        tags=["pedalboard"],
+    )
+    async def save_preset(link: Link, instance_id: InstanceId, request: Request) -> Response:
+        q = await params(request, S.SAVE_PRESET, instance_id=instance_id)
+        return await link.respond(S.SAVE_PRESET, q)
 
 
 def _connection_routes(r: APIRouter) -> None:
-    @r.post("/pedalboard/connections", responses=ok("Object"), tags=["pedalboard"])
-    async def connect(link: Link, body: ConnectionBody, client: Client = "") -> Response:
-        return await link.respond("connect", _body(body, client=client))
+    @r.post("/pedalboard/connections", **doc(S.CONNECT, body=("client",)), tags=["pedalboard"])
+    async def connect(link: Link, request: Request, client: Client = "") -> Response:
+        return await link.respond(S.CONNECT, await params(request, S.CONNECT, client=client))
 
-    @r.delete("/pedalboard/connections", responses=ok("Object"), tags=["pedalboard"])
+    @r.delete("/pedalboard/connections", **doc(S.DISCONNECT), tags=["pedalboard"])
     async def disconnect(
         link: Link,
         source: Annotated[str, Query(min_length=1, max_length=1024)],
         target: Annotated[str, Query(min_length=1, max_length=1024)],
         client: Client = "",
     ) -> Response:
-        params = {"source": source, "target": target, "client": client}
-        return await link.respond("disconnect", params)
+        return await link.respond(S.DISCONNECT, h.EditPorts(source, target, client))
 
-    @r.post("/pedalboard/save", responses=ok("Object"), tags=["pedalboard"])
+    @r.post("/pedalboard/save", **doc(S.PEDALBOARD_SAVE), tags=["pedalboard"])
     async def save(link: Link) -> Response:
-        return await link.respond("pedalboard.save")
+        return await link.respond(S.PEDALBOARD_SAVE, E)
 
-    @r.post("/pedalboard/save-as", responses=ok("Object"), tags=["pedalboard"])
-    async def save_as(link: Link, body: NameBody) -> Response:
-        return await link.respond("pedalboard.save_as", _body(body))
+    @r.post("/pedalboard/save-as", **doc(S.PEDALBOARD_SAVE_AS, body=()), tags=["pedalboard"])
+    async def save_as(link: Link, request: Request) -> Response:
+        q = await params(request, S.PEDALBOARD_SAVE_AS)
+        return await link.respond(S.PEDALBOARD_SAVE_AS, q)
 
 
 def _board_routes(r: APIRouter) -> None:
-    @r.get("/pedalboards", responses=ok("PedalboardList"), tags=["pedalboards"])
+    @r.get("/pedalboards", **doc(S.PEDALBOARD_LIST), tags=["pedalboards"])
     async def list_boards(link: Link) -> Response:
-        return await link.respond("pedalboard.list", idempotent=True)
+        return await link.respond(S.PEDALBOARD_LIST, E)
 
-    @r.post("/pedalboards", responses=ok("Object"), tags=["pedalboards"])
-    async def create_board(link: Link, body: NameBody) -> Response:
-        return await link.respond("pedalboard.create", _body(body))
+    @r.post("/pedalboards", **doc(S.PEDALBOARD_CREATE, body=()), tags=["pedalboards"])
+    async def create_board(link: Link, request: Request) -> Response:
+        q = await params(request, S.PEDALBOARD_CREATE)
+        return await link.respond(S.PEDALBOARD_CREATE, q)
 
-    @r.post("/pedalboards/{board_id}/load", responses=ok("LoadedPedalboard"), tags=["pedalboards"])
+    @r.post("/pedalboards/{board_id}/load", **doc(S.PEDALBOARD_LOAD), tags=["pedalboards"])
     async def load_board(link: Link, board_id: BoardId) -> Response:
-        return await link.respond("pedalboard.load", {"id": board_id})
+        return await link.respond(S.PEDALBOARD_LOAD, s.BoardId(board_id))
 
-    @r.patch("/pedalboards/{board_id}", responses=ok("Object"), tags=["pedalboards"])
-    async def rename_board(link: Link, board_id: BoardId, body: NameBody) -> Response:
-        return await link.respond("pedalboard.rename", _body(body, id=board_id))
+    @r.patch(
+        "/pedalboards/{board_id}", **doc(S.PEDALBOARD_RENAME, body=("id",)), tags=["pedalboards"]
+    )
+    async def rename_board(link: Link, board_id: BoardId, request: Request) -> Response:
+        q = await params(request, S.PEDALBOARD_RENAME, id=board_id)
+        return await link.respond(S.PEDALBOARD_RENAME, q)
 
-    @r.delete("/pedalboards/{board_id}", responses=ok("Object"), tags=["pedalboards"])
+    @r.delete("/pedalboards/{board_id}", **doc(S.PEDALBOARD_DELETE), tags=["pedalboards"])
     async def delete_board(link: Link, board_id: BoardId) -> Response:
-        return await link.respond("pedalboard.delete", {"id": board_id})
+        return await link.respond(S.PEDALBOARD_DELETE, s.BoardId(board_id))
 
 
 def _audio_routes(r: APIRouter) -> None:
-    @r.get("/audio/status", responses=ok("Object"), tags=["audio"])
+    @r.get("/audio/status", **doc(S.AUDIO_STATUS), tags=["audio"])
     async def audio_status(link: Link) -> Response:
-        return await link.respond("audio.status", idempotent=True)
+        return await link.respond(S.AUDIO_STATUS, E)
 
-    @r.put("/audio/buffer-size", responses=ok("Object"), tags=["audio"])
-    async def buffer_size(link: Link, body: BufferSize) -> Response:
-        return await link.respond("audio.set_buffer_size", _body(body))
+    @r.put("/audio/buffer-size", **doc(S.AUDIO_SET_BUFFER_SIZE, body=()), tags=["audio"])
+    async def buffer_size(link: Link, request: Request) -> Response:
+        q = await params(request, S.AUDIO_SET_BUFFER_SIZE)
+        return await link.respond(S.AUDIO_SET_BUFFER_SIZE, q)
 
-    @r.put("/audio/processing", responses=ok("Object"), tags=["audio"])
-    async def processing(link: Link, body: Processing) -> Response:
+    @r.put("/audio/processing", **doc(S.ENGINE_PROCESSING, body=()), tags=["audio"])
+    async def processing(link: Link, request: Request) -> Response:
         """Global plugin processing on/off (off: every plugin outputs silence)."""
-        return await link.respond("engine.processing", _body(body))
+        q = await params(request, S.ENGINE_PROCESSING)
+        return await link.respond(S.ENGINE_PROCESSING, q)
 
-    @r.get("/audio/ports", responses=ok("AnyList"), tags=["audio"])
+    @r.get("/audio/ports", **doc(S.AUDIO_LIST_PORTS), tags=["audio"])
     async def audio_ports(
         link: Link,
-        type: Annotated[PortKind | None, Query()] = None,
+        type: Annotated[JackPortType | None, Query()] = None,
         direction: Annotated[PortDirection | None, Query()] = None,
     ) -> Response:
-        params = {k: v for k, v in (("type", type), ("direction", direction)) if v}
-        return await link.respond("audio.list_ports", params, idempotent=True)
+        kind, way = (type.value if type else None), (direction.value if direction else None)
+        return await link.respond(S.AUDIO_LIST_PORTS, s.ListPorts(kind, way))
 
 
 def _history_routes(r: APIRouter) -> None:
-    @r.post("/history/undo", responses=ok("UndoResult"), tags=["history"])
+    @r.post("/history/undo", **doc(S.HISTORY_UNDO), tags=["history"])
     async def undo(link: Link, client: Client = "") -> Response:
         """Undo this client's newest edit of the current board (409: another client changed
         the same thing since; that entry is skipped)."""
-        return await link.respond("history.undo", {"client": client})
+        return await link.respond(S.HISTORY_UNDO, h.HistoryRequest(client))
 
-    @r.post("/history/redo", responses=ok("UndoResult"), tags=["history"])
+    @r.post("/history/redo", **doc(S.HISTORY_REDO), tags=["history"])
     async def redo(link: Link, client: Client = "") -> Response:
         """Redo what this client undid last."""
-        return await link.respond("history.redo", {"client": client})
+        return await link.respond(S.HISTORY_REDO, h.HistoryRequest(client))

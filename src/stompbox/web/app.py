@@ -21,6 +21,7 @@ from stompbox.zmqservice.curve import keys_for
 from stompbox.zmqservice.endpoints import pub_endpoint, rpc_endpoint
 from stompbox.zmqservice.pubsub import Subscriber
 
+from . import routing
 from .access import TOKEN_FILE, Access, is_loopback, load_or_create_token
 from .api import build_router
 from .errors import install_error_handlers
@@ -29,7 +30,6 @@ from .limits import IDLE_KEEP_ALIVE, BodyLimit, BoundedHttpTools
 from .live_api import build_live_router
 from .middleware import AccessMiddleware
 from .relay import SessionLink
-from .schemas import openapi_components
 from .static import build_static_router
 from .ws import SocketSession
 
@@ -76,13 +76,12 @@ def _custom_openapi(app: FastAPI) -> dict[str, Any]:
         cached: dict[str, Any] = app.openapi_schema
         return cached
     raw = get_openapi(title=app.title, version=app.version, routes=app.routes)
-    named, components = openapi_components()
 
     def fix(node: Any) -> Any:
         if isinstance(node, dict):
             ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/x-stompbox/"):
-                return named[ref.rsplit("/", 1)[1]]
+            if isinstance(ref, str) and ref.startswith(routing.MARK):
+                return routing.resolve(ref)
             return {k: fix(v) for k, v in node.items()}
         if isinstance(node, list):
             return [fix(v) for v in node]
@@ -90,9 +89,9 @@ def _custom_openapi(app: FastAPI) -> dict[str, Any]:
 
     spec: dict[str, Any] = fix(raw)
     schemas = spec.setdefault("components", {}).setdefault("schemas", {})
-    for name, schema in components.items():
+    for name, schema in routing.components().items():
         schemas.setdefault(name, schema)
-    error = named["ErrorBody"]
+    error = routing.resolve(routing.MARK + "ErrorBody")
     for path in spec.get("paths", {}).values():
         for operation in path.values():
             responses = operation.get("responses", {})

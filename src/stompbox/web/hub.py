@@ -15,6 +15,10 @@ import time
 from collections import Counter, deque
 from typing import Any
 
+import msgspec
+
+from stompbox.contract import session_api as S
+from stompbox.contract.params import Empty
 from stompbox.zmqservice.pubsub import Subscriber
 
 from .messages import encode_event, encode_state
@@ -25,6 +29,13 @@ log = logging.getLogger(__name__)
 QUEUE_SIZE = 1024
 DELIVERY_SAMPLES = 8192
 STATE_TIMEOUT = 10.0
+
+
+class _Seq(msgspec.Struct):
+    seq: int = 0
+
+
+_seq_decoder = msgspec.json.Decoder(_Seq)
 
 
 class Kind(enum.Enum):
@@ -126,10 +137,10 @@ class Hub:
 
     async def fetch_state(self) -> tuple[int, str]:
         """(seq, encoded state message) from the session."""
-        state = await self.link.call("state", idempotent=True, call_timeout=STATE_TIMEOUT)
-        seq = state.get("seq", 0) if isinstance(state, dict) else 0
+        raw = await self.link.rpc.call_raw(S.STATE, Empty(), timeout=STATE_TIMEOUT)
+        seq = _seq_decoder.decode(raw).seq  # the state itself is relayed as the session sent it
         self._stats["states"] += 1
-        return int(seq) if isinstance(seq, int) else 0, encode_state(state)
+        return seq, encode_state(raw)
 
     def statistics(self) -> dict[str, Any]:
         totals = Counter(self._stats)

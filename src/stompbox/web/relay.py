@@ -1,17 +1,26 @@
-"""The web process's link to the session: RPC calls, with unencodable params made 422s."""
+"""The web process's link to the session: typed calls of contract/session_api.py methods."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from fastapi import Request
 from fastapi.responses import Response
 
 from stompbox.contract.errors import StompboxError, ValidationError
+from stompbox.contract.method import Method
 from stompbox.zmqservice.client import RpcClient
 
 JSON = "application/json"
+
+P = TypeVar("P")
+R = TypeVar("R")
+
+
+def _unencodable(method: Method[Any, Any], exc: Exception) -> ValidationError:
+    """Params that cannot be encoded (lone surrogates, huge integers) are the client's fault."""
+    return ValidationError(f"{method.name}: parameters cannot be encoded: {exc}")
 
 
 class SessionLink:
@@ -22,27 +31,29 @@ class SessionLink:
 
     async def call(
         self,
-        method: str,
-        params: dict[str, Any] | None = None,
+        method: Method[P, R],
+        params: P,
         *,
-        idempotent: bool = False,
-        call_timeout: float | None = None,
-    ) -> Any:
-        """The session's result, or its StompboxError; params that cannot be encoded (lone
-        surrogates, huge integers) are the client's fault: ValidationError, never a 500."""
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> R:
+        """The session's typed result, or its StompboxError (ValidationError, never a 500, for
+        params that cannot be encoded)."""
         try:
-            return await self.rpc.call(method, params, idempotent=idempotent, timeout=call_timeout)
+            return await self.rpc.call(method, params, timeout=timeout)
         except StompboxError:
             raise
         except (TypeError, ValueError, OverflowError, msgspec.EncodeError) as exc:
-            raise ValidationError(f"{method}: parameters cannot be encoded: {exc}") from exc
+            raise _unencodable(method, exc) from exc
 
-    async def respond(
-        self, method: str, params: dict[str, Any] | None = None, *, idempotent: bool = False
-    ) -> Response:
-        """Call `method` and answer its result as JSON, relayed as the session sent it."""
-        result = await self.call(method, params, idempotent=idempotent)
-        return Response(msgspec.json.encode({} if result is None else result), media_type=JSON)
+    async def respond(self, method: Method[P, Any], params: P) -> Response:
+        """Call `method` and answer its result's JSON as the session sent it (not re-encoded)."""
+        try:
+            raw = await self.rpc.call_raw(method, params)
+        except StompboxError:
+            raise
+        except (TypeError, ValueError, OverflowError, msgspec.EncodeError) as exc:
+            raise _unencodable(method, exc) from exc
+        return Response(bytes(raw), media_type=JSON)
 
 
 def session_link(request: Request) -> SessionLink:

@@ -18,7 +18,9 @@ import time
 
 from starlette.websockets import WebSocket
 
+from stompbox.contract import session_api as S
 from stompbox.contract.errors import ResourceError, StompboxError, ValidationError
+from stompbox.contract.history import EditParameter, HistoryRequest
 
 from .coalesce import Coalescer, TokenBucket, TooManyKeys
 from .hub import Client, Hub, Kind
@@ -171,9 +173,9 @@ class SocketSession:
 
     async def _history_call(self, message: Undo | Redo) -> None:
         """`undo`/`redo`: the outcome reaches every browser as `history_changed`; errors here."""
-        method = "history.undo" if isinstance(message, Undo) else "history.redo"
+        method = S.HISTORY_UNDO if isinstance(message, Undo) else S.HISTORY_REDO
         try:
-            await self.link.call(method, {"client": message.client})
+            await self.link.call(method, HistoryRequest(message.client))
         except StompboxError as exc:
             self._error(exc, request_of(message))
 
@@ -183,10 +185,11 @@ class SocketSession:
             while not self._calls.allow(self._clock()):
                 self.client.stats["calls_paced"] += 1
                 await asyncio.sleep(1.0 / CALL_RATE)  # newer values park (coalesce) meanwhile
-            params = {"instance_id": key[0], "symbol": key[1], "value": message.value}
-            params.update(client=message.client, gesture=message.gesture)
+            params = EditParameter(
+                key[0], key[1], message.value, client=message.client, gesture=message.gesture
+            )
             try:
-                await self.link.call("set_parameter", params)
+                await self.link.call(S.SET_PARAMETER, params)
             except StompboxError as exc:
                 self._error(exc, request_of(message))
             message = self.coalescer.done(key)

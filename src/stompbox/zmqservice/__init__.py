@@ -3,7 +3,7 @@
 Serving (one per process)::
 
     service = ZmqService("bridge", settings)
-    service.register("plugin", handle_plugin, PluginEnvelope)   # async def handle_plugin(p)
+    service.register(bridge_api.PLUGIN_LOAD, load)              # async def load(p: PluginLoad)
     async with service, asyncio.TaskGroup() as tg:
         tg.create_task(service.run())
         service.publish("engine_connected", {})                 # sync, never blocks
@@ -11,8 +11,9 @@ Serving (one per process)::
 Calling and following another service::
 
     async with service.client("bridge") as bridge, service.subscribe("bridge") as events:
-        state = await bridge.call("state", idempotent=True)     # retried on timeout
-        await bridge.call("plugin", {"method": "load", "params": {...}})  # never retried once sent
+        state = await bridge.call(bridge_api.STATE, Empty())     # -> BridgeState; idempotent:
+                                                                 # retried on timeout
+        await bridge.call(bridge_api.PLUGIN_LOAD, PluginLoad(uri)) # never retried once sent
         async for event in events:                               # contract.rpc.Event
             ...
 

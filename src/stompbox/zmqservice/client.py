@@ -9,7 +9,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, overload
 
 import msgspec
 import zmq
@@ -23,18 +23,27 @@ from stompbox.contract.errors import (
     ValidationError,
     error_from_body,
 )
-from stompbox.contract.rpc import MAX_MESSAGE_BYTES, Request, decode_response, encode
+from stompbox.contract.method import Method
+from stompbox.contract.rpc import (
+    MAX_MESSAGE_BYTES,
+    OutgoingRequest,
+    decode_any,
+    decode_raw_response,
+    encode,
+)
 
 from . import deadline
 from .curve import CurveKeys, secure_client, uses_curve
 from .endpoints import check_endpoint, ipc_path
 from .sockets import drain, open_monitor, sync_view
 from .translate import zmq_errors
-from .wire import DELIMITER, split_reply
+from .wire import DELIMITER, outgoing, split_reply
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
+P = TypeVar("P")
+R = TypeVar("R")
+
 
 MAX_RETRY_DELAY = 2.0
 """Cap of the exponential backoff between retries, in seconds."""
@@ -165,58 +174,91 @@ class RpcClient:
         if monitor is not None:
             monitor.close(linger=0)
 
-    # -- calls ----------------------------------------------------------------------------
+    @overload
+    async def call(
+        self,
+        method: Method[P, R],
+        params: P,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+        idempotent: bool | None = None,
+        retries: int | None = None,
+    ) -> R: ...
 
+    @overload
     async def call(
         self,
         method: str,
         params: dict[str, Any] | msgspec.Struct | None = None,
         *,
         timeout: float | None = None,  # noqa: ASYNC109
-        idempotent: bool = False,
+        idempotent: bool | None = None,
+        retries: int | None = None,
+    ) -> Any: ...
+
+    async def call(
+        self,
+        method: Method[Any, Any] | str,
+        params: Any = None,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+        idempotent: bool | None = None,
         retries: int | None = None,
     ) -> Any:
-        """Call `method` and return its result as builtins, or raise the server's StompboxError.
+        """Call `method` and return its result, or raise the server's StompboxError.
 
-        `timeout` (default: the client's) bounds each attempt. `retries` (default: the client's)
-        bounds retries of undelivered requests, and of timed-out ones when `idempotent`.
+        A `Method` (contract/*_api.py) takes its params Struct and returns its result type
+        (ValidationError if the result does not fit); `idempotent` defaults to the method's.
+        By name (tests, tools): params a mapping or a Struct, the result as builtins.
+        `timeout` (default: the client's) bounds each attempt; `retries` (default: the
+        client's) bounds retries of undelivered requests, and of timed-out idempotent ones.
         """
-        try:
-            payload_params = {} if params is None else msgspec.to_builtins(params)
-        except (TypeError, ValueError) as exc:
-            raise ValidationError(f"params of {method} not encodable: {exc}") from exc
-        if not isinstance(payload_params, dict):
-            raise ValidationError(f"params of {method} must be a mapping or a Struct")
+        raw = await self._call(method, params, timeout, idempotent, retries)
+        if isinstance(method, Method):
+            return method.decode_result(raw)
+        return decode_any(raw)
+
+    async def call_raw(
+        self,
+        method: Method[P, R],
+        params: P,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+        idempotent: bool | None = None,
+    ) -> msgspec.Raw:
+        """`call`, the result's JSON as it came (a hop that only forwards it: no re-encoding)."""
+        return await self._call(method, params, timeout, idempotent, None)
+
+    async def _call(
+        self,
+        method: Method[Any, Any] | str,
+        params: Any,
+        timeout: float | None,  # noqa: ASYNC109
+        idempotent: bool | None,
+        retries: int | None,
+    ) -> msgspec.Raw:
+        name, label, payload, retry = outgoing(method, params, idempotent)
         attempts = 1 + max(0, self.retries if retries is None else retries)
         for attempt in range(attempts):
             try:
                 limit = deadline.within(self.timeout if timeout is None else timeout)
-                return await self._call_once(method, payload_params, limit)
+                return await self._call_once(name, label, payload, limit)
             except (StompboxTimeoutError, StompboxConnectionError) as exc:
-                retry_safe = idempotent or not _was_delivered(exc)
+                retry_safe = retry or not _was_delivered(exc)
                 if attempt + 1 >= attempts or not retry_safe:
                     raise
                 self._stats["retries"] += 1
                 await asyncio.sleep(min(self.retry_delay * (2**attempt), MAX_RETRY_DELAY))
         raise AssertionError("unreachable")
 
-    async def call_typed(
+    async def _call_once(
         self,
         method: str,
-        params: dict[str, Any] | msgspec.Struct | None,
-        result_type: type[T],
-        *,
-        timeout: float | None = None,  # noqa: ASYNC109
-        idempotent: bool = False,
-    ) -> T:
-        """`call`, then convert the result to `result_type` (ValidationError if it does not fit)."""
-        result = await self.call(method, params, timeout=timeout, idempotent=idempotent)
-        try:
-            return msgspec.convert(result, result_type)
-        except msgspec.ValidationError as exc:
-            raise ValidationError(f"{method}: unexpected result: {exc}") from exc
-
-    async def _call_once(self, method: str, params: dict[str, Any], timeout: float) -> Any:  # noqa: ASYNC109
+        label: str,
+        params: Any,
+        timeout: float,  # noqa: ASYNC109
+    ) -> msgspec.Raw:
+        """One attempt: send `params` as RPC `method` (`label`: the full name, for errors)."""
         sock = self._socket
         if sock is None or self._reader is None:
             raise StompboxConnectionError(f"client of {self.endpoint} is not open")
@@ -227,14 +269,17 @@ class RpcClient:
         if timeout <= 0:
             self._stats["timeouts"] += 1
             raise StompboxTimeoutError(
-                f"{method} on {self.endpoint}: the caller's deadline has passed",
-                {"endpoint": self.endpoint, "method": method, "timeout": 0},
+                f"{label} on {self.endpoint}: the caller's deadline has passed",
+                {"endpoint": self.endpoint, "method": label, "timeout": 0},
             )
         request_id = next(self._ids)
-        data = encode(Request(id=request_id, method=method, params=params, timeout=timeout))
+        try:
+            data = encode(OutgoingRequest(request_id, method, params, timeout))
+        except (TypeError, ValueError, OverflowError, msgspec.EncodeError) as exc:
+            raise ValidationError(f"params of {label} not encodable: {exc}") from exc
         if len(data) > MAX_MESSAGE_BYTES:
-            raise ValidationError(f"{method}: request of {len(data)} bytes exceeds the limit")
-        reply: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            raise ValidationError(f"{label}: request of {len(data)} bytes exceeds the limit")
+        reply: asyncio.Future[msgspec.Raw] = asyncio.get_running_loop().create_future()
         self._stats["calls"] += 1
         sent = False
         send: asyncio.Future[Any] = asyncio.ensure_future(sock.send_multipart([DELIMITER, data]))
@@ -257,12 +302,12 @@ class RpcClient:
             self._stats["timeouts"] += 1
             if not sent:
                 raise _undelivered(
-                    f"{self.endpoint} not reachable within {timeout:g}s (calling {method})",
+                    f"{self.endpoint} not reachable within {timeout:g}s (calling {label})",
                     self.endpoint,
                 ) from None
             raise StompboxTimeoutError(
-                f"{method} on {self.endpoint}: no reply within {timeout:g}s",
-                {"endpoint": self.endpoint, "method": method, "timeout": timeout},
+                f"{label} on {self.endpoint}: no reply within {timeout:g}s",
+                {"endpoint": self.endpoint, "method": label, "timeout": timeout},
             ) from None
         finally:
             self._pending.pop(request_id, None)
@@ -313,7 +358,7 @@ class RpcClient:
         try:
             if payload is None:
                 raise ValidationError("malformed reply frames")
-            response = decode_response(payload)
+            response = decode_raw_response(payload)
         except StompboxError:
             self._stats["malformed_replies"] += 1
             return

@@ -28,6 +28,7 @@ from stompbox.contract.errors import (
     StompboxTimeoutError,
     ValidationError,
 )
+from stompbox.contract.events import event_data, event_name
 from stompbox.contract.rpc import Event, decode_event, encode, now_iso
 
 from .curve import CurveGate, CurveKeys, secure_client, uses_curve
@@ -101,10 +102,17 @@ class Publisher:
         close_server(self._socket, self._gate)
         self._socket, self._gate = None, None
 
+    def publish_event(self, event: msgspec.Struct) -> Event:
+        """Publish a typed event (contract/events.py): topic = its tag, data = its fields."""
+        return self.publish(event_name(event), event)
+
     def publish(self, event: str, data: dict[str, Any] | msgspec.Struct | None = None) -> Event:
-        """Number, timestamp and send one event; return it. Never blocks."""
+        """Number, timestamp and send one event; return it. Never blocks. A Struct's tag (a
+        typed event's name) is not repeated inside `data`."""
         if not event:
             raise ValidationError("event name must not be empty")
+        if isinstance(data, msgspec.Struct):
+            data = event_data(data)
         body = {} if data is None else msgspec.to_builtins(data)
         if not isinstance(body, dict):
             raise ValidationError(f"data of event {event} must be a mapping or a Struct")

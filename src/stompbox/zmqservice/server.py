@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import msgspec
 import zmq
@@ -19,10 +19,11 @@ from stompbox.contract.errors import (
     StompboxError,
     StompboxTimeoutError,
 )
+from stompbox.contract.method import Method, Route
 from stompbox.contract.rpc import (
     MAX_MESSAGE_BYTES,
     Response,
-    convert_params,
+    decode_action,
     decode_request,
     encode,
 )
@@ -35,6 +36,9 @@ from .translate import zmq_errors
 from .wire import DELIMITER, error_reply, result_reply, salvage_id, split_request
 
 log = logging.getLogger(__name__)
+
+P = TypeVar("P")
+R = TypeVar("R")
 
 Handler = Callable[[Any], Awaitable[Any]]
 """`async def handler(params) -> result`; result must be msgspec-encodable."""
@@ -51,14 +55,6 @@ def _error_reply(request_id: int | str | None, error: StompboxError) -> bytes:
     except (TypeError, ValueError, msgspec.EncodeError):  # `data` was not encodable: drop it
         body = msgspec.structs.replace(error.to_body(), data=None)
         return encode(Response(id=request_id, error=body))
-
-
-class _Method:
-    __slots__ = ("handler", "params_type")
-
-    def __init__(self, handler: Handler, params_type: type[Any] | None) -> None:
-        self.handler = handler
-        self.params_type = params_type
 
 
 class RpcServer:
@@ -89,7 +85,9 @@ class RpcServer:
         self.name = name
         self.curve = uses_curve(self.endpoint, curve)
         self._gate: CurveGate | None = None
-        self._methods: dict[str, _Method] = {}
+        self._methods: dict[str, Route] = {}
+        """full method name (`plugin.load` for an envelope method) → its route"""
+        self._envelopes: set[str] = set()
         self._context = context
         self._socket: zmq.asyncio.Socket | None = None
         self._send_lock = asyncio.Lock()
@@ -100,11 +98,25 @@ class RpcServer:
 
     # -- registration ---------------------------------------------------------------------
 
-    def register(self, method: str, handler: Handler, params_type: type[Any] | None = None) -> None:
-        """Serve `method` with `handler`; params converted to `params_type` (raw dict if None)."""
-        if method in self._methods:
-            raise ValueError(f"method {method!r} registered twice on {self.name}")
-        self._methods[method] = _Method(handler, params_type)
+    def register(self, method: Method[P, R], handler: Callable[[P], Awaitable[R]]) -> None:
+        """Serve `method` with `handler`; its params arrive decoded into `method.params`."""
+        self.add(method.route(handler))
+
+    def add(self, route: Route) -> None:
+        """Serve one route of a registration table (see Method.route)."""
+        method = route.method
+        action, inner = method.wire
+        if method.name in self._methods or (inner is None and action in self._envelopes):
+            raise ValueError(f"method {method.name!r} registered twice on {self.name}")
+        if inner is not None:
+            if action in self._methods:
+                raise ValueError(f"{action!r} is both a method and an envelope on {self.name}")
+            self._envelopes.add(action)
+        self._methods[method.name] = route
+
+    def add_all(self, routes: Iterable[Route]) -> None:
+        for route in routes:
+            self.add(route)
 
     @property
     def methods(self) -> list[str]:
@@ -183,14 +195,16 @@ class RpcServer:
         try:
             request = decode_request(payload)
             request_id, method = request.id, request.method
-            entry = self._methods.get(method)
-            if entry is None:
+            raw = request.params
+            if method in self._envelopes:
+                action = decode_action(raw)
+                method, raw = f"{method}.{action.method}", action.params
+            route = self._methods.get(method)
+            if route is None or (route.method.envelope and raw is request.params):
                 raise NotFoundError(f"{self.name} has no method {method!r}", {"method": method})
-            params: Any = request.params
-            if entry.params_type is not None:
-                params = convert_params(params, entry.params_type)
+            params = route.method.decode_params(raw)
             with deadline.scope(deadline.for_handler(request.timeout)):
-                result = await entry.handler(params)
+                result = await route.handler(params)
             try:
                 reply = result_reply(request_id, result)
             except (TypeError, ValueError, msgspec.EncodeError) as exc:

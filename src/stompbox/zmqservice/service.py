@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AsyncExitStack
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import msgspec
 import zmq.asyncio
 
+from stompbox.contract.method import Method, Route
 from stompbox.contract.rpc import Event
 from stompbox.settings import Settings
 
 from .client import RpcClient
-from .curve import CurveKeys, load_or_create
-from .endpoints import TCP_PREFIX, pub_endpoint, rpc_endpoint
+from .curve import CurveKeys, keys_for, uses_curve
+from .endpoints import pub_endpoint, rpc_endpoint
 from .pubsub import Publisher, Subscriber
-from .server import Handler, RpcServer
+from .server import RpcServer
+
+P = TypeVar("P")
+R = TypeVar("R")
 
 
 class ZmqService:
@@ -45,19 +49,25 @@ class ZmqService:
 
     def _curve_for(self, endpoint: str) -> CurveKeys | None:
         """The stack's CURVE keys (loaded or created once) for a tcp endpoint, else None."""
-        if not endpoint.startswith(TCP_PREFIX):
-            return None
         if self._curve is None:
-            self._curve = load_or_create(self.settings.keys_dir)
-        return self._curve
+            self._curve = keys_for(self.settings.keys_dir, endpoint)
+        return uses_curve(endpoint, self._curve)
 
-    def register(self, method: str, handler: Handler, params_type: type[Any] | None = None) -> None:
+    def register(self, method: Method[P, R], handler: Callable[[P], Awaitable[R]]) -> None:
         """Serve `method` (see RpcServer.register)."""
-        self.server.register(method, handler, params_type)
+        self.server.register(method, handler)
+
+    def add(self, route: Route) -> None:
+        """Serve one route of a registration table (see Method.route)."""
+        self.server.add(route)
 
     def publish(self, event: str, data: dict[str, Any] | msgspec.Struct | None = None) -> Event:
         """Publish one event to every subscriber; sync, never blocks (see Publisher.publish)."""
         return self.publisher.publish(event, data)
+
+    def publish_event(self, event: msgspec.Struct) -> Event:
+        """Publish a typed event (topic = its tag; see Publisher.publish_event)."""
+        return self.publisher.publish_event(event)
 
     @property
     def seq(self) -> int:

@@ -7,7 +7,8 @@ from typing import Any
 import msgspec
 
 from stompbox.contract.errors import StompboxError, ValidationError
-from stompbox.contract.rpc import MAX_MESSAGE_BYTES, Response, encode
+from stompbox.contract.method import Method
+from stompbox.contract.rpc import MAX_MESSAGE_BYTES, OutgoingAction, Response, encode
 
 DELIMITER = b""
 """The empty frame between the routing identity and the payload (what REQ and our DEALER send)."""
@@ -55,7 +56,7 @@ def error_reply(request_id: int | str | None, error: StompboxError) -> bytes:
 
 def result_reply(request_id: int | str | None, result: Any) -> bytes:
     """Encode a result reply; raises TypeError/msgspec errors if `result` is not encodable."""
-    return encode(Response(id=request_id, result=msgspec.to_builtins(result)))
+    return encode(Response(id=request_id, result=result))
 
 
 def split_reply(frames: list[bytes]) -> bytes | None:
@@ -63,3 +64,24 @@ def split_reply(frames: list[bytes]) -> bytes | None:
     if len(frames) == 2 and frames[0] == DELIMITER:
         return frames[1]
     return None
+
+
+def outgoing(
+    method: Method[Any, Any] | str, params: Any, idempotent: bool | None
+) -> tuple[str, str, Any, bool]:
+    """(RPC method on the wire, full name for errors, params to encode, retry-safe) of a call.
+
+    A Method's params Struct goes as it is (inside `{"method", "params"}` for an envelope
+    method); a call by name takes a mapping or a Struct, made builtins here.
+    """
+    if isinstance(method, Method):
+        name, inner = method.wire
+        payload = params if inner is None else OutgoingAction(inner, params)
+        return name, method.name, payload, method.idempotent if idempotent is None else idempotent
+    try:
+        payload = {} if params is None else msgspec.to_builtins(params)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"params of {method} not encodable: {exc}") from exc
+    if not isinstance(payload, dict):
+        raise ValidationError(f"params of {method} must be a mapping or a Struct")
+    return method, method, payload, bool(idempotent)

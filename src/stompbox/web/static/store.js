@@ -104,8 +104,8 @@ function sameConnection(a, b) {
 /** One function per event name: patch the state; return false when the data is not understood. */
 const HANDLERS = {
   plugin_loaded(store, data) {
-    const inst = data.plugin ?? data.instance ?? data;
-    if (!inst.instance_id || !inst.ports) return false;
+    const inst = data.plugin;
+    if (!inst?.instance_id || !inst.ports) return false;
     inst.parameters ||= {};
     inst.outputs ||= {};
     inst.available_parameters ||= {};
@@ -151,7 +151,7 @@ const HANDLERS = {
   plugin_bypassed(store, data) {
     const p = store.plugin(data.instance_id);
     if (!p) return;
-    p.enabled = "bypassed" in data ? !data.bypassed : Boolean(data.enabled);
+    p.enabled = !data.bypassed;
     store.emit("board", { id: data.instance_id });
   },
   plugin_moved(store, data) {
@@ -172,11 +172,11 @@ const HANDLERS = {
     if (!p) return;
     if (!data.parameters) return false;
     Object.assign(p.parameters, data.parameters);
-    p.preset = data.uri ?? data.preset ?? p.preset;
+    p.preset = data.uri;
     store.emit("param", { id: data.instance_id });
   },
   history_changed(store, data) {
-    store.state.history = data.entries || [];
+    store.state.history = data.entries;
     store.emit("history");
   },
   dsp_load(store, data) {
@@ -197,9 +197,9 @@ const HANDLERS = {
   },
   audio_status(store, data) {
     const audio = store.state.audio;
-    Object.assign(audio, data);
-    if (data.avg !== undefined) audio.dsp_load = data.avg;
-    if (data.max !== undefined) audio.dsp_load_max = data.max;
+    audio.dsp_load = data.avg;
+    audio.dsp_load_max = data.max;
+    audio.xruns = data.xruns;
     store.emit("audio");
   },
   pedalboard_loaded(store, data) {
@@ -220,12 +220,6 @@ const HANDLERS = {
       return false;
     }
   },
-  cpu_load(store, data) {
-    const audio = store.state.audio;
-    if (data.avg !== undefined) audio.dsp_load = data.avg;
-    if (data.xruns !== undefined) audio.xruns = data.xruns;
-    store.emit("audio");
-  },
   engine_status(store, data) {
     if (data.replays !== undefined) {
       // the engine was rebuilt from the board: crashed plugins run again (the first status
@@ -237,8 +231,7 @@ const HANDLERS = {
         store.emit("board");
       }
     }
-    const connected = data.connected ?? data.engine_connected;
-    if (connected !== undefined) store.state.engine_connected = Boolean(connected);
+    if (data.connected !== undefined) store.state.engine_connected = Boolean(data.connected);
     if (data.processing !== undefined) {
       store.state.audio = { ...(store.state.audio || {}), processing: Boolean(data.processing) };
     }
