@@ -122,7 +122,7 @@ def decode_response(data: bytes) -> Response:
 
 
 def decode_raw_response(data: bytes) -> RawResponse:
-    return _decode(_raw_response_decoder, data, "response")
+    return _decode(_raw_response_decoder, data, "response", MAX_REPLY_BYTES)
 
 
 def decode_action(data: msgspec.Raw) -> Action:
