@@ -54,6 +54,12 @@ class NativePlugin:
         self.values[symbol] = value
         self._engine.param_set(self.number, info.index, value)
 
+    def monitor(self, symbol: str, on: bool) -> None:
+        """Report (or stop reporting) changes of an output control."""
+        info = self.ports.get(symbol)
+        if info is not None:
+            self._engine.monitor_output(self.number, info.index, on)
+
     def current(self, symbol: str) -> float:
         return self._engine.control_value(self.number, self.ports[symbol].index)
 
@@ -196,17 +202,22 @@ class BoardIO:
             self.midi[(ev.number, symbol)] = (ev.a, ev.b, ev.lo, ev.hi)
             self.feedback.put(MidiMappedFb(ev.number, symbol, ev.a, ev.b, ev.value, ev.lo, ev.hi))
 
-    def poll(self) -> None:
-        """Forward the process thread's reports, plugin patches and logs; free retired plans."""
-        for ev in self.native.events():
+    def poll(self) -> bool:
+        """Forward the process thread's reports, plugin patches and logs; free retired plans.
+        True when something besides meter peaks came (the poller then looks again soon)."""
+        events = self.native.events()
+        for ev in events:
             self._event(ev)
-        for number, prop, kind, text in self.native.patches():
+        patches = self.native.patches()
+        for number, prop, kind, text in patches:
             if number in self.instances:
                 self.feedback.put(PatchSetFb(number, prop, kind, text))
         for index in range(len(self.monitors)):
             peak = self.native.monitor_peak(index)
             if peak > 0.0:
                 self.feedback.put(AudioMonitorFb(index, peak))
-        for level, text in self.native.logs():
+        logs = self.native.logs()
+        for level, text in logs:
             self.feedback.put(LogFb(level, text))
-        self.native.collect()
+        waiting = self.native.collect()
+        return bool(events or patches or logs or waiting)

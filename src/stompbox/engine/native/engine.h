@@ -51,6 +51,7 @@ typedef struct {
     void *buf;         /* audio/CV: float[SB_MAX_BLOCK]; atom: sequence of SB_ATOM_CAPACITY */
     uint32_t buf_size; /* bytes */
     jack_port_t *jack; /* its port on the engine's client, once something outside connects */
+    _Atomic int monitored; /* control outputs: report changes (monitor_output) */
 } sb_port;
 
 typedef struct sb_instance sb_instance;
