@@ -204,7 +204,9 @@ class BoardIO:
 
     def poll(self) -> bool:
         """Forward the process thread's reports, plugin patches and logs; free retired plans.
-        True when something besides meter peaks came (the poller then looks again soon)."""
+        True when something besides output-control values and meter peaks came (MIDI, a
+        patch, a log line, a plan to free): the poller then looks again soon. Output values
+        (meters, a tuner) stream on at the idle rate."""
         events = self.native.events()
         for ev in events:
             self._event(ev)
@@ -220,4 +222,5 @@ class BoardIO:
         for level, text in logs:
             self.feedback.put(LogFb(level, text))
         waiting = self.native.collect()
-        return bool(events or patches or logs or waiting)
+        control = any(ev.kind is not EventKind.OUTPUT for ev in events)
+        return bool(control or patches or logs or waiting)
