@@ -43,7 +43,7 @@ async def latency_in_state(c: RpcClient, instance_id: str, timeout: float = 15.0
     deadline = time.monotonic() + timeout
     while True:
         entry = (await c.call("state"))["instances"][instance_id]
-        if entry.get("latency") is not None:
+        if entry.get("latency"):  # 0 until the plugin first ran (both engines may say so)
             return int(entry["latency"])
         assert time.monotonic() < deadline, f"no latency reported: {entry}"
         await asyncio.sleep(0.05)
@@ -58,6 +58,8 @@ async def test_a_plugins_latency_is_in_the_state_and_its_change_an_event(
         first = await latency_in_state(client, iid)
         assert first > 0  # 5 ms of lookahead by default
         ev = await next_event(sub, "plugin_latency", timeout=15)
+        if ev.data["frames"] == 0:  # the port was reported before the plugin first ran
+            ev = await next_event(sub, "plugin_latency", timeout=15)
         assert ev.data == {"instance_id": iid, "frames": first}
         await plugin(client, "set_parameter", instance_id=iid, symbol="lk", value=10.0)
         ev = await next_event(sub, "plugin_latency", timeout=15)

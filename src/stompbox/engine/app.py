@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 
 CPU_LOAD_PERIOD = 0.5
 CPU_SAMPLE = 0.1
-POLL_PERIOD = 0.02  # output-control changes, plugin logs and retired plans from the C core
+POLL_BUSY = 0.005  # s between polls of the C core's reports right after some came
+POLL_IDLE = 0.04  # ... and at most, after a quiet while (the wait doubles from POLL_BUSY)
 
 
 class Engine:
@@ -197,10 +198,14 @@ class Engine:
         return self.jack.xruns if self.jack is not None else 0
 
     async def _poll_loop(self) -> None:
+        """Output-control changes, plugin logs and retired plans from the C core: polled often
+        while they come, less and less often while nothing does (idle CPU)."""
+        wait = POLL_BUSY
         while True:
-            await asyncio.sleep(POLL_PERIOD)
-            if self.core is not None and self.native is not None:
-                self.core.poll()
+            await asyncio.sleep(wait)
+            if isinstance(self.core, NativeCore) and self.native is not None:
+                busy = self.core.poll()
+                wait = POLL_BUSY if busy else min(wait * 2, POLL_IDLE)
 
     async def _native_gone(self) -> None:
         """Return when the C core's JACK client was shut down by the server."""

@@ -57,6 +57,12 @@ class NativePlugin:
         self.values[symbol] = value
         self._engine.param_set(self.number, info.index, value)
 
+    def monitor(self, symbol: str, on: bool) -> None:
+        """Report (or stop reporting) changes of an output control."""
+        info = self.ports.get(symbol)
+        if info is not None:
+            self._engine.monitor_output(self.number, info.index, on)
+
     def current(self, symbol: str) -> float:
         return self._engine.control_value(self.number, self.ports[symbol].index)
 
@@ -209,11 +215,16 @@ class BoardIO:
             self.midi[(ev.number, symbol)] = (ev.a, ev.b, ev.lo, ev.hi)
             self.feedback.put(MidiMappedFb(ev.number, symbol, ev.a, ev.b, ev.value, ev.lo, ev.hi))
 
-    def poll(self) -> None:
-        """Forward the process thread's reports, plugin patches and logs; free retired plans."""
-        for ev in self.native.events():
+    def poll(self) -> bool:
+        """Forward the process thread's reports, plugin patches and logs; free retired plans.
+        True when something besides output-control values and meter peaks came (MIDI, a
+        patch, a log line, a plan to free): the poller then looks again soon. Output values
+        (meters, a tuner) stream on at the idle rate."""
+        events = self.native.events()
+        for ev in events:
             self._event(ev)
-        for number, prop, kind, text in self.native.patches():
+        patches = self.native.patches()
+        for number, prop, kind, text in patches:
             if number in self.instances:
                 self.feedback.put(PatchSetFb(number, prop, kind, text))
         now = time.monotonic()
@@ -223,6 +234,9 @@ class BoardIO:
                 peak = self.native.monitor_peak(index)
                 if peak > 0.0:
                     self.feedback.put(AudioMonitorFb(index, peak))
-        for level, text in self.native.logs():
+        logs = self.native.logs()
+        for level, text in logs:
             self.feedback.put(LogFb(level, text))
-        self.native.collect()
+        waiting = self.native.collect()
+        control = any(ev.kind is not EventKind.OUTPUT for ev in events)
+        return bool(control or patches or logs or waiting)

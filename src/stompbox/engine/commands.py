@@ -13,6 +13,7 @@ from stompbox.modhost.feedback import OutputSetFb
 from stompbox.modhost.server import ParsedCommand, encode_raw, encode_resp
 
 from .board import NativeCore
+from .boardio import NativePlugin
 from .core import EngineCore
 from .instances import Instance
 from .jalv import JalvError
@@ -240,6 +241,8 @@ class Dispatcher:
         if inst is None or symbol not in inst.layout.outputs:
             return resp(0)
         inst.monitored.add(symbol)
+        if isinstance(inst.proc, NativePlugin):
+            inst.proc.monitor(symbol, True)
         outputs = await inst.proc.refresh_outputs(self.core.start_timeout)
         if symbol in outputs:
             self.core.feedback.put(OutputSetFb(inst.number, symbol, outputs[symbol]))
@@ -251,6 +254,8 @@ class Dispatcher:
         if inst is None or symbol not in inst.layout.outputs:
             return resp(0)
         inst.monitored.discard(symbol)
+        if isinstance(inst.proc, NativePlugin):
+            inst.proc.monitor(symbol, False)
         self.core.feedback.drop_instance(inst.number, symbol)
         return resp(1)
 

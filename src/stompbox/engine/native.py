@@ -106,6 +106,10 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "sb_processing": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]),
     "sb_control_value": (ctypes.c_float, [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]),
     "sb_dsp_ns": (ctypes.c_uint32, [ctypes.c_void_p, ctypes.c_int]),
+    "sb_monitor_output": (
+        ctypes.c_int,
+        [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int],
+    ),
     "sb_graph_clear": (None, [ctypes.c_void_p]),
     "sb_graph_edge": (
         ctypes.c_int,
@@ -274,6 +278,10 @@ class NativeEngine:
 
     def control_value(self, number: int, index: int) -> float:
         return float(self._lib.sb_control_value(self._handle(), number, index))
+
+    def monitor_output(self, number: int, index: int, on: bool) -> int:
+        """Have the process thread report changes of this output control (or stop)."""
+        return int(self._lib.sb_monitor_output(self._handle(), number, index, int(on)))
 
     def dsp_ns(self, number: int) -> int:
         return int(self._lib.sb_dsp_ns(self._handle(), number))

@@ -461,6 +461,17 @@ float sb_control_value(sb_engine *e, int number, int p)
     return *(volatile float *)&inst->ports[p].value;
 }
 
+/* monitor_output: report changes of output control p (others are not reported). */
+int sb_monitor_output(sb_engine *e, int number, int p, int on)
+{
+    sb_instance *inst = get(e, number);
+    if (!inst || p < 0 || (uint32_t)p >= inst->n_ports) {
+        return SB_ERR_INSTANCE_NON_EXISTS;
+    }
+    atomic_store(&inst->ports[p].monitored, on != 0);
+    return 0;
+}
+
 uint32_t sb_dsp_ns(sb_engine *e, int number)
 {
     sb_instance *inst = get(e, number);

@@ -51,6 +51,7 @@ typedef struct {
     void *buf;         /* audio/CV: float[SB_MAX_BLOCK]; atom: sequence of SB_ATOM_CAPACITY */
     uint32_t buf_size; /* bytes */
     jack_port_t *jack; /* its port on the engine's client, once something outside connects */
+    _Atomic int monitored; /* control outputs: report changes (monitor_output) */
 } sb_port;
 
 typedef struct sb_instance sb_instance;
@@ -280,7 +281,6 @@ int sb_send_ctl(sb_engine *e, uint32_t kind, sb_instance *inst, uint32_t port, f
 /* midi.c */
 void sb_midi_message(sb_engine *e, const sb_ctl_msg *m); /* RT */
 void sb_midi_input(sb_engine *e, jack_nframes_t n);       /* RT */
-void sb_midi_to_atom(sb_engine *e, sb_port *port, void *jack_buf);   /* RT */
 void sb_atom_to_midi(sb_engine *e, const sb_port *port, void *jack_buf); /* RT */
 
 /* patch.c */

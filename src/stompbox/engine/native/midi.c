@@ -130,30 +130,6 @@ void sb_midi_input(sb_engine *e, jack_nframes_t n)
     }
 }
 
-/* Append a JACK MIDI buffer's events to an atom input sequence (already reset/filled). */
-void sb_midi_to_atom(sb_engine *e, sb_port *port, void *jack_buf)
-{
-    LV2_Atom_Sequence *seq = port->buf;
-    uint32_t count = jack_midi_get_event_count(jack_buf);
-    for (uint32_t i = 0; i < count; ++i) {
-        jack_midi_event_t ev;
-        if (jack_midi_event_get(&ev, jack_buf, i)) {
-            continue;
-        }
-        uint32_t used = (uint32_t)sizeof(LV2_Atom) + seq->atom.size;
-        uint32_t need = (uint32_t)sizeof(LV2_Atom_Event) + lv2_atom_pad_size((uint32_t)ev.size);
-        if (used + need > port->buf_size) {
-            break;
-        }
-        LV2_Atom_Event *out = (LV2_Atom_Event *)((char *)seq + used);
-        out->time.frames = ev.time;
-        out->body.type = e->urid_midi_event;
-        out->body.size = (uint32_t)ev.size;
-        memcpy(out + 1, ev.buffer, ev.size);
-        seq->atom.size += need;
-    }
-}
-
 /* Write an atom output sequence's MIDI events to a JACK MIDI output buffer. */
 void sb_atom_to_midi(sb_engine *e, const sb_port *port, void *jack_buf)
 {

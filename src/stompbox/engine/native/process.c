@@ -174,7 +174,8 @@ static void report_outputs(sb_engine *e, sb_instance *inst)
 {
     for (uint32_t p = 0; p < inst->n_ports; ++p) {
         sb_port *port = &inst->ports[p];
-        if (port->type != SB_PORT_CONTROL || port->is_input || port->value == port->last_sent) {
+        if (port->type != SB_PORT_CONTROL || port->is_input || port->value == port->last_sent ||
+            !atomic_load_explicit(&port->monitored, memory_order_relaxed)) {
             continue;
         }
         sb_fb_msg m = {SB_FB_OUTPUT, inst->number, p, port->value, 0, 0, 0, 0};

@@ -123,7 +123,8 @@ void sb_transport_cycle(sb_engine *e, jack_nframes_t n)
     if (tempo || pos.frame != t->expect) {
         ++t->serial;
     }
-    if (tempo || atomic_exchange_explicit(&t->report, 0, memory_order_relaxed)) {
+    const int asked = atomic_exchange_explicit(&t->report, 0, memory_order_relaxed);
+    if ((tempo && t->rolling >= 0) || asked) { /* not the start-up state (as mod-host) */
         sb_fb_msg m = {SB_FB_TRANSPORT, 0, 0, (float)bpm, rolling, 0, (float)bpb, 0};
         sb_ring_write(&e->fb, &m, sizeof(m)); /* dropped when full */
     }

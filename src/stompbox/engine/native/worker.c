@@ -7,7 +7,8 @@
 
 #define SB_WORKER_RING 65536
 #define SB_WORKER_MSG 8192
-#define SB_WORKER_IDLE_NS 5000000L
+#define SB_WORKER_BUSY_NS 1000000L
+#define SB_WORKER_IDLE_NS 50000000L
 
 int sb_worker_init(sb_engine *e, sb_instance *inst, const LV2_Worker_Interface *iface)
 {
@@ -108,6 +109,7 @@ static sb_instance *next_busy(sb_engine *e, int *from)
 static void *worker_main(void *arg)
 {
     sb_engine *e = arg;
+    long idle = SB_WORKER_BUSY_NS;
     while (atomic_load(&e->worker_run)) {
         int done = 0;
         int from = 0;
@@ -118,10 +120,11 @@ static void *worker_main(void *arg)
             pthread_mutex_unlock(&inst->worker.lock);
             atomic_store(&inst->worker.busy, 0);
         }
-        if (!done) {
-            struct timespec ts = {0, e->n_workers > 0 ? SB_WORKER_IDLE_NS : 20 * SB_WORKER_IDLE_NS};
-            nanosleep(&ts, NULL);
-        }
+        /* no way for the RT thread to wake us (no syscalls there): poll, 1 ms after work,
+           backing off to SB_WORKER_IDLE_NS while there is none */
+        idle = done ? SB_WORKER_BUSY_NS : (idle * 2 < SB_WORKER_IDLE_NS ? idle * 2 : SB_WORKER_IDLE_NS);
+        struct timespec ts = {0, e->n_workers > 0 ? idle : 2 * SB_WORKER_IDLE_NS};
+        nanosleep(&ts, NULL);
     }
     return NULL;
 }
