@@ -105,7 +105,7 @@ class Pong(msgspec.Struct, frozen=True):
     ok: bool = True
 
 
-class InstanceEntry(msgspec.Struct, frozen=True):
+class InstanceEntry(msgspec.Struct, frozen=True, omit_defaults=True):
     number: int
     uri: str
     latency: int | None = None  # frames the plugin reports (lv2:latency), once it did
