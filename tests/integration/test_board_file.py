@@ -4,30 +4,16 @@ stays in the board and its file as pending."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from collections.abc import Callable
 
 import pytest
 
 from stompbox.zmqservice import RpcClient
+from tests.support.calls import ready_plugin
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.integration
-
-AMP = "http://plugin.org.uk/swh-plugins/amp"
-
-
-async def _ready_plugin(session: RpcClient) -> str:
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            loaded = await session.call("load_plugin", {"uri": AMP})
-            return str(loaded["instance_id"])
-        except Exception:
-            assert time.monotonic() < deadline, "catalog not ready"
-            await asyncio.sleep(0.5)
 
 
 async def test_a_repeated_id_and_a_refused_cable_in_a_board_file(
@@ -39,7 +25,7 @@ async def test_a_repeated_id_and_a_refused_cable_in_a_board_file(
         RpcClient(stack.bridge_rpc, timeout=30.0) as bridge,
     ):
         await session.call("pedalboard.create", {"name": "Odd file"})
-        iid = await _ready_plugin(session)
+        iid = await ready_plugin(session)
         await session.call("connect", {"source": f"{iid}:output", "target": "system:playback_1"})
         await session.call("pedalboard.save")
         await session.call("pedalboard.create", {"name": "Elsewhere"})

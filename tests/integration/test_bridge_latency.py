@@ -6,37 +6,21 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
 
-from stompbox.jackd import JackServer
 from stompbox.zmqservice import RpcClient, Subscriber
-from tests.integration.test_bridge import BridgeStack, next_event, plugin, wait_engine
+from tests.integration.test_bridge import (  # the bridge stack fixtures, one per module
+    BridgeStack,
+    client as client,
+    next_event,
+    plugin,
+    stack as stack,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 LIMITER = "http://lsp-plug.in/plugins/lv2/limiter_mono"
-
-
-@pytest.fixture(scope="module")
-def stack(
-    jack_server: JackServer, tmp_path_factory: pytest.TempPathFactory, catalog_cache_dir: Path
-) -> Iterator[BridgeStack]:
-    s = BridgeStack(tmp_path_factory.mktemp("bridge-latency"), jack_server, catalog_cache_dir)
-    try:
-        yield s.start()
-    finally:
-        s.stop()
-
-
-@pytest.fixture
-async def client(stack: BridgeStack) -> AsyncIterator[RpcClient]:
-    async with RpcClient(stack.rpc, timeout=30) as c:
-        await wait_engine(c)
-        await plugin(c, "reset")
-        yield c
 
 
 async def latency_in_state(c: RpcClient, instance_id: str, timeout: float = 15.0) -> int:

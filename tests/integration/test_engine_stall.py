@@ -10,36 +10,17 @@ import contextlib
 import signal
 import time
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
 from stompbox.contract.errors import StompboxTimeoutError
 from stompbox.zmqservice import RpcClient, Subscriber
+from tests.support.calls import engine_value, ready_plugin
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.integration
 
-AMP = "http://plugin.org.uk/swh-plugins/amp"
 SETTLE = 60.0
-
-
-async def _ready_plugin(session: RpcClient) -> str:
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            loaded = await session.call("load_plugin", {"uri": AMP})
-            return str(loaded["instance_id"])
-        except Exception:
-            assert time.monotonic() < deadline, "catalog not ready"
-            await asyncio.sleep(0.5)
-
-
-async def _engine_gain(bridge: RpcClient, iid: str) -> float:
-    got: dict[str, Any] = await bridge.call(
-        "plugin", {"method": "get_parameter", "params": {"instance_id": iid, "symbol": "gain"}}
-    )
-    return float(got["value"])
 
 
 async def _model_gain(session: RpcClient, iid: str) -> float:
@@ -72,9 +53,9 @@ async def test_a_knob_turn_during_an_engine_stall_ends_on_the_model_value(
         Subscriber(stack.session_pub, ["parameter_changed"]) as other_client,
     ):
         await other_client.wait_connected()
-        iid = await _ready_plugin(session)
+        iid = await ready_plugin(session)
         await session.call("set_parameter", {"instance_id": iid, "symbol": "gain", "value": -6.5})
-        assert await _engine_gain(bridge, iid) == pytest.approx(-6.5)
+        assert await engine_value(bridge, iid) == pytest.approx(-6.5)
         engine.signal(signal.SIGSTOP)
         try:
             with pytest.raises(StompboxTimeoutError):
@@ -87,15 +68,15 @@ async def test_a_knob_turn_during_an_engine_stall_ends_on_the_model_value(
         # the engine now runs the late +12 (it was in flight); then the model's value again
         deadline = time.monotonic() + SETTLE
         while True:
-            engine_value = await _engine_gain(bridge, iid)
-            if engine_value == pytest.approx(-6.5):
+            held = await engine_value(bridge, iid)
+            if held == pytest.approx(-6.5):
                 stats = await session.call("health")
                 if stats["statistics"]["reasserter"]["pending"] == 0:
                     break
-            assert time.monotonic() < deadline, f"engine stays at {engine_value}"
+            assert time.monotonic() < deadline, f"engine stays at {held}"
             await asyncio.sleep(0.2)
         assert await _model_gain(session, iid) == pytest.approx(-6.5)
-        assert await _engine_gain(bridge, iid) == pytest.approx(-6.5)
+        assert await engine_value(bridge, iid) == pytest.approx(-6.5)
         assert stats["statistics"]["reasserter"]["reasserted"] >= 1
         seen = await _values_seen(other_client, iid)
         # what the other client was told ends on the model's value, and never said +12

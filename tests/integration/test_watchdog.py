@@ -6,35 +6,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
 from stompbox.zmqservice import RpcClient, Subscriber
+from tests.support.calls import engine_value, ready_plugin
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.integration
 
-AMP = "http://plugin.org.uk/swh-plugins/amp"
 BOUND = 30.0
-
-
-async def _ready_plugin(session: RpcClient) -> str:
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            loaded = await session.call("load_plugin", {"uri": AMP})
-            return str(loaded["instance_id"])
-        except Exception:
-            assert time.monotonic() < deadline, "catalog not ready"
-            await asyncio.sleep(0.5)
-
-
-async def _engine_gain(bridge: RpcClient, iid: str) -> float:
-    got: dict[str, Any] = await bridge.call(
-        "plugin", {"method": "get_parameter", "params": {"instance_id": iid, "symbol": "gain"}}
-    )
-    return float(got["value"])
 
 
 async def test_value_and_connection_drift_is_repaired_and_reported(
@@ -47,7 +28,7 @@ async def test_value_and_connection_drift_is_repaired_and_reported(
         Subscriber(stack.session_pub, ["session_warning"]) as warnings,
     ):
         await warnings.wait_connected()
-        iid = await _ready_plugin(session)
+        iid = await ready_plugin(session)
         await session.call("set_parameter", {"instance_id": iid, "symbol": "gain", "value": -6.5})
         wire = {"source": f"{iid}:output", "target": "system:playback_1"}
         await session.call("connect", wire)
@@ -60,7 +41,7 @@ async def test_value_and_connection_drift_is_repaired_and_reported(
             },
         )
         await bridge.call("disconnect", wire)
-        assert await _engine_gain(bridge, iid) == pytest.approx(12)
+        assert await engine_value(bridge, iid) == pytest.approx(12)
         reports: list[str] = []
         t0 = time.monotonic()
         async with asyncio.timeout(BOUND):
@@ -71,7 +52,7 @@ async def test_value_and_connection_drift_is_repaired_and_reported(
                     break
         assert any("gain" in r for r in reports), reports
         assert any("playback_1" in r for r in reports), reports
-        assert await _engine_gain(bridge, iid) == pytest.approx(-6.5)
+        assert await engine_value(bridge, iid) == pytest.approx(-6.5)
         pairs = {(p["source"], p["target"]) for p in await bridge.call("list_connections")}
         assert (wire["source"], wire["target"]) in pairs
         print(f"\ndrift repaired in {time.monotonic() - t0:.1f} s: {reports}")
