@@ -210,3 +210,20 @@ async def test_user_presets_are_listed_as_the_users_and_deleted(tmp_path: Path) 
         await handlers.delete_preset(PresetUri(mine))
     with pytest.raises(NotFoundError):  # a factory preset is not the user's to delete
         await handlers.delete_preset(PresetUri(f"{AMP}#loud"))
+
+
+async def test_a_crashed_plugin_stays_in_the_state_until_the_engine_runs_it_again(
+    tmp_path: Path,
+) -> None:
+    """A page that loads while a plugin is lost still marks its block (state.crashed)."""
+    from stompbox.contract.bridge import PluginDied
+
+    m, _, events = await make_session(tmp_path)
+    await m.load_plugin(AMP, instance_id="amp")
+    await m.on_bridge_event(PluginDied("amp", -11))
+    assert m.dump().crashed == ["amp"]
+    assert events.of("plugin_died")[-1]["instance_id"] == "amp"
+    await m.on_bridge_event(PluginDied("nobody", -11))  # not on the board: nothing to mark
+    assert m.dump().crashed == ["amp"]
+    await m.connect_engine(reset=True)  # the board is replayed: it runs again
+    assert m.dump().crashed == []

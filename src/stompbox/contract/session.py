@@ -143,6 +143,8 @@ class SessionState(msgspec.Struct, frozen=True):
     saved: list[str]
     modified: bool = False  # the dirty flag: the board differs from its saved file
     history: list[HistoryItem] = msgspec.field(default_factory=list)  # newest undo entries
+    crashed: list[str] = msgspec.field(default_factory=list)
+    """Plugins the engine lost and has not run again yet (their blocks show the crash)."""
 
 
 class WebHealth(msgspec.Struct, frozen=True):

@@ -123,4 +123,5 @@ class SessionControl:
             audio=dict(self.audio),
             saved=self.storage.ids(),
             modified=st.modified,
+            crashed=sorted(i for i in st.crashed if st.find(i) is not None),
         )

@@ -135,6 +135,7 @@ class SessionManager:
                 if reset:
                     await st.bridge.reset()
                     st.engine.clear()
+                    st.crashed.clear()
                     self.control.replays += 1
                 else:
                     await adopt_engine(st)
@@ -178,6 +179,7 @@ class SessionManager:
                 st.engine.drop_instance(instance_id)
                 plugin = st.find(instance_id)
                 if plugin is not None:
+                    st.crashed.add(instance_id)
                     st.publish(EventName.PLUGIN_DIED, PluginDiedData(instance_id, plugin.name))
                 self.control.publish_engine_status()
 

@@ -69,6 +69,9 @@ class SessionState:
         self.engine_connected = False
         self.bridge_connected = False
         self.outputs_held = False
+        self.crashed: set[str] = set()
+        """Plugins the engine lost (`plugin_died`) and has not run again since (the next replay
+        of the board into the engine clears it): a page that loads meanwhile still marks them."""
         """The tuner mutes the board: its edges into system:playback_* are held off in the engine
         (still in the model); the watchdog does not count them as drift."""
         self.on_change: Callable[[], None] = lambda: None

@@ -51,6 +51,8 @@ export class Store extends EventTarget {
     state.pedalboard = pb;
     state.audio ||= {};
     state.history ||= [];
+    const crashed = new Set(state.crashed || []); // lost by the engine, not restored yet
+    for (const p of pb.plugins) if (crashed.has(p.instance_id)) p.crashed = true;
     this.state = state;
     this.seq = state.seq ?? 0;
     this.waiting = false;
