@@ -67,8 +67,6 @@ class Dispatcher:
             "preset_load": self._preset_load,
             "preset_save": self._preset_save,
             "preset_show": self._preset_show,
-            "bundle_add": self._bundle_add,
-            "bundle_remove": self._bundle_remove,
             "monitor_output": self._monitor_output,
             "monitor_output_off": self._monitor_output_off,
             "cpu_load": self._cpu_load,
@@ -235,25 +233,6 @@ class Dispatcher:
             return encode_raw(saved[1])
         text = await asyncio.to_thread(self.core.plugins.preset_turtle, uri)
         return encode_raw(text.replace("\0", ""))
-
-    async def _bundle_add(self, args: tuple[Any, ...]) -> bytes:
-        """Load a bundle (presets another process saved) into the engine's world; `resp 0`
-        whatever the path, as mod-host."""
-        path = Path(str(args[0]))
-        if path.is_absolute() and await asyncio.to_thread((path / "manifest.ttl").is_file):
-            await asyncio.to_thread(self.core.plugins.add_bundle, path)
-        return resp(0)
-
-    async def _bundle_remove(self, args: tuple[Any, ...]) -> bytes:
-        """Forget a bundle: its presets no longer load by URI (a deleted user preset); `resp 0`
-        whatever the path, as mod-host."""
-        path = Path(str(args[0]))
-        if path.is_absolute():
-            prefix = path.as_uri().rstrip("/") + "/"
-            for uri in [u for u in self.core.saved_presets if u.startswith(prefix)]:
-                del self.core.saved_presets[uri]
-            await asyncio.to_thread(self.core.plugins.remove_bundle, path)
-        return resp(0)
 
     # monitoring and host -----------------------------------------------------------------
     async def _monitor_output(self, args: tuple[Any, ...]) -> bytes:

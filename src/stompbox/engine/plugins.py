@@ -101,15 +101,6 @@ class PluginData:
                 world.lib.call("lilv_world_load_bundle", world.ptr, node)
                 self._bundles.add(str(bundle_dir))
 
-    def remove_bundle(self, bundle_dir: Path) -> None:
-        """Unload a bundle loaded here (its presets are gone from the world)."""
-        with self._lock:
-            if str(bundle_dir) in self._bundles:
-                world = self._w()
-                node = world.file_node(bundle_dir, directory=True)
-                world.lib.call("lilv_world_unload_bundle", world.ptr, node)
-                self._bundles.discard(str(bundle_dir))
-
     def _load_file_bundle(self, world: World, uri: str) -> None:
         if not uri.startswith("file://"):
             return

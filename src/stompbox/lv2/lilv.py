@@ -75,7 +75,6 @@ _SIGNATURES: Final[dict[str, tuple[Any, Sequence[Any]]]] = {
     "lilv_world_free": (None, [_P]),
     "lilv_world_load_all": (None, [_P]),
     "lilv_world_load_bundle": (None, [_P, _P]),
-    "lilv_world_unload_bundle": (ctypes.c_int, [_P, _P]),
     "lilv_world_load_specifications": (None, [_P]),
     "lilv_world_load_plugin_classes": (None, [_P]),
     "lilv_world_load_resource": (ctypes.c_int, [_P, _P]),
