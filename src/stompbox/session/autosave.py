@@ -67,9 +67,15 @@ class Autosaver:
         self.writes = 0
         self.failures = 0
         self.failing = ""  # the last error while writes fail; "" once one succeeds
+        self.aside = False  # a change no reply waits for is not written yet (request_aside)
 
     def request(self) -> None:
         self.requested += 1
+        self._dirty.set()
+
+    def request_aside(self) -> None:
+        """A change for the next write that no reply waits for (`settled` ignores it)."""
+        self.aside = True
         self._dirty.set()
 
     def log_value(self, instance_id: str, symbol: str, value: float) -> None:
@@ -153,9 +159,11 @@ class Autosaver:
             generation = self.requested
             data = self.snapshot()  # encoded on the loop: the model never changes mid-encode
             log_size = self.values.size  # the value log up to here is in this snapshot
+            self.aside = False
             try:
                 await asyncio.to_thread(self._write, data, False)
             except StompboxError as exc:
+                self.aside = True
                 self._failed(exc.message)
                 self._dirty.set()  # keep it pending: retried below, and by flush() at shutdown
                 await self._done(generation)
@@ -188,7 +196,7 @@ class Autosaver:
 
     @property
     def pending(self) -> bool:
-        return self.saved < self.requested
+        return self.saved < self.requested or self.aside
 
     def flush(self) -> None:
         """Write now if a change is not saved yet (synchronously: used on shutdown)."""
@@ -199,6 +207,7 @@ class Autosaver:
         log_size = self.values.size
         try:
             self._write(self.snapshot())
+            self.aside = False
         except StompboxError as exc:
             self.failures += 1
             self.failing = exc.message

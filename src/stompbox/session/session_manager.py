@@ -83,6 +83,7 @@ class SessionManager:
         self.control = SessionControl(self.state, storage, device)
         self.autosaver = Autosaver(self.state, storage)
         self.state.on_change = self.autosaver.request
+        self.state.on_aside = self.autosaver.request_aside
         self.state.on_value = self.autosaver.log_value
         self.undo = UndoService(self.state, self.plugins, self.connections)
         self.autosaver.extra.append((HISTORY_FILE, self.undo.pending))

@@ -72,12 +72,13 @@ class SessionState:
         self.crashed: set[str] = set()
         """Plugins the engine lost (`plugin_died`) and has not run again since (the next replay
         of the board into the engine clears it): a page that loads meanwhile still marks them."""
-        """The tuner mutes the board: its edges into system:playback_* are held off in the engine
-        (still in the model); the watchdog does not count them as drift."""
         self.on_change: Callable[[], None] = lambda: None
+        """Called after every model change (the autosaver hooks in here): replies wait for it."""
+        self.on_aside: Callable[[], None] = lambda: None
+        """Called after a change that rides along with the next write but that no reply waits
+        for (the undo entry of a knob turn: the value itself is in the value log)."""
         self.on_value: Callable[[str, str, float], None] = lambda iid, symbol, value: None
         """Called after a parameter value is recorded, right after on_change (the value log)."""
-        """Called after every model change (the autosaver hooks in here)."""
 
     # -- lookups --------------------------------------------------------------------------
 

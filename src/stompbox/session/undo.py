@@ -99,11 +99,19 @@ class UndoService:
         self.history.file.board_id = board_id
         self.history.version += 1
 
-    def record(self, client: str, label: str, steps: list[Step], gesture: str = "") -> None:
+    def record(
+        self, client: str, label: str, steps: list[Step], gesture: str = "", durable: bool = True
+    ) -> None:
+        """`durable=False`: the entry is written with the next autosave but its reply does not
+        wait for that write (a knob turn's value is durable through the value log already;
+        waiting for current.json each turn cost the reply a whole write)."""
         self.follow_board()
         if self.history.record(client, label, steps, gesture):
             self.publish("recorded", label, client)
-        self.state.on_change()
+        if durable:
+            self.state.on_change()
+        else:
+            self.state.on_aside()
 
     def record_value(
         self,
@@ -120,7 +128,7 @@ class UndoService:
         port = plugin.available_parameters.get(symbol)
         label = f"Change {plugin.name} {port.name if port is not None else symbol}"
         step = ValuesStep(plugin.instance_id, {symbol: before}, {symbol: after})
-        self.record(client, label, [step], gesture)
+        self.record(client, label, [step], gesture, durable=False)
 
     def touch(self, keys: set[str], client: str) -> None:
         """A change that is not undoable by itself (e.g. from the engine) still stamps its keys."""
