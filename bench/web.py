@@ -30,6 +30,9 @@ from stompbox.zmqservice.client import RpcClient
 
 AMP = "http://plugin.org.uk/swh-plugins/amp"
 ROUND_TRIPS = 300
+TURN_GAP = 0.01
+"""Seconds between two sequential turns: 100 changes/s, a fast knob gesture, under the web's
+per-socket call rate (ws.CALL_RATE, 120/s) — faster, the pacing would be measured instead."""
 FANOUT_TURNS = 100
 FLOOD = 20_000
 
@@ -85,6 +88,7 @@ async def round_trips(ws_url: str, web_url: str, stack: Stack, iid: str) -> None
             t0 = time.perf_counter()
             await ws.send(change(iid, value))
             ms.append((await wait_value(ws, value) - t0) * 1000)
+            await asyncio.sleep(TURN_GAP)
         line("WebSocket set_parameter → event", ms)
         async with httpx.AsyncClient(base_url=web_url) as http:
             ms = []

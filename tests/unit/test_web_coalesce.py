@@ -54,3 +54,13 @@ def test_token_bucket_allows_burst_then_rate() -> None:
     assert bucket.allow(0.1)  # one token refilled after 0.1 s
     assert not bucket.allow(0.1)
     assert sum(bucket.allow(10.0) for _ in range(10)) == 5  # capped at burst
+
+
+def test_token_bucket_says_how_long_until_the_next_token() -> None:
+    bucket = TokenBucket(rate=100.0, burst=1.0, now=0.0)
+    assert bucket.wait(0.0) == 0.0
+    assert bucket.allow(0.0)
+    assert abs(bucket.wait(0.0) - 0.01) < 1e-9
+    assert abs(bucket.wait(0.004) - 0.006) < 1e-9  # a paced call waits the rest, not 1/rate
+    assert not bucket.allow(0.004)
+    assert bucket.allow(0.004 + bucket.wait(0.004))

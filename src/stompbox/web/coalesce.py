@@ -78,3 +78,9 @@ class TokenBucket:
             self._tokens -= 1.0
             return True
         return False
+
+    def wait(self, now: float) -> float:
+        """Seconds until `allow` succeeds (0 when it would now)."""
+        elapsed = max(0.0, now - self._last)
+        tokens = min(self.burst, self._tokens + elapsed * self.rate)
+        return max(0.0, (1.0 - tokens) / self.rate)

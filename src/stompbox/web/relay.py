@@ -56,8 +56,9 @@ class SessionLink:
         return Response(bytes(raw), media_type=JSON)
 
 
-def session_link(request: Request) -> SessionLink:
-    """FastAPI dependency: the app's SessionLink."""
+async def session_link(request: Request) -> SessionLink:
+    """FastAPI dependency: the app's SessionLink (async: FastAPI runs a plain `def`
+    dependency in its thread pool, two thread hand-offs on every request)."""
     link = request.app.state.link
     assert isinstance(link, SessionLink)
     return link

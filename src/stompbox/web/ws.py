@@ -184,7 +184,8 @@ class SocketSession:
         while message is not None:
             while not self._calls.allow(self._clock()):
                 self.client.stats["calls_paced"] += 1
-                await asyncio.sleep(1.0 / CALL_RATE)  # newer values park (coalesce) meanwhile
+                # until the next token, not a whole 1/CALL_RATE: newer values park meanwhile
+                await asyncio.sleep(self._calls.wait(self._clock()))
             params = EditParameter(
                 key[0], key[1], message.value, client=message.client, gesture=message.gesture
             )
