@@ -377,3 +377,19 @@ def test_processes_starting_together_scan_the_catalog_once(tmp_path: Path) -> No
     modes = sorted(p.communicate(timeout=90)[0].strip() for p in procs)
     assert [p.returncode for p in procs] == [0, 0]
     assert modes == sorted([str(ScanMode.COLD), str(ScanMode.WARM)])
+
+
+def test_a_full_scan_split_over_processes_equals_one_in_this_process(
+    private_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cold scan deals plugins round-robin to worker processes (each its own lilv world);
+    what comes back is the same catalog, in the path's order, as one scan here."""
+    from stompbox.lv2 import rescan
+    from stompbox.lv2.cache import fingerprint
+
+    stamps = fingerprint([private_path])
+    here = rescan.full_scan([private_path], stamps, 48000, workers=1)
+    monkeypatch.setattr(rescan, "MIN_PER_WORKER", 1)
+    split = rescan.full_scan([private_path], stamps, 48000, workers=3)
+    assert len(here) > 30
+    assert split == here
