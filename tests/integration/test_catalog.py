@@ -393,3 +393,12 @@ def test_a_full_scan_split_over_processes_equals_one_in_this_process(
     split = rescan.full_scan([private_path], stamps, 48000, workers=3)
     assert len(here) > 30
     assert split == here
+
+
+def test_categories_do_not_depend_on_the_order_lilv_lists_classes(catalog: Catalog) -> None:
+    """A plugin of several classes lists them by class URI (sord's order of a subject's types
+    varied from one scan to the next: swh's satanMaximiser was Dynamics, Distortion in one
+    and Distortion, Dynamics in another)."""
+    info = catalog.get("http://plugin.org.uk/swh-plugins/satanMaximiser")
+    assert info is not None
+    assert info.category == ["Distortion", "Dynamics"]

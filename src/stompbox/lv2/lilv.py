@@ -103,6 +103,7 @@ _SIGNATURES: Final[dict[str, tuple[Any, Sequence[Any]]]] = {
     "lilv_port_get_symbol": (_P, [_P, _P]),
     "lilv_port_get_name": (_P, [_P, _P]),
     "lilv_port_get_scale_points": (_P, [_P, _P]),
+    "lilv_port_get_properties": (_P, [_P, _P]),
 }
 
 

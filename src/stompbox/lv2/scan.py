@@ -71,12 +71,9 @@ def categories(world: World, plugin: int) -> list[str]:
     """Labels of the plugin's classes, each preceded by its ancestors (root `Plugin` left out)."""
     lib = world.lib
     classes = lib.ptr("lilv_world_get_plugin_classes", world.ptr)
-    types = world.plugin_values(plugin, RDF + "type")
-    main = world.text(
-        lib.ptr("lilv_plugin_class_get_uri", lib.ptr("lilv_plugin_get_class", plugin))
-    )
-    if main and main not in types:
-        types.insert(0, main)
+    # by URI: sord lists a subject's objects (and lilv_plugin_get_class picks the first of
+    # them) in an order that varies from run to run, and between scan processes
+    types = sorted(world.plugin_values(plugin, RDF + "type"))
     out: list[str] = []
     for class_uri in types:
         chain: list[str] = []
@@ -197,11 +194,19 @@ def scan_port(
         return None
     if ptype is None:
         return None
-    symbol = world.text(lib.ptr("lilv_port_get_symbol", plugin, port)) or f"port{index}"
-    name = world.take_text(lib.ptr("lilv_port_get_name", plugin, port)) or symbol
+    # symbol and name are literals: read as strings (no node-type probes)
+    symbol = lib.text("lilv_node_as_string", lib.ptr("lilv_port_get_symbol", plugin, port))
+    symbol = symbol or f"port{index}"
+    name_node = lib.ptr("lilv_port_get_name", plugin, port)
+    name = symbol
+    if name_node:
+        name = lib.text("lilv_node_as_string", name_node) or symbol
+        lib.call("lilv_node_free", name_node)
+    # every lv2:portProperty at once (one query, not one per property asked about)
+    properties = set(world.take_texts(lib.ptr("lilv_port_get_properties", plugin, port)))
 
     def has(prop: str) -> bool:
-        return lib.flag("lilv_port_has_property", plugin, port, world.uri(prop))
+        return prop in properties
 
     def mod(pred: str) -> float | None:
         return finite_float(
