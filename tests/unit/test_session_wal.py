@@ -115,3 +115,35 @@ async def test_a_knob_turn_with_its_undo_entry_needs_no_current_json_write(tmp_p
     m.autosaver.flush()  # ... and the next write (here: shutdown's) takes it
     assert not m.autosaver.pending
     assert b"Change" in (tmp_path / HISTORY_FILE).read_bytes()
+
+
+async def test_knob_turns_alone_are_snapshotted_later_than_structural_changes(
+    tmp_path: Path,
+) -> None:
+    """Values in the value log wait `logged_debounce` for their snapshot; a structural change
+    (not logged) is written after the short debounce."""
+    st = SessionState(None, _Events())  # type: ignore[arg-type]
+    st.board = _board()
+    storage = Storage(tmp_path)
+    storage.ensure()
+    saver = Autosaver(st, storage, debounce=0.05, logged_debounce=30.0)
+    st.on_change, st.on_value = saver.request, saver.log_value
+    saver.flush()
+    st.changed()
+    saver.flush()
+    async with asyncio.TaskGroup() as tg:
+        task = tg.create_task(saver.run())
+        _turn(st, -3.0)
+        await asyncio.sleep(0.5)
+        assert saver.writes == 1  # the turn is in the value log; no snapshot yet
+        assert st.board is not None
+        st.board.name = "renamed"
+        st.changed()  # a structural change: written after the short debounce, turn included
+        async with asyncio.timeout(5):
+            while saver.writes == 1:
+                await asyncio.sleep(0.02)
+        saved = msgspec.json.decode((tmp_path / "current.json").read_bytes(), type=CurrentState)
+        assert saved.pedalboard is not None
+        assert saved.pedalboard.name == "renamed"
+        assert saved.pedalboard.plugins[0].parameters["gain"] == -3.0
+        task.cancel()

@@ -30,7 +30,11 @@ from .wal import ValueLog
 log = logging.getLogger(__name__)
 
 DEBOUNCE = 0.1
-"""Seconds to wait after a change before writing, so a burst of knob turns costs one write."""
+"""Seconds to wait after a change before writing, so a burst of changes costs one write."""
+LOGGED_DEBOUNCE = 2.0
+"""Seconds to wait instead when every change since the last write is in the value log (knob
+turns): a gesture then costs one write of the board every 2 s, not ten a second, each with
+its fsyncs (an SD card's wear, a core's share under a knob flood)."""
 RETRY_MIN = 0.5
 RETRY_MAX = 10.0
 SETTLE_TIMEOUT = 5.0
@@ -47,14 +51,18 @@ class Autosaver:
         storage: Storage,
         debounce: float = DEBOUNCE,
         on_failure: Callable[[str], None] | None = None,
+        logged_debounce: float = LOGGED_DEBOUNCE,
     ) -> None:
         self.state = state
         self.storage = storage
         self.debounce = debounce
+        self.logged_debounce = max(debounce, logged_debounce)
         self.on_failure = on_failure
         self.extra: list[tuple[str, Callable[[], bytes | None]]] = []
         """Other files written with the board: (file name, encoder returning None if unchanged)."""
         self._dirty = asyncio.Event()
+        self._unlogged = asyncio.Event()  # a change not in the value log is waiting
+        self._check_scheduled = False
         self._urgent = asyncio.Event()
         self._written = asyncio.Condition()
         self._unsynced = asyncio.Event()
@@ -72,6 +80,20 @@ class Autosaver:
     def request(self) -> None:
         self.requested += 1
         self._dirty.set()
+        if not self._check_scheduled:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # (no loop: flush-only use, as at shutdown and in tests)
+                return
+            self._check_scheduled = True
+            loop.call_soon(self._check_logged)
+
+    def _check_logged(self) -> None:
+        """After the step that made a change: was it written ahead (a knob turn logs its value
+        right after requesting)? If not, a long wait for the snapshot is cut short."""
+        self._check_scheduled = False
+        if self.logged < self.requested:
+            self._unlogged.set()
 
     def request_aside(self) -> None:
         """A change for the next write that no reply waits for (`settled` ignores it)."""
@@ -126,13 +148,17 @@ class Autosaver:
             async with asyncio.timeout(SETTLE_TIMEOUT), self._written:
                 await self._written.wait_for(lambda: self.attempted >= target)
 
-    async def _pause(self, seconds: float) -> None:
-        """Sleep up to `seconds`, cut short when a reply waits for the write."""
-        if self._urgent.is_set():
+    async def _pause(self, seconds: float, also: asyncio.Event | None = None) -> None:
+        """Sleep up to `seconds`, cut short when a reply waits for the write (or `also`)."""
+        events = [e for e in (self._urgent, also) if e is not None]
+        if any(e.is_set() for e in events):
             return
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(seconds):
-                await self._urgent.wait()
+        waits = [asyncio.ensure_future(e.wait()) for e in events]
+        try:
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waits:
+                w.cancel()
 
     async def run(self) -> None:
         """Write changes (replies wait for these) and, beside it, sync them to the disk."""
@@ -154,6 +180,10 @@ class Autosaver:
         while True:
             await self._dirty.wait()
             await self._pause(self.debounce)
+            if self.logged >= self.requested and not self._unlogged.is_set():
+                # only logged values (and aside changes) are waiting: they can wait longer
+                await self._pause(self.logged_debounce - self.debounce, self._unlogged)
+            self._unlogged.clear()
             self._dirty.clear()
             self._urgent.clear()
             generation = self.requested
