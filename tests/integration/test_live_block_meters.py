@@ -18,6 +18,7 @@ import pytest
 
 from stompbox.zmqservice import RpcClient, Subscriber
 from tests.support.audio import AudioProbe
+from tests.support.calls import metered_amp
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.integration
@@ -58,19 +59,8 @@ async def test_a_sine_through_a_gain_shows_on_the_block(stack: Stack) -> None:
         Subscriber(stack.session_pub, ["block_meters"]) as events,
     ):
         await events.wait_connected()
-        await api.post("/api/pedalboards", json={"name": f"block meters {time.time_ns()}"})
-        iid = (await api.post("/api/pedalboard/plugins", json={"uri": AMP})).json()["instance_id"]
+        iid = await metered_amp(api, f"block meters {time.time_ns()}")
         gain = f"/api/pedalboard/plugins/{iid}/parameters/gain"
-        await api.put(gain, json={"value": 0.0})
-        for source, target in (
-            ("system:capture_1", f"{iid}:input"),
-            (f"{iid}:output", "system:playback_1"),
-        ):
-            r = await api.post(
-                "/api/pedalboard/connections", json={"source": source, "target": target}
-            )
-            assert r.status_code == 200, r.text
-        assert (await api.post("/api/meter/start")).json()["active"] is True
         try:
             number = (await b.call("state"))["instances"][iid]["number"]
             with AudioProbe(

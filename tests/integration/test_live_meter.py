@@ -13,6 +13,7 @@ import pytest
 
 from stompbox.zmqservice import RpcClient
 from tests.support.audio import AudioProbe
+from tests.support.calls import metered_amp
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.integration
@@ -40,21 +41,8 @@ async def test_output_meter_reads_a_known_level(stack: Stack) -> None:
         RpcClient(stack.bridge_rpc, timeout=30.0) as b,
         httpx.AsyncClient(base_url=stack.web_url, timeout=30.0) as api,
     ):
-        await api.post("/api/pedalboards", json={"name": f"meter board {time.time_ns()}"})
-        iid = (await api.post("/api/pedalboard/plugins", json={"uri": AMP})).json()["instance_id"]
+        iid = await metered_amp(api, f"meter board {time.time_ns()}")
         gain = f"/api/pedalboard/plugins/{iid}/parameters/gain"
-        await api.put(gain, json={"value": 0.0})
-        # capture → amp → playback through the board: the engine's outside port for the amp's
-        # input (alias effect_N:input) is what the probe feeds, standing in for the silent capture
-        for source, target in (
-            ("system:capture_1", f"{iid}:input"),
-            (f"{iid}:output", "system:playback_1"),
-        ):
-            r = await api.post(
-                "/api/pedalboard/connections", json={"source": source, "target": target}
-            )
-            assert r.status_code == 200, r.text
-        assert (await api.post("/api/meter/start")).json()["active"] is True
         try:
             number = (await b.call("state"))["instances"][iid]["number"]
             with AudioProbe(

@@ -31,3 +31,21 @@ async def engine_value(bridge: RpcClient, iid: str, symbol: str = "gain") -> flo
         "plugin", {"method": "get_parameter", "params": {"instance_id": iid, "symbol": symbol}}
     )
     return float(got["value"])
+
+
+async def metered_amp(api: Any, name: str) -> str:
+    """Over the web API (`api`: an httpx client of the stack's web): a new board `name` with
+    the swh amp at 0 dB between capture_1 and playback_1, the meter started; the amp's id.
+    (A probe feeding the engine's outside port for the amp's input, effect_N:input, stands in
+    for the silent capture.)"""
+    await api.post("/api/pedalboards", json={"name": name})
+    iid = str((await api.post("/api/pedalboard/plugins", json={"uri": AMP})).json()["instance_id"])
+    await api.put(f"/api/pedalboard/plugins/{iid}/parameters/gain", json={"value": 0.0})
+    for source, target in (
+        ("system:capture_1", f"{iid}:input"),
+        (f"{iid}:output", "system:playback_1"),
+    ):
+        r = await api.post("/api/pedalboard/connections", json={"source": source, "target": target})
+        assert r.status_code == 200, r.text
+    assert (await api.post("/api/meter/start")).json()["active"] is True
+    return iid
