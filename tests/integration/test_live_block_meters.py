@@ -23,7 +23,6 @@ from tests.support.stack import Stack
 
 pytestmark = pytest.mark.integration
 
-AMP = "http://plugin.org.uk/swh-plugins/amp"
 _names = itertools.count()
 
 
