@@ -89,6 +89,7 @@ class SessionApp:
                     "autosave_failing": manager.autosaver.failing,
                     "watchdog": watchdog.statistics(),
                     "reasserter": manager.reasserter.statistics(),
+                    "structural_reasserter": manager.doubts.statistics(),
                 },
             )
             live = LiveService(manager, self.storage.data_dir)

@@ -13,6 +13,7 @@ from stompbox.contract.model import Connection, Pedalboard, PluginInstance
 from stompbox.contract.rpc import now_iso
 
 from .bridge_client import BridgeApi
+from .doubt import Doubts, NoDoubt
 
 TUNER_ID = "stompbox-tuner"
 METER_ID = "stompbox-meter"
@@ -70,6 +71,8 @@ class SessionState:
         self.bridge_connected = False
         self.outputs_held = False
         self.crashed: set[str] = set()
+        self.doubt: Doubts | NoDoubt = NoDoubt()
+        """Counts structural requests; one that times out is followed by the model's state."""
         """Plugins the engine lost (`plugin_died`) and has not run again since (the next replay
         of the board into the engine clears it): a page that loads meanwhile still marks them."""
         """The tuner mutes the board: its edges into system:playback_* are held off in the engine
