@@ -11,6 +11,7 @@ import msgspec
 from stompbox.contract.errors import ConflictError, NotFoundError
 from stompbox.contract.model import Connection, Pedalboard, PluginInstance
 from stompbox.contract.rpc import now_iso
+from stompbox.contract.session import SessionWarningData
 
 from .bridge_client import BridgeApi
 from .doubt import Doubts, NoDoubt
@@ -71,10 +72,12 @@ class SessionState:
         self.bridge_connected = False
         self.outputs_held = False
         self.crashed: set[str] = set()
-        self.doubt: Doubts | NoDoubt = NoDoubt()
-        """Counts structural requests; one that times out is followed by the model's state."""
         """Plugins the engine lost (`plugin_died`) and has not run again since (the next replay
         of the board into the engine clears it): a page that loads meanwhile still marks them."""
+        self.doubt: Doubts | NoDoubt = NoDoubt()
+        """Counts structural requests; one that times out is followed by the model's state."""
+        self.warnings: list[SessionWarningData] = []
+        """The last 20 warnings reported (in `state`: a page opened later still shows them)."""
         """The tuner mutes the board: its edges into system:playback_* are held off in the engine
         (still in the model); the watchdog does not count them as drift."""
         self.on_change: Callable[[], None] = lambda: None
