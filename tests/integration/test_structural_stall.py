@@ -19,12 +19,13 @@ import pytest
 from stompbox.contract.errors import StompboxTimeoutError
 from stompbox.zmqservice import RpcClient
 from tests.support.audio import AudioProbe
-from tests.support.calls import ready_plugin
+from tests.support.calls import engine_value, ready_plugin
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.integration
 
 SETTLE = 60.0
+COMPRESSOR = "http://calf.sourceforge.net/plugins/MonoCompressor"  # has factory presets
 GAIN_DB = -20.0
 PLAYBACK = "system:playback_1"
 _names = itertools.count()
@@ -141,3 +142,29 @@ async def test_cable_changes_during_an_engine_stall_end_on_the_model_state(
             silence = await asyncio.to_thread(playback_rms, probe)
             assert math.isclose(silence, 0.0, abs_tol=1e-4), silence
             assert stats["structural_reasserter"]["reasserted"] >= 2
+
+
+async def test_a_preset_load_during_an_engine_stall_ends_on_the_model_values(
+    stack_factory: Callable[..., Stack],
+) -> None:
+    stack = stack_factory("session", env=ENV)
+    async with (
+        RpcClient(stack.session_rpc, timeout=30.0) as session,
+        RpcClient(stack.bridge_rpc, timeout=30.0) as bridge,
+    ):
+        iid = await ready_plugin(session, COMPRESSOR)
+        presets = await session.call("plugin_presets", {"uri": COMPRESSOR})
+        assert presets, "the compressor has factory presets"
+        board = (await session.call("state"))["pedalboard"]
+        model = next(p for p in board["plugins"] if p["instance_id"] == iid)["parameters"]
+        preset = {"instance_id": iid, "uri": presets[0]["uri"]}
+
+        await _stalled(stack, lambda: session.call("load_preset", preset))
+        await _settled(session)
+        board = (await session.call("state"))["pedalboard"]
+        after = next(p for p in board["plugins"] if p["instance_id"] == iid)
+        assert after["parameters"] == model  # the model kept its values
+        held = {s: await engine_value(bridge, iid, s) for s in model}
+        assert held == pytest.approx(model, rel=1e-4, abs=1e-6)
+        stats = (await session.call("health"))["statistics"]
+        assert stats["structural_reasserter"]["reasserted"] >= 1
