@@ -9,6 +9,7 @@ import asyncio
 import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -139,8 +140,30 @@ def test_a_session_warning_shows_as_a_banner_until_dismissed(
     page.wait_for_selector(
         "[data-testid=session-warning][data-kind=drift_repaired]", state="detached"
     )
-    page.reload()  # the session still lists it; dismissed in this tab, it stays hidden
+    page.reload()  # news of a repair, dismissed: not shown again (the session still lists it)
     page.wait_for_selector("[data-testid=connection-status][data-state=open]")
     assert page.locator("[data-testid=session-warning][data-kind=drift_repaired]").count() == 0
     assert page.js_errors == []  # type: ignore[attr-defined]
     page.context.close()
+
+
+def test_a_board_set_aside_at_start_is_shown_to_a_page_opened_later(
+    browser: Browser, tmp_path: Path, catalog_cache_dir: Path
+) -> None:
+    stack = Stack(tmp_path / "aside", catalog_cache_dir)
+    (stack.data_dir / "current.json").write_text('{"pedalboard": {"id": ')  # damaged
+    try:
+        stack.start()
+        page = new_page(browser)
+        Board(page, stack.web_url).open()
+        banner = page.locator("[data-testid=session-warning][data-kind=current_board_set_aside]")
+        banner.wait_for()
+        text = str(banner.text_content())
+        assert "set aside" in text
+        assert "current.damaged-" in text  # where the file went
+        banner.locator("[data-testid=warning-dismiss]").click()
+        banner.wait_for(state="detached")
+        assert page.js_errors == []  # type: ignore[attr-defined]
+        page.context.close()
+    finally:
+        stack.stop()

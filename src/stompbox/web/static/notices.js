@@ -6,6 +6,9 @@ import { h } from "./dom.js";
 
 const DISMISSED_KEY = "stompbox.dismissed-warnings";
 const MAX_WARNINGS = 5;
+/** Warnings that describe a standing condition: a page opened later shows them too (the others,
+ * a drift repaired, are news: shown when they happen). */
+const STANDING = new Set(["autosave_failing", "current_board_set_aside"]);
 const KIND_LABELS = {
   autosave_failing: "Autosave is failing",
   current_board_set_aside: "The last board was set aside",
@@ -116,14 +119,14 @@ export class Notices {
     }
   }
 
-  /** The warnings to show: newest last, each message once, not dismissed; what the pending
-   * notice says (a load's "kept as pending") is left to it. */
+  /** The warnings to show: newest last, each message once, not dismissed, standing ones or news
+   * of this page's time; what the pending notice says (a load's "kept as pending") is left to it. */
   warnings() {
     const seen = new Set();
     const out = [];
     for (const w of (this.store.state?.warnings || []).slice().reverse()) {
       const id = `${w.kind}\u0000${w.message}`;
-      if (seen.has(id) || this.dismissed.has(id)) continue;
+      if (seen.has(id) || this.dismissed.has(id) || !(w.live || STANDING.has(w.kind))) continue;
       if (w.kind === "board_unresolved" && /kept as pending/.test(w.message)) continue;
       seen.add(id);
       out.unshift({ ...w, id });

@@ -220,7 +220,7 @@ const HANDLERS = {
   },
   session_warning(store, data) {
     if (!data.message) return;
-    store.state.warnings = [...store.state.warnings, { kind: data.kind || "", message: data.message }]
+    store.state.warnings = [...store.state.warnings, { kind: data.kind || "", message: data.message, live: true }]
       .slice(-MAX_WARNINGS);
     store.emit("warnings");
   },
