@@ -109,3 +109,59 @@ async def test_a_missing_plugin_and_its_cables_stay_pending_until_installed(
     assert back.pedalboard.pending_plugins == []
     assert back.pedalboard.pending_connections == []
     assert ("synth:out", "amp:in") in bridge.connections
+
+
+async def _missing_synth(tmp_path: Path) -> tuple[Any, FakeBridge, Any, Any]:
+    m, bridge, events = await make_session(tmp_path)
+    await m.create_pedalboard("Full")
+    await m.load_plugin(AMP, instance_id="amp")
+    await m.load_plugin(SYNTH, instance_id="synth")
+    await m.connect("synth:out", "amp:in")
+    await m.save_pedalboard()
+    await m.create_pedalboard("Empty")
+    synth = bridge.catalog.pop(SYNTH)
+    await m.load_pedalboard("full")
+    return m, bridge, events, synth
+
+
+async def test_discarding_what_is_pending_empties_it_and_tells_every_client(
+    tmp_path: Path,
+) -> None:
+    m, _, events, _ = await _missing_synth(tmp_path)
+    path = tmp_path / "pedalboards" / "full.json"
+    events.clear()
+    async with m.mutation():
+        left = m.pedalboards.discard_pending()
+    assert (left.pending_plugins, left.pending_connections) == ([], [])
+    board = m.current_pedalboard()
+    assert (board.pending_plugins, board.pending_connections) == ([], [])
+    assert events.of("board_pending") == [{"pending_plugins": [], "pending_connections": []}]
+    assert m.dump().modified
+    assert "synth" in path.read_text()  # the file keeps them until the board is saved
+    await m.save_pedalboard()
+    saved = json.loads(path.read_text())
+    assert saved["pending_plugins"] == []
+    assert saved["pending_connections"] == []
+    events.clear()
+    async with m.mutation():
+        m.pedalboards.discard_pending()  # nothing left: nothing changes, nothing is said
+    assert events.of("board_pending") == []
+
+
+async def test_trying_again_loads_what_was_installed_meanwhile(tmp_path: Path) -> None:
+    m, bridge, events, synth = await _missing_synth(tmp_path)
+    async with m.mutation():
+        still = await m.pedalboards.retry_pending()
+    assert still.missing == [SYNTH]
+    assert [p.instance_id for p in still.pedalboard.pending_plugins] == ["synth"]
+    bridge.catalog[SYNTH] = synth  # installed now
+    events.clear()
+    async with m.mutation():
+        result = await m.pedalboards.retry_pending()
+    assert result.missing == []
+    assert {p.instance_id for p in result.pedalboard.plugins} == {"amp", "synth"}
+    assert result.pedalboard.pending_connections == []
+    assert ("synth:out", "amp:in") in bridge.connections
+    loaded = events.of("pedalboard_loaded")
+    assert len(loaded) == 1
+    assert loaded[0]["modified"] is True

@@ -81,6 +81,7 @@ class EventName(enum.StrEnum):
     SESSION_WARNING = "session_warning"  # {"kind", "message"}: drift repaired, autosave failing…
     PLUGIN_DIED = "plugin_died"  # an instance crashed in the engine (the session replays it)
     HISTORY_CHANGED = "history_changed"  # undo/redo history of the current board
+    BOARD_PENDING = "board_pending"  # what the current board keeps pending changed
     # published by the bridge
     ENGINE_CONNECTED = "engine_connected"
     ENGINE_DISCONNECTED = "engine_disconnected"

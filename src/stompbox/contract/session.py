@@ -133,6 +133,22 @@ class EngineStatus(msgspec.Struct, frozen=True):
     processing: bool = True  # global plugin processing (off = plugins output silence)
 
 
+class SessionWarningData(msgspec.Struct, frozen=True):
+    """`session_warning`: something the user should know (autosave failing, a board set aside,
+    drift repaired, what a load had to leave pending)."""
+
+    kind: str
+    message: str
+
+
+class BoardPendingData(msgspec.Struct, frozen=True):
+    """`board_pending`, and the result of `pedalboard.discard_pending`: what the current board
+    keeps pending now (a load could not run it here)."""
+
+    pending_plugins: list[PluginInstance]
+    pending_connections: list[Connection]
+
+
 class SessionState(msgspec.Struct, frozen=True):
     """`state`: the whole model plus the seq of the last event it includes."""
 
@@ -145,6 +161,8 @@ class SessionState(msgspec.Struct, frozen=True):
     history: list[HistoryItem] = msgspec.field(default_factory=list)  # newest undo entries
     crashed: list[str] = msgspec.field(default_factory=list)
     """Plugins the engine lost and has not run again yet (their blocks show the crash)."""
+    warnings: list[SessionWarningData] = msgspec.field(default_factory=list)
+    """The last warnings the session reported (a page opened later still shows them)."""
 
 
 class WebHealth(msgspec.Struct, frozen=True):
@@ -210,6 +228,7 @@ class PedalboardLoadedData(msgspec.Struct, frozen=True):
     pedalboard: Pedalboard
     missing: list[str]
     reused: int = 0
+    modified: bool | None = None  # None: modified when something is missing
 
 
 class PluginBypassedData(msgspec.Struct, frozen=True):

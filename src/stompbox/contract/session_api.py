@@ -56,6 +56,8 @@ PEDALBOARD_SAVE_AS = Method("pedalboard.save_as", s.BoardName, Pedalboard)
 PEDALBOARD_RENAME = Method("pedalboard.rename", s.RenameBoard, Pedalboard)
 PEDALBOARD_DELETE = Method("pedalboard.delete", s.BoardId, s.Done)
 PEDALBOARD_CURRENT = Method("pedalboard.current", E, Pedalboard, idempotent=True)
+PEDALBOARD_DISCARD_PENDING = Method("pedalboard.discard_pending", E, s.BoardPendingData)
+PEDALBOARD_RETRY_PENDING = Method("pedalboard.retry_pending", E, s.LoadBoardResult)
 
 # -- audio and engine -----------------------------------------------------------------------
 

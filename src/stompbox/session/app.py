@@ -15,6 +15,7 @@ from stompbox.contract.bridge import BRIDGE_EVENTS
 from stompbox.contract.errors import StompboxError
 from stompbox.contract.events import EventName
 from stompbox.contract.method import Route
+from stompbox.contract.session import SessionWarningData
 from stompbox.settings import Settings
 from stompbox.zmqservice import Subscriber, ZmqService
 
@@ -76,6 +77,8 @@ class SessionApp:
 
             def warn(kind: str, message: str) -> None:
                 self.warnings = [*self.warnings[-19:], {"kind": kind, "message": message}]
+                shown = manager.state.warnings[-19:]
+                manager.state.warnings = [*shown, SessionWarningData(kind, message)]
                 svc.publish(EventName.SESSION_WARNING, {"kind": kind, "message": message})
 
             manager.autosaver.on_failure = lambda message: warn("autosave_failing", message)
@@ -89,6 +92,7 @@ class SessionApp:
                     "autosave_failing": manager.autosaver.failing,
                     "watchdog": watchdog.statistics(),
                     "reasserter": manager.reasserter.statistics(),
+                    "structural_reasserter": manager.doubts.statistics(),
                 },
             )
             live = LiveService(manager, self.storage.data_dir)

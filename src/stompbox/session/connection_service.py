@@ -16,6 +16,7 @@ from stompbox.contract.model import Connection
 from stompbox.contract.plugin import PortType
 from stompbox.contract.session import ConnectionData
 
+from .doubt import cable_item
 from .state import SessionState
 
 log = logging.getLogger(__name__)
@@ -123,7 +124,8 @@ class ConnectionService:
             raise ConflictError(
                 f"{source} is already connected to {target}", {"source": source, "target": target}
             )
-        await st.bridge.connect(source, target)
+        async with st.doubt.request(cable_item(source, target)):
+            await st.bridge.connect(source, target)
         st.engine.connections.add((source, target))
         board.connections.append(conn)
         st.changed()
@@ -142,7 +144,8 @@ class ConnectionService:
             )
         if (source, target) in st.engine.connections:
             try:
-                await st.bridge.disconnect(source, target)
+                async with st.doubt.request(cable_item(source, target)):
+                    await st.bridge.disconnect(source, target)
             except (NotFoundError, ValidationError) as exc:
                 log.info("engine had no connection %s → %s: %s", source, target, exc)
         st.engine.connections.discard((source, target))

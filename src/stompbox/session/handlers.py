@@ -137,6 +137,14 @@ class Handlers:
     async def pedalboard_current(self, _: p.Empty) -> Pedalboard:
         return self.m.current_pedalboard()
 
+    async def pedalboard_discard_pending(self, _: p.Empty) -> p.BoardPendingData:
+        async with self.m.mutation():
+            return self.m.pedalboards.discard_pending()
+
+    async def pedalboard_retry_pending(self, _: p.Empty) -> LoadBoardResult:
+        async with self.m.mutation():
+            return await self.m.pedalboards.retry_pending()
+
     # -- audio and engine -----------------------------------------------------------------
 
     async def audio_status(self, _: p.Empty) -> AudioStatus:

@@ -17,6 +17,7 @@ from stompbox.contract.events import EventName
 from stompbox.contract.model import Pedalboard
 from stompbox.contract.rpc import now_iso
 from stompbox.contract.session import (
+    BoardPendingData,
     BoardSummary,
     LoadBoardResult,
     PedalboardChangedData,
@@ -127,6 +128,42 @@ class PedalboardService:
         report = await sync_engine(self.state, board)
         self._report(report)
         return report
+
+    # -- what a load had to leave pending (unresolved.py) ------------------------------------
+
+    def discard_pending(self) -> BoardPendingData:
+        """The user gave up on what the board keeps pending: it leaves the board (the autosave
+        at once, the board's file at the next save)."""
+        st = self.state
+        board = st.require_board()
+        if board.pending_plugins or board.pending_connections:
+            log.info(
+                "board %s: discarded %d pending plugins, %d pending connections",
+                board.id,
+                len(board.pending_plugins),
+                len(board.pending_connections),
+            )
+            board.pending_plugins, board.pending_connections = [], []
+            st.changed()
+            st.publish(EventName.BOARD_PENDING, BoardPendingData([], []))
+        return BoardPendingData([], [])
+
+    async def retry_pending(self) -> LoadBoardResult:
+        """Try what is pending again (a plugin installed meanwhile); every client gets the
+        board as it is then, with what still cannot run here kept pending."""
+        st = self.state
+        board = st.require_board()
+        before = (len(board.pending_plugins), len(board.pending_connections))
+        report = await self.replay()
+        if (len(board.pending_plugins), len(board.pending_connections)) != before:
+            st.changed()
+        snapshot = copy.deepcopy(board)
+        missing = list(report.missing)
+        st.publish(
+            EventName.PEDALBOARD_LOADED,
+            PedalboardLoadedData(snapshot, missing, report.reused, modified=st.modified),
+        )
+        return LoadBoardResult(snapshot, missing)
 
     def _report(self, report: SyncReport) -> None:
         """Keep the report; what the load could not do goes to every client as a warning."""

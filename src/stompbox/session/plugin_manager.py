@@ -37,6 +37,7 @@ from stompbox.contract.session import (
 )
 from stompbox.contract.values import check_value
 
+from .doubt import bypass_item, values_item
 from .state import EngineInstance, SessionState
 from .unresolved import forget_instance, pending_ids
 
@@ -216,7 +217,8 @@ class PluginManager:
     async def bypass(self, instance_id: str, bypassed: bool) -> None:
         st = self.state
         plugin = st.instance(instance_id)
-        await st.bridge.bypass(instance_id, bypassed)
+        async with st.doubt.request(bypass_item(instance_id)):
+            await st.bridge.bypass(instance_id, bypassed)
         plugin.enabled = not bypassed
         engine = st.engine.instances.get(instance_id)
         if engine is not None:
@@ -255,7 +257,8 @@ class PluginManager:
         plugin = st.instance(instance_id)
         if not uri:
             raise ValidationError("preset uri must not be empty")
-        values = await st.bridge.load_preset(instance_id, uri)
+        async with st.doubt.request(values_item(instance_id)):
+            values = await st.bridge.load_preset(instance_id, uri)
         known = {s: v for s, v in values.items() if s in plugin.available_parameters}
         plugin.parameters.update(known)
         plugin.preset = uri

@@ -45,6 +45,8 @@ def routes(h: Handlers, live: LiveService) -> list[Route]:
         S.PEDALBOARD_RENAME.route(h.pedalboard_rename),
         S.PEDALBOARD_DELETE.route(h.pedalboard_delete),
         S.PEDALBOARD_CURRENT.route(h.pedalboard_current),
+        S.PEDALBOARD_DISCARD_PENDING.route(h.pedalboard_discard_pending),
+        S.PEDALBOARD_RETRY_PENDING.route(h.pedalboard_retry_pending),
         # audio and engine
         S.AUDIO_STATUS.route(h.audio_status),
         S.AUDIO_SET_BUFFER_SIZE.route(h.audio_set_buffer_size),

@@ -124,4 +124,5 @@ class SessionControl:
             saved=self.storage.ids(),
             modified=st.modified,
             crashed=sorted(i for i in st.crashed if st.find(i) is not None),
+            warnings=list(st.warnings),
         )

@@ -47,6 +47,7 @@ from stompbox.contract.session import (
 from .autosave import Autosaver
 from .bridge_client import Bridge, BridgeApi
 from .connection_service import ConnectionService
+from .doubt import Doubts
 from .engine_sync import adopt_engine, settle
 from .history import ENGINE_CLIENT
 from .pedalboard_service import DEFAULT_ID, DEFAULT_NAME, PedalboardService, empty_board
@@ -90,6 +91,7 @@ class SessionManager:
         self.closing = False
         self._sets_in_flight: set[asyncio.Future[float]] = set()
         self.reasserter = Reasserter(self.plugins, self.mutation)
+        self.doubts = self.state.doubt = Doubts(self.state, self.reasserter, self.mutation)
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -124,6 +126,7 @@ class SessionManager:
             await asyncio.gather(*self._sets_in_flight, return_exceptions=True)
             self.autosaver.flush()
         await self.reasserter.drain()
+        await self.doubts.drain()
 
     async def connect_engine(self, *, reset: bool = False) -> None:
         """Mirror the engine and replay the current board into it (start, engine restart)."""

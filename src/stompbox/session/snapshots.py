@@ -13,7 +13,13 @@ from collections.abc import Awaitable
 from typing import Any
 
 from stompbox.contract import bridge_api as B
-from stompbox.contract.errors import EngineError, NotFoundError, StompboxError, ValidationError
+from stompbox.contract.errors import (
+    EngineError,
+    NotFoundError,
+    ResourceError,
+    StompboxError,
+    ValidationError,
+)
 from stompbox.contract.events import EventName
 from stompbox.contract.history import BypassStep, Step, ValuesStep
 from stompbox.contract.live import (
@@ -34,6 +40,7 @@ from stompbox.contract.session import ChangeSource, PluginBypassedData
 from .engine_sync import settle
 from .plugin_manager import PluginManager, validate_value
 from .state import SessionState
+from .storage import check_board_size
 
 FileSender = Any  # Callable[[str, str, str], Awaitable[None]]: (instance, property, file name)
 
@@ -168,6 +175,7 @@ class Snapshots:
     def save(self, q: SaveSnapshot) -> Snapshot:
         board = self._board()
         snap = capture(board, q)
+        before = list(board.snapshots)
         if q.index is None or q.index == len(board.snapshots):
             if len(board.snapshots) >= MAX_SNAPSHOTS:
                 raise ValidationError(f"a board holds at most {MAX_SNAPSHOTS} snapshots")
@@ -177,6 +185,11 @@ class Snapshots:
             self._slot(board, q.index)
             board.snapshots[q.index] = snap
             index = q.index
+        try:
+            check_board_size(board)
+        except ResourceError:
+            board.snapshots = before  # refused: the board stays as it was
+            raise
         board.current_snapshot = index
         self._changed(board)
         self._publish(board, "saved", index)

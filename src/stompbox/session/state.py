@@ -11,8 +11,10 @@ import msgspec
 from stompbox.contract.errors import ConflictError, NotFoundError
 from stompbox.contract.model import Connection, Pedalboard, PluginInstance
 from stompbox.contract.rpc import now_iso
+from stompbox.contract.session import SessionWarningData
 
 from .bridge_client import BridgeApi
+from .doubt import Doubts, NoDoubt
 
 TUNER_ID = "stompbox-tuner"
 METER_ID = "stompbox-meter"
@@ -69,9 +71,15 @@ class SessionState:
         self.engine_connected = False
         self.bridge_connected = False
         self.outputs_held = False
+        """The tuner mutes the board: its edges into system:playback_* are held off in the engine
+        (still in the model); the watchdog does not count them as drift."""
         self.crashed: set[str] = set()
         """Plugins the engine lost (`plugin_died`) and has not run again since (the next replay
         of the board into the engine clears it): a page that loads meanwhile still marks them."""
+        self.doubt: Doubts | NoDoubt = NoDoubt()
+        """Counts structural requests; one that times out is followed by the model's state."""
+        self.warnings: list[SessionWarningData] = []
+        """The last 20 warnings reported (in `state`: a page opened later still shows them)."""
         self.on_change: Callable[[], None] = lambda: None
         """Called after every model change (the autosaver hooks in here): replies wait for it."""
         self.on_aside: Callable[[], None] = lambda: None

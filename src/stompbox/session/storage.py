@@ -36,6 +36,26 @@ ID_RE = re.compile(r"[a-z0-9-]{1,64}")
 CURRENT_FILE = "current.json"
 MAX_BOARDS = 1000
 """Pedalboard files at most; saving a new one beyond that is a ResourceError."""
+MAX_BOARD_BYTES = 48 * 1024 * 1024
+"""One board, snapshots included, as it travels (compact JSON), at most. The whole board is in
+every `state` reply and `pedalboard_loaded` event, and those are capped at 64 MiB
+(contract/rpc.py MAX_REPLY_BYTES): 48 MiB leaves 16 MiB for the rest of the state and the event
+envelope. The largest board the plugin cap allows (200 of LSP's sc_mb_dyna_processor_lr, 1,005
+controls each: 39.3 MiB) fits with 3 snapshots (2.8 MiB each); 16 of them would make 84 MiB, a
+board no client could load any more."""
+
+
+def check_board_size(board: Pedalboard) -> int:
+    """The board's size as it travels; a ResourceError above MAX_BOARD_BYTES."""
+    size = len(msgspec.json.encode(board))
+    if size > MAX_BOARD_BYTES:
+        limit = MAX_BOARD_BYTES // (1024 * 1024)
+        raise ResourceError(
+            f"pedalboard {board.id!r} would be {size / 2**20:.1f} MiB, over the {limit} MiB a "
+            "board may hold (snapshots included): delete snapshots or plugins first",
+            {"limit": MAX_BOARD_BYTES, "size": size},
+        )
+    return size
 
 
 class CurrentState(msgspec.Struct, kw_only=True):
@@ -187,12 +207,16 @@ class Storage:
         return boards
 
     def load(self, board_id: str) -> Pedalboard:
-        board = read_document(self.board_path(board_id), self._decoder, "pedalboard", board_id)
+        path = self.board_path(board_id)
+        board = read_document(path, self._decoder, "pedalboard", board_id)
         if board.schema > SCHEMA_VERSION:
             raise ValidationError(
                 f"pedalboard {board_id!r} has schema {board.schema}, newer than {SCHEMA_VERSION}"
             )
         board.id = board_id
+        with contextlib.suppress(OSError):
+            if path.stat().st_size > MAX_BOARD_BYTES:  # (the file is indented: measure it)
+                check_board_size(board)
         return board
 
     def save(self, board: Pedalboard) -> None:
@@ -201,7 +225,10 @@ class Storage:
             raise ResourceError(
                 f"at most {MAX_BOARDS} pedalboards; delete one first", {"limit": MAX_BOARDS}
             )
-        atomic_write(self.board_path(board.id), msgspec.json.format(msgspec.json.encode(board)))
+        data = msgspec.json.encode(board)
+        if len(data) > MAX_BOARD_BYTES:
+            check_board_size(board)
+        atomic_write(self.board_path(board.id), msgspec.json.format(data))
         self.index.saved(board)
 
     def delete(self, board_id: str) -> None:

@@ -45,6 +45,10 @@ class Reasserter:
         self._tasks: set[asyncio.Task[None]] = set()
         self.reasserted = 0
 
+    def count(self, key: Key) -> int:
+        """How many sets of `key` left so far."""
+        return self._sent.get(key, 0)
+
     def sent(self, key: Key) -> int:
         """Record one more set of `key` leaving for the bridge (call under the lock)."""
         n = self._sent[key] = self._sent.get(key, 0) + 1

@@ -199,6 +199,14 @@ def _connection_routes(r: APIRouter) -> None:
         q = await params(request, S.PEDALBOARD_SAVE_AS)
         return await link.respond(S.PEDALBOARD_SAVE_AS, q)
 
+    @r.post("/pedalboard/pending/discard", **doc(S.PEDALBOARD_DISCARD_PENDING), tags=["pedalboard"])
+    async def discard_pending(link: Link) -> Response:
+        return await link.respond(S.PEDALBOARD_DISCARD_PENDING, E)
+
+    @r.post("/pedalboard/pending/retry", **doc(S.PEDALBOARD_RETRY_PENDING), tags=["pedalboard"])
+    async def retry_pending(link: Link) -> Response:
+        return await link.respond(S.PEDALBOARD_RETRY_PENDING, E)
+
 
 def _board_routes(r: APIRouter) -> None:
     @r.get("/pedalboards", **doc(S.PEDALBOARD_LIST), tags=["pedalboards"])

@@ -13,6 +13,7 @@ import { ask, askName, showBoards, toast } from "./dialogs.js";
 import { Wiring } from "./wiring.js";
 import { showShortcuts } from "./shortcuts.js";
 import { Live } from "./live.js";
+import { Notices } from "./notices.js";
 
 const RESYNC_RETRY_MS = 3000;
 const WHEEL_GESTURE_MS = 700; // knob changes this close together (wheel, arrow keys) make one undo entry
@@ -43,6 +44,7 @@ class App {
       processing: (enabled) => this.call(api.put("/api/audio/processing", { enabled })),
     });
     this.live = new Live(this.store, $("topbar"), $("stage"));
+    this.notices = new Notices($("notices"), this.store, (m) => this.humanize(m));
     this.canvas = new Canvas($("board"), this.store, {
       connect: (source, target) => this.call(api.post("/api/pedalboard/connections", { source, target })),
       disconnect: (source, target) => this.call(api.del(`/api/pedalboard/connections${query({ source, target })}`)),
@@ -118,6 +120,7 @@ class App {
     if (detail.kind === "dsp") this.showDsp(detail.id);
     if (detail.kind === "levels") this.showLevels();
     if (["state", "audio", "engine", "meta", "history"].includes(detail.kind)) this.topbar.update();
+    if (["state", "pending", "warnings"].includes(detail.kind)) this.notices.update();
     this.panel.update(detail);
     this.live.onChange(detail);
   }

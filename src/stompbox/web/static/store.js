@@ -3,8 +3,9 @@
 /** Events that change the board against its saved file (the top bar marks it unsaved). */
 const MODIFYING = new Set([
   "plugin_loaded", "plugin_unloaded", "parameter_changed", "connection_created", "connection_removed",
-  "plugin_bypassed", "plugin_moved", "preset_loaded", "plugin_knobs",
+  "plugin_bypassed", "plugin_moved", "preset_loaded", "plugin_knobs", "board_pending",
 ]);
+const MAX_WARNINGS = 20;
 
 /**
  * Holds {pedalboard, seq, engine_connected, audio, saved}. `apply(msg)` returns "applied", "stale"
@@ -12,7 +13,8 @@ const MODIFYING = new Set([
  * then sends {"type": "resync"} and events are ignored until the next `state` arrives.
  * Listeners get a `change` event with detail {kind, id?, symbol?}; kind is one of
  * "state" | "board" | "param" | "output" | "audio" | "engine" | "moved" | "meta" (name, saved flag)
- * | "history" (the undo entries changed) | "knobs" (the controls a block shows).
+ * | "history" (the undo entries changed) | "knobs" (the controls a block shows)
+ * | "pending" (what the board keeps pending) | "warnings" (the session's warnings).
  */
 export class Store extends EventTarget {
   constructor() {
@@ -51,6 +53,7 @@ export class Store extends EventTarget {
     state.pedalboard = pb;
     state.audio ||= {};
     state.history ||= [];
+    state.warnings ||= [];
     const crashed = new Set(state.crashed || []); // lost by the engine, not restored yet
     for (const p of pb.plugins) if (crashed.has(p.instance_id)) p.crashed = true;
     this.state = state;
@@ -207,7 +210,19 @@ const HANDLERS = {
   pedalboard_loaded(store, data) {
     if (!data.pedalboard) return false;
     store.setState({ ...store.state, pedalboard: data.pedalboard, seq: store.seq,
-      modified: Boolean(data.missing?.length) });
+      modified: data.modified ?? Boolean(data.missing?.length) });
+  },
+  board_pending(store, data) {
+    if (!Array.isArray(data.pending_plugins) || !Array.isArray(data.pending_connections)) return false;
+    store.board.pending_plugins = data.pending_plugins;
+    store.board.pending_connections = data.pending_connections;
+    store.emit("pending");
+  },
+  session_warning(store, data) {
+    if (!data.message) return;
+    store.state.warnings = [...store.state.warnings, { kind: data.kind || "", message: data.message, live: true }]
+      .slice(-MAX_WARNINGS);
+    store.emit("warnings");
   },
   pedalboard_changed(store, data) {
     const pb = store.board;
