@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from stompbox.contract import history as h, session as s, session_api as S
 from stompbox.contract.bridge import JackPortType, PortDirection
 from stompbox.contract.errors import StompboxError
+from stompbox.contract.method import Method
 
 from .relay import JSON, SessionLink, session_link
 from .routing import doc, params
@@ -122,49 +123,8 @@ def _plugin_routes(r: APIRouter) -> None:
         )
         return await link.respond(S.SET_PARAMETER, q)
 
-    @r.put(
-        "/pedalboard/plugins/{instance_id}/bypass",
-        **doc(S.BYPASS_PLUGIN, body=("instance_id", "client")),
-        tags=["pedalboard"],
-    )
-    async def bypass(
-        link: Link, instance_id: InstanceId, request: Request, client: Client = ""
-    ) -> Response:
-        q = await params(request, S.BYPASS_PLUGIN, instance_id=instance_id, client=client)
-        return await link.respond(S.BYPASS_PLUGIN, q)
-
-    @r.put(
-        "/pedalboard/plugins/{instance_id}/position",
-        **doc(S.MOVE_PLUGIN, body=("instance_id", "client")),
-        tags=["pedalboard"],
-    )
-    async def move(
-        link: Link, instance_id: InstanceId, request: Request, client: Client = ""
-    ) -> Response:
-        q = await params(request, S.MOVE_PLUGIN, instance_id=instance_id, client=client)
-        return await link.respond(S.MOVE_PLUGIN, q)
-
-    @r.put(
-        "/pedalboard/plugins/{instance_id}/knobs",
-        **doc(S.SET_KNOBS, body=("instance_id", "client")),
-        tags=["pedalboard"],
-    )
-    async def set_knobs(
-        link: Link, instance_id: InstanceId, request: Request, client: Client = ""
-    ) -> Response:
-        q = await params(request, S.SET_KNOBS, instance_id=instance_id, client=client)
-        return await link.respond(S.SET_KNOBS, q)
-
-    @r.post(
-        "/pedalboard/plugins/{instance_id}/preset",
-        **doc(S.LOAD_PRESET, body=("instance_id", "client")),
-        tags=["pedalboard"],
-    )
-    async def load_preset(
-        link: Link, instance_id: InstanceId, request: Request, client: Client = ""
-    ) -> Response:
-        q = await params(request, S.LOAD_PRESET, instance_id=instance_id, client=client)
-        return await link.respond(S.LOAD_PRESET, q)
+    for verb, tail, method in INSTANCE_EDITS:
+        _instance_edit(r, verb, tail, method)
 
     @r.post(
         "/pedalboard/plugins/{instance_id}/presets",
@@ -174,6 +134,32 @@ def _plugin_routes(r: APIRouter) -> None:
     async def save_preset(link: Link, instance_id: InstanceId, request: Request) -> Response:
         q = await params(request, S.SAVE_PRESET, instance_id=instance_id)
         return await link.respond(S.SAVE_PRESET, q)
+
+
+INSTANCE_EDITS: tuple[tuple[str, str, Method[Any, Any]], ...] = (
+    ("PUT", "bypass", S.BYPASS_PLUGIN),
+    ("PUT", "position", S.MOVE_PLUGIN),
+    ("PUT", "knobs", S.SET_KNOBS),
+    ("POST", "preset", S.LOAD_PRESET),
+)
+"""Edits of one plugin: its id in the path, the editing client in a header, the rest the body."""
+
+
+def _instance_edit(r: APIRouter, verb: str, tail: str, method: Method[Any, Any]) -> None:
+    async def route(
+        link: Link, instance_id: InstanceId, request: Request, client: Client = ""
+    ) -> Response:
+        q = await params(request, method, instance_id=instance_id, client=client)
+        return await link.respond(method, q)
+
+    r.add_api_route(
+        f"/pedalboard/plugins/{{instance_id}}/{tail}",
+        route,
+        methods=[verb],
+        name=method.name.replace(".", "_"),
+        tags=["pedalboard"],
+        **doc(method, body=("instance_id", "client")),
+    )
 
 
 def _connection_routes(r: APIRouter) -> None:
