@@ -93,7 +93,7 @@ class Engine:
             s.engine_host,
             s.engine_port,
             s.engine_feedback_port,
-            self.dispatcher.execute,
+            self.dispatcher,
             CONCURRENT,
             self.pump,
             token_path=s.engine_token_path() if s.engine_auth else None,
