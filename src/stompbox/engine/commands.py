@@ -51,6 +51,7 @@ class Dispatcher:
         self.core = core
         self.data_dir = data_dir  # preset_save writes only inside it
         self.cpu_load_feature = False
+        self.cpu_load_on = asyncio.Event()  # set while the feature is on (the reporter waits)
         self._handlers: dict[str, Handler] = {
             "add": self._add,
             "multi_add": self._multi_add,
@@ -285,6 +286,10 @@ class Dispatcher:
         name, value = str(args[0]), int(args[1])
         if name == "cpu-load":
             self.cpu_load_feature = value != 0
+            if self.cpu_load_feature:
+                self.cpu_load_on.set()
+            else:
+                self.cpu_load_on.clear()
             self.core.feedback.rearm()
             return resp(0)
         if name == "processing" and -2 <= value <= 3:

@@ -100,6 +100,7 @@ static void adopt(sb_engine *e, sb_plan *fresh, jack_nframes_t n)
     if (old) {
         sb_ring_write(&e->retire, &old, sizeof(sb_plan *));
     }
+    sb_wake(e, SB_WAKE_NOW); /* a plan to free, instances to collect */
     e->current = fresh;
     atomic_store(&e->adopted_gen, fresh->gen);
 }
@@ -198,6 +199,7 @@ static void report_outputs(sb_engine *e, sb_instance *inst)
         sb_fb_msg m = {SB_FB_OUTPUT, inst->number, p, port->value, 0, 0, 0, 0};
         if (!sb_ring_write(&e->fb, &m, sizeof(m))) {
             port->last_sent = port->value;
+            sb_wake(e, SB_WAKE_OUTPUT);
         }
     }
 }
