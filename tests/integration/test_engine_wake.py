@@ -41,7 +41,8 @@ def test_a_commit_and_a_moving_output_wake_the_control_side(jack_server: JackSer
         assert native.commit([]) == 0
         assert _woken(fd)
         info = native.port(2, "rms")
-        assert info is not None and not info.is_input
+        assert info is not None
+        assert not info.is_input
         assert native.monitor_output(2, info.index, True) == 0
         for _ in range(20):  # the level of silence settles once: at least one report comes
             if not _woken(fd, 2.0):

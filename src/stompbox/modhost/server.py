@@ -33,7 +33,7 @@ import enum
 import math
 import re
 import types
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple, TypeAlias
 
@@ -291,25 +291,48 @@ class _Invalid(Exception):
     """Internal: an argument stompbox refuses (answered `resp -902`)."""
 
 
+def _to_float(token: str) -> Value:
+    if token.isascii() and token.replace(".", "", 1).isdigit():
+        return float(token)  # digits with at most one dot (the common case): always finite
+    if not _FLOAT_RE.fullmatch(token):
+        raise _Invalid
+    value = float(token)
+    if not math.isfinite(value):
+        raise _Invalid
+    return value
+
+
+def _to_int(token: str) -> Value:
+    if not (token.isascii() and token.isdigit()) and not _INT_RE.fullmatch(token):
+        raise _Invalid
+    number = int(token)
+    if not _INT_MIN <= number <= _INT_MAX:
+        raise _Invalid
+    return number
+
+
+def _to_str(token: str) -> Value:
+    return token
+
+
 def _convert(kind: ArgType, token: str) -> Value:
     if kind is ArgType.STR:
         return token
-    plain = token.isascii() and token.isdigit()  # the common case, without a regex
     if kind is ArgType.FLOAT:
-        if plain or (token.isascii() and token.replace(".", "", 1).isdigit()):
-            return float(token)  # digits with at most one dot: always finite
-        if not _FLOAT_RE.fullmatch(token):
-            raise _Invalid
-        value = float(token)
-        if not math.isfinite(value):
-            raise _Invalid
-        return value
-    if not plain and not _INT_RE.fullmatch(token):
-        raise _Invalid
-    number = int(token)
-    if not _INT_MIN <= number <= _INT_MAX or (kind is ArgType.COUNT and number < 0):
+        return _to_float(token)
+    number = _to_int(token)
+    if kind is ArgType.COUNT and int(number) < 0:
         raise _Invalid
     return number
+
+
+_CONVERTERS = {ArgType.STR: _to_str, ArgType.INT: _to_int, ArgType.FLOAT: _to_float}
+# commands without a group: name -> one converter per argument (parse_command's fast path)
+_PLAIN: dict[str, tuple[Callable[[str], Value], ...]] = {
+    spec.name: tuple(_CONVERTERS[kind] for kind in spec.plain)
+    for spec in (*COMMANDS.values(), *EXTENSIONS.values())
+    if not spec.variadic
+}
 
 
 def _convert_all(spec: CommandSpec, args: list[str]) -> tuple[Arg, ...]:
@@ -355,8 +378,18 @@ def parse_command(line: str) -> ParsedCommand:
     Raises only `CommandError`; its `.reply` is the exact reply to send (b"" for an empty line,
     which gets no reply).
     """
-    tokens = tokenize(line)
-    if not tokens:
+    if '"' not in line and "\0" not in line:  # no quoting: tokenize() is a plain split
+        tokens = line.rstrip(_TRAILING).split(" ")
+        converters = _PLAIN.get(tokens[0])
+        if converters is not None and len(tokens) == len(converters) + 1:
+            try:
+                values = [conv(arg) for conv, arg in zip(converters, tokens[1:], strict=True)]
+            except _Invalid:
+                raise CommandError(encode_resp(ErrorCode.INVALID_OPERATION)) from None
+            return ParsedCommand(tokens[0], tuple(values))
+    else:
+        tokens = tokenize(line)
+    if not tokens or tokens == [""]:
         raise CommandError(b"")
     spec = COMMANDS.get(tokens[0]) or EXTENSIONS.get(tokens[0])
     if spec is None:
