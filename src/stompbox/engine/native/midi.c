@@ -8,7 +8,9 @@
 
 static void push(sb_engine *e, sb_fb_msg m)
 {
-    sb_ring_write(&e->fb, &m, sizeof(m)); /* dropped when full */
+    if (!sb_ring_write(&e->fb, &m, sizeof(m))) { /* dropped when full */
+        sb_wake(e, SB_WAKE_NOW);
+    }
 }
 
 static void set_control(sb_engine *e, const sb_mapping *map, float value)
