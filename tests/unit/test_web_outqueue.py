@@ -188,3 +188,28 @@ async def test_structural_events_past_the_limit_still_resync() -> None:
     assert client.stats["overflows"] >= 1
     kinds = [client.out.pop().kind for _ in range(len(client.out))]
     assert Kind.FETCH_STATE in kinds
+
+
+def test_the_hub_statistics_are_typed_with_every_socket_counter() -> None:
+    """Every counter a socket keeps (ws.py, hub.py) is a field of HubStatistics: a new one
+    without a field fails here, not in /api/stats."""
+    import msgspec
+
+    from stompbox.contract.stats import HubStatistics, WebStatistics
+    from stompbox.web.hub import Hub
+
+    class NoSubscriber:
+        def statistics(self) -> dict[str, int]:
+            return {"received": 0}
+
+    hub = Hub(None, NoSubscriber())  # type: ignore[arg-type]
+    client = Client(queue_size=2)
+    hub.register(client)
+    counters = ["sent", "received", "refused", "coalesced", "overflows", "replies_dropped"]
+    for name in [*counters, "errors_dropped", "resyncs_limited", "calls_paced"]:
+        client.stats[name] += 1
+    stats = hub.statistics()
+    assert isinstance(stats, HubStatistics)
+    assert (stats.clients, stats.coalesced, stats.calls_paced) == (1, 1, 1)
+    wire = msgspec.json.encode(WebStatistics(stats, {}))
+    assert msgspec.json.decode(wire, type=WebStatistics).hub == stats

@@ -24,6 +24,8 @@ from .params import (  # shared request shapes, re-exported
     SavePreset as SavePreset,
     SetParameter as SetParameter,
 )
+from .stats import SessionStatistics
+from .warning import SessionWarningData as SessionWarningData
 
 BypassPlugin = Bypass  # session's name for the same shape
 ConnectPorts = Ports
@@ -133,14 +135,6 @@ class EngineStatus(msgspec.Struct, frozen=True):
     processing: bool = True  # global plugin processing (off = plugins output silence)
 
 
-class SessionWarningData(msgspec.Struct, frozen=True):
-    """`session_warning`: something the user should know (autosave failing, a board set aside,
-    drift repaired, what a load had to leave pending)."""
-
-    kind: str
-    message: str
-
-
 class BoardPendingData(msgspec.Struct, frozen=True):
     """`board_pending`, and the result of `pedalboard.discard_pending`: what the current board
     keeps pending now (a load could not run it here)."""
@@ -177,7 +171,7 @@ class Health(msgspec.Struct, frozen=True):
     ok: bool
     engine_connected: bool
     bridge_connected: bool
-    statistics: dict[str, Any] = msgspec.field(default_factory=dict)
+    statistics: SessionStatistics | None = None
 
 
 # -- event payloads (data of the session's PUB events) ----------------------------------------

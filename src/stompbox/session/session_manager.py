@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
 
 import msgspec
 
@@ -43,6 +42,7 @@ from stompbox.contract.session import (
     SetParameter,
     Splice,
 )
+from stompbox.contract.stats import SessionCounters
 
 from .autosave import Autosaver
 from .bridge_client import Bridge, BridgeApi
@@ -426,13 +426,13 @@ class SessionManager:
         self.undo.follow_board()
         return msgspec.structs.replace(self.control.dump(), history=self.undo.history.summary())
 
-    def statistics(self) -> dict[str, Any]:
+    def statistics(self) -> SessionCounters:
         st = self.state
-        return {
-            "plugins": len(st.board.plugins) if st.board else 0,
-            "engine_instances": len(st.engine.instances),
-            "autosave_writes": self.autosaver.writes,
-            "autosave_failures": self.autosaver.failures,
-            "replays": self.control.replays,
-            "lock_held": st.lock.locked(),
-        }
+        return SessionCounters(
+            plugins=len(st.board.plugins) if st.board else 0,
+            engine_instances=len(st.engine.instances),
+            autosave_writes=self.autosaver.writes,
+            autosave_failures=self.autosaver.failures,
+            replays=self.control.replays,
+            lock_held=st.lock.locked(),
+        )

@@ -15,12 +15,12 @@ import asyncio
 import logging
 import time
 from collections import Counter, deque
-from typing import Any
 
 import msgspec
 
 from stompbox.contract import session_api as S
 from stompbox.contract.params import Empty
+from stompbox.contract.stats import Delivery, HubStatistics
 from stompbox.zmqservice.pubsub import Subscriber
 
 from .messages import encode_event, encode_state
@@ -139,7 +139,7 @@ class Hub:
         self._stats["states"] += 1
         return seq, encode_state(raw)
 
-    def statistics(self) -> dict[str, Any]:
+    def statistics(self) -> HubStatistics:
         totals = Counter(self._stats)
         for client in self.clients:
             totals.update(client.stats)
@@ -148,10 +148,10 @@ class Hub:
         def ms(q: float) -> float | None:
             return round(samples[int(q * (len(samples) - 1))] * 1000, 3) if samples else None
 
-        return {
-            "clients": len(self.clients),
-            "last_seq": self.last_seq,
-            "delivery_ms": {"n": len(samples), "p50": ms(0.5), "p99": ms(0.99)},
-            **dict(totals),
-            "subscriber": self.subscriber.statistics(),
-        }
+        return HubStatistics(
+            clients=len(self.clients),
+            last_seq=self.last_seq,
+            delivery_ms=Delivery(len(samples), ms(0.5), ms(0.99)),
+            subscriber=self.subscriber.statistics(),
+            **totals,
+        )
