@@ -253,12 +253,4 @@ const HANDLERS = {
     }
     store.emit("engine");
   },
-  engine_connected(store) {
-    store.state.engine_connected = true;
-    store.emit("engine");
-  },
-  engine_disconnected(store) {
-    store.state.engine_connected = false;
-    store.emit("engine");
-  },
 };
