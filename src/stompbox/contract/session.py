@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import enum
-from typing import Any
+from typing import Any, Self
 
 import msgspec
 
+from .events import EventName
 from .history import ClientId, HistoryItem
 from .model import Connection, Pedalboard, PluginInstance
 from .params import (  # shared request shapes, re-exported
@@ -184,18 +185,18 @@ class ChangeSource(enum.StrEnum):
     PEDALBOARD = "pedalboard"
 
 
-class PluginLoadedData(msgspec.Struct, frozen=True):
+class PluginLoadedData(msgspec.Struct, frozen=True, tag=EventName.PLUGIN_LOADED.value):
     instance_id: str
     uri: str
     name: str
     plugin: PluginInstance
 
 
-class InstanceData(msgspec.Struct, frozen=True):
+class InstanceData(msgspec.Struct, frozen=True, tag=EventName.PLUGIN_UNLOADED.value):
     instance_id: str
 
 
-class ParameterChangedData(msgspec.Struct, frozen=True):
+class ParameterChangedData(msgspec.Struct, frozen=True, tag=EventName.PARAMETER_CHANGED.value):
     instance_id: str
     symbol: str
     value: float
@@ -207,60 +208,72 @@ class ConnectionData(msgspec.Struct, frozen=True):
     target: str
 
     @classmethod
-    def of(cls, c: Connection) -> ConnectionData:
+    def of(cls, c: Connection) -> Self:
         return cls(c.source, c.target)
 
 
-class PedalboardChangedData(msgspec.Struct, frozen=True):
+class ConnectionCreatedData(ConnectionData, frozen=True, tag=EventName.CONNECTION_CREATED.value):
+    pass
+
+
+class ConnectionRemovedData(ConnectionData, frozen=True, tag=EventName.CONNECTION_REMOVED.value):
+    pass
+
+
+class SessionWarningEvent(SessionWarningData, frozen=True, tag=EventName.SESSION_WARNING.value):
+    """The `session_warning` event of one SessionWarningData."""
+
+
+class PedalboardChangedData(msgspec.Struct, frozen=True, tag=EventName.PEDALBOARD_CHANGED.value):
     id: str
     name: str
     action: str  # created | renamed | saved | saved_as | deleted | modified
     modified: bool = False
 
 
-class PedalboardLoadedData(msgspec.Struct, frozen=True):
+class PedalboardLoadedData(msgspec.Struct, frozen=True, tag=EventName.PEDALBOARD_LOADED.value):
     pedalboard: Pedalboard
     missing: list[str]
     reused: int = 0
     modified: bool | None = None  # None: modified when something is missing
 
 
-class PluginBypassedData(msgspec.Struct, frozen=True):
+class PluginBypassedData(msgspec.Struct, frozen=True, tag=EventName.PLUGIN_BYPASSED.value):
     instance_id: str
     bypassed: bool
 
 
-class PluginMovedData(msgspec.Struct, frozen=True):
+class PluginMovedData(msgspec.Struct, frozen=True, tag=EventName.PLUGIN_MOVED.value):
     instance_id: str
     x: float
     y: float
 
 
-class PluginKnobsData(msgspec.Struct, frozen=True):
+class PluginKnobsData(msgspec.Struct, frozen=True, tag=EventName.PLUGIN_KNOBS.value):
     instance_id: str
     knobs: list[str] | None  # None: the block shows the controls its metadata suggests
 
 
-class PresetLoadedData(msgspec.Struct, frozen=True):
+class PresetLoadedData(msgspec.Struct, frozen=True, tag=EventName.PRESET_LOADED.value):
     instance_id: str
     uri: str
     parameters: dict[str, float]
 
 
-class OutputChangedData(msgspec.Struct, frozen=True):
+class OutputChangedData(msgspec.Struct, frozen=True, tag=EventName.OUTPUT_CHANGED.value):
     instance_id: str
     symbol: str
     value: float
 
 
-class PluginDiedData(msgspec.Struct, frozen=True):
+class PluginDiedData(msgspec.Struct, frozen=True, tag=EventName.PLUGIN_DIED.value):
     """`plugin_died`: the engine lost this instance (a crash); the session replays it."""
 
     instance_id: str
     name: str
 
 
-class AudioStatusData(msgspec.Struct, frozen=True):
+class AudioStatusData(msgspec.Struct, frozen=True, tag=EventName.AUDIO_STATUS.value):
     avg: float
     max: float
     xruns: int

@@ -13,9 +13,8 @@ from typing import Any
 from stompbox import aio
 from stompbox.contract.bridge import BRIDGE_EVENTS
 from stompbox.contract.errors import StompboxError
-from stompbox.contract.events import EventName
 from stompbox.contract.method import Route
-from stompbox.contract.session import SessionWarningData
+from stompbox.contract.session import SessionWarningData, SessionWarningEvent
 from stompbox.contract.stats import SessionStatistics
 from stompbox.settings import Settings
 from stompbox.zmqservice import Subscriber, ZmqService
@@ -78,7 +77,7 @@ class SessionApp:
             def warn(kind: str, message: str) -> None:
                 shown = manager.state.warnings[-19:]
                 manager.state.warnings = [*shown, SessionWarningData(kind, message)]
-                svc.publish(EventName.SESSION_WARNING, {"kind": kind, "message": message})
+                svc.publish_event(SessionWarningEvent(kind, message))
 
             manager.autosaver.on_failure = lambda message: warn("autosave_failing", message)
             watchdog = Watchdog(manager, warn, interval=self.settings.watchdog_interval)

@@ -17,7 +17,6 @@ from stompbox.contract.errors import (
     StompboxError,
     StompboxTimeoutError,
 )
-from stompbox.contract.events import EventName
 from stompbox.contract.history import (
     AddPluginStep,
     BypassStep,
@@ -184,7 +183,7 @@ class SessionManager:
                 plugin = st.find(instance_id)
                 if plugin is not None:
                     st.crashed.add(instance_id)
-                    st.publish(EventName.PLUGIN_DIED, PluginDiedData(instance_id, plugin.name))
+                    st.publish_event(PluginDiedData(instance_id, plugin.name))
                 self.control.publish_engine_status()
 
     def _on_output(self, event: b.OutputChanged) -> None:
@@ -192,8 +191,7 @@ class SessionManager:
         if plugin is None:
             return
         plugin.outputs[event.symbol] = event.value
-        self.state.publish(
-            EventName.OUTPUT_CHANGED,
+        self.state.publish_event(
             OutputChangedData(plugin.instance_id, event.symbol, event.value),
         )
 
