@@ -152,7 +152,7 @@ async def engine_direct(host: str, port: int, feedback_port: int, runtime_dir: P
 
         await asyncio.gather(*(one(i) for i in range(BURST)))
         dt = time.perf_counter() - t0
-        coalesced = client.statistics()["coalesced"]
+        coalesced = client.statistics().coalesced
         print(f"  32 in flight: {BURST / dt:,.0f} param_set/s ({coalesced} coalesced)")
         await client.request(mh.Remove(9000))
         runner.cancel()

@@ -71,3 +71,39 @@ def test_the_bridge_table_serves_every_bridge_method_once(tmp_path: Path) -> Non
     names = [r.method.name for r in bridge.routes()]
     assert len(names) == len(set(names))
     assert set(names) == {method.name for method in bridge_api.ALL}
+
+
+async def test_the_session_statistics_are_typed_on_the_wire(tmp_path: Path) -> None:
+    import msgspec
+
+    from stompbox.contract.session import Empty, SessionWarningData
+    from stompbox.contract.stats import SessionStatistics
+
+    m, _, _ = await make_session(tmp_path)
+
+    def stats() -> SessionStatistics:
+        warn = [SessionWarningData("drift_repaired", "x")]
+        return SessionStatistics(session=m.statistics(), rpc={}, bridge={}, warnings=warn)
+
+    handlers = Handlers(m, stats)
+    got = session_api.STATISTICS.decode_result(
+        msgspec.json.encode(await handlers.statistics(Empty()))
+    )
+    assert got.session.plugins == 0
+    assert got.warnings == [SessionWarningData("drift_repaired", "x")]
+    health = session_api.HEALTH.decode_result(msgspec.json.encode(await handlers.health(Empty())))
+    assert health.statistics == got
+
+
+def test_the_bridge_statistics_are_typed_on_the_wire(tmp_path: Path) -> None:
+    import msgspec
+
+    from stompbox.bridge.service import Bridge
+    from stompbox.settings import Settings
+
+    bridge = Bridge(Settings(runtime_dir=tmp_path / "run", data_dir=tmp_path / "data"))
+    stats = bridge.statistics()
+    got = bridge_api.STATISTICS.decode_result(msgspec.json.encode(stats))
+    assert got == stats
+    assert got.engine.connected is False
+    assert got.catalog is None

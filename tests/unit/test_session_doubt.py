@@ -15,6 +15,7 @@ import pytest
 from stompbox.contract import bridge_api as B
 from stompbox.contract.errors import StompboxTimeoutError
 from stompbox.contract.method import Method
+from stompbox.contract.stats import ReasserterStatistics
 from stompbox.session.fake_bridge import AMP, FakeBridge
 
 from .test_session_support import make_session
@@ -59,7 +60,7 @@ async def test_a_timed_out_bypass_is_followed_by_the_model_state(tmp_path: Path)
     await _settled(m)
     assert m.current_pedalboard().plugins[0].enabled
     assert not bridge.instances["amp"].bypassed
-    assert m.doubts.statistics() == {"reasserted": 1, "pending": 0}
+    assert m.doubts.statistics() == ReasserterStatistics(reasserted=1, pending=0)
     assert events.of("plugin_bypassed") == []
 
 

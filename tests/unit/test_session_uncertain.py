@@ -15,6 +15,7 @@ from stompbox.contract import bridge_api as B
 from stompbox.contract.errors import StompboxTimeoutError
 from stompbox.contract.method import Method
 from stompbox.contract.session import SetParameter
+from stompbox.contract.stats import ReasserterStatistics
 from stompbox.session.fake_bridge import AMP, FakeBridge
 
 from .test_session_support import make_session
@@ -52,7 +53,7 @@ async def test_a_timed_out_knob_turn_is_followed_by_the_model_value(tmp_path: Pa
     await _settled(m)
     assert m.current_pedalboard().plugins[0].parameters["gain"] == -6.5
     assert bridge.instances["amp"].values["gain"] == -6.5
-    assert m.reasserter.statistics() == {"reasserted": 1, "pending": 0}
+    assert m.reasserter.statistics() == ReasserterStatistics(reasserted=1, pending=0)
     assert 12 not in [e["value"] for e in events.of("parameter_changed")]
 
 

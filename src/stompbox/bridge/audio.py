@@ -28,6 +28,7 @@ from stompbox.contract.errors import (
 )
 from stompbox.contract.ids import check_buffer_size
 from stompbox.contract.plugin import PortType
+from stompbox.contract.stats import AudioStatistics
 
 from .addresses import SYSTEM
 from .instances import Instance
@@ -201,8 +202,8 @@ class AudioSystem:
                 out.append(PortEntry(f"{inst.instance_id}:{p.symbol}", jack_kind, way, False))
         return out
 
-    def statistics(self) -> dict[str, Any]:
-        return {"running": self.running, "xruns": self._xruns, "server": self.server_name}
+    def statistics(self) -> AudioStatistics:
+        return AudioStatistics(self.running, self._xruns, self.server_name)
 
 
 def _close_quietly(client: Any) -> None:

@@ -20,7 +20,6 @@ import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 from stompbox.contract.errors import (
     ResourceError,
@@ -29,6 +28,7 @@ from stompbox.contract.errors import (
     StompboxTimeoutError,
     ValidationError,
 )
+from stompbox.contract.stats import EngineLinkStatistics
 from stompbox.modhost.commands import Add, Command, OutputDataReady, PresetLoad, encode
 from stompbox.modhost.errors import ModHostError, ProtocolError
 from stompbox.modhost.feedback import DataFinishFb, Feedback, FeedbackParser
@@ -337,11 +337,11 @@ class EngineClient:
                 self._lose(link, "bridge shutting down")
             self._link = None
 
-    def statistics(self) -> dict[str, Any]:
-        return {
-            "connected": self._connected,
-            "queued": self._queue.queued,
-            "in_flight": self._queue.in_flight,
-            "coalesced": self._queue.coalesced,
-            **dict(self._stats),
-        }
+    def statistics(self) -> EngineLinkStatistics:
+        return EngineLinkStatistics(
+            connected=self._connected,
+            queued=self._queue.queued,
+            in_flight=self._queue.in_flight,
+            coalesced=self._queue.coalesced,
+            **self._stats,
+        )

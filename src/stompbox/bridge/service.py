@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
 
 import msgspec
 
@@ -37,6 +36,7 @@ from stompbox.contract.bridge import (
 )
 from stompbox.contract.errors import StompboxConnectionError, StompboxTimeoutError
 from stompbox.contract.method import Route
+from stompbox.contract.stats import BridgeStatistics, TransactionStatistics
 from stompbox.lv2.catalog import Catalog
 from stompbox.modhost import commands as mh
 from stompbox.modhost.feedback import AudioMonitorFb, Feedback, OutputSetFb
@@ -315,20 +315,17 @@ class Bridge:
             if on_ready is not None:
                 on_ready()
 
-    async def rpc_statistics(self, _: Empty) -> dict[str, Any]:
+    async def rpc_statistics(self, _: Empty) -> BridgeStatistics:
         return self.statistics()
 
-    def statistics(self) -> dict[str, Any]:
-        return {
-            **self.service.statistics(),
-            "engine": self.engine.statistics(),
-            "audio": self.audio.statistics(),
-            "instances": len(self.instances),
-            "connections": len(self.connections),
-            "transactions": {
-                "supported": self.transactions.supported,
-                "open": self.transactions.open,
-                "committed": self.transactions.committed,
-            },
-            "catalog": len(self._catalog) if self._catalog is not None else None,
-        }
+    def statistics(self) -> BridgeStatistics:
+        tx = self.transactions
+        return BridgeStatistics(
+            rpc=self.service.statistics(),
+            engine=self.engine.statistics(),
+            audio=self.audio.statistics(),
+            instances=len(self.instances),
+            connections=len(self.connections),
+            transactions=TransactionStatistics(tx.supported, tx.open, tx.committed),
+            catalog=len(self._catalog) if self._catalog is not None else None,
+        )

@@ -13,6 +13,7 @@ from . import bridge as b
 from .live import AppliedValues, ApplyValues, FileParameter, LevelsEnable
 from .method import Method
 from .plugin import PluginInfo, PluginSummary, PresetInfo
+from .stats import BridgeStatistics
 
 # -- top level ------------------------------------------------------------------------------
 
@@ -21,7 +22,7 @@ STATE = Method("state", b.Empty, b.BridgeState, idempotent=True)
 CONNECT = Method("connect", b.Ports, b.Done)
 DISCONNECT = Method("disconnect", b.Ports, b.Done)
 LIST_CONNECTIONS = Method("list_connections", b.Empty, list[b.ConnectionEntry], idempotent=True)
-STATISTICS = Method("statistics", b.Empty, dict[str, Any], idempotent=True)
+STATISTICS = Method("statistics", b.Empty, BridgeStatistics, idempotent=True)
 
 # -- plugin.* -------------------------------------------------------------------------------
 

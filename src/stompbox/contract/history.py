@@ -12,6 +12,7 @@ from typing import Annotated
 
 import msgspec
 
+from .events import EventName
 from .params import Bypass, InstanceRef, LoadPreset, Ports, SetParameter
 
 ClientId = Annotated[str, msgspec.Meta(max_length=64)]
@@ -187,7 +188,7 @@ class HistoryItem(msgspec.Struct, frozen=True):
     undone: bool
 
 
-class HistoryChangedData(msgspec.Struct, frozen=True):
+class HistoryChangedData(msgspec.Struct, frozen=True, tag=EventName.HISTORY_CHANGED.value):
     """`history_changed`: the newest entries of the current board (oldest first)."""
 
     entries: list[HistoryItem]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import enum
-from typing import Any
+from typing import Any, Self
 
 import msgspec
 
+from .events import EventName
 from .history import ClientId, HistoryItem
 from .model import Connection, Pedalboard, PluginInstance
 from .params import (  # shared request shapes, re-exported
@@ -24,6 +25,8 @@ from .params import (  # shared request shapes, re-exported
     SavePreset as SavePreset,
     SetParameter as SetParameter,
 )
+from .stats import SessionStatistics
+from .warning import SessionWarningData as SessionWarningData
 
 BypassPlugin = Bypass  # session's name for the same shape
 ConnectPorts = Ports
@@ -133,14 +136,6 @@ class EngineStatus(msgspec.Struct, frozen=True):
     processing: bool = True  # global plugin processing (off = plugins output silence)
 
 
-class SessionWarningData(msgspec.Struct, frozen=True):
-    """`session_warning`: something the user should know (autosave failing, a board set aside,
-    drift repaired, what a load had to leave pending)."""
-
-    kind: str
-    message: str
-
-
 class BoardPendingData(msgspec.Struct, frozen=True):
     """`board_pending`, and the result of `pedalboard.discard_pending`: what the current board
     keeps pending now (a load could not run it here)."""
@@ -177,7 +172,7 @@ class Health(msgspec.Struct, frozen=True):
     ok: bool
     engine_connected: bool
     bridge_connected: bool
-    statistics: dict[str, Any] = msgspec.field(default_factory=dict)
+    statistics: SessionStatistics | None = None
 
 
 # -- event payloads (data of the session's PUB events) ----------------------------------------
@@ -190,18 +185,18 @@ class ChangeSource(enum.StrEnum):
     PEDALBOARD = "pedalboard"
 
 
-class PluginLoadedData(msgspec.Struct, frozen=True):
+class PluginLoadedData(msgspec.Struct, frozen=True, tag=EventName.PLUGIN_LOADED.value):
     instance_id: str
     uri: str
     name: str
     plugin: PluginInstance
 
 
-class InstanceData(msgspec.Struct, frozen=True):
+class InstanceData(msgspec.Struct, frozen=True, tag=EventName.PLUGIN_UNLOADED.value):
     instance_id: str
 
 
-class ParameterChangedData(msgspec.Struct, frozen=True):
+class ParameterChangedData(msgspec.Struct, frozen=True, tag=EventName.PARAMETER_CHANGED.value):
     instance_id: str
     symbol: str
     value: float
@@ -213,60 +208,72 @@ class ConnectionData(msgspec.Struct, frozen=True):
     target: str
 
     @classmethod
-    def of(cls, c: Connection) -> ConnectionData:
+    def of(cls, c: Connection) -> Self:
         return cls(c.source, c.target)
 
 
-class PedalboardChangedData(msgspec.Struct, frozen=True):
+class ConnectionCreatedData(ConnectionData, frozen=True, tag=EventName.CONNECTION_CREATED.value):
+    pass
+
+
+class ConnectionRemovedData(ConnectionData, frozen=True, tag=EventName.CONNECTION_REMOVED.value):
+    pass
+
+
+class SessionWarningEvent(SessionWarningData, frozen=True, tag=EventName.SESSION_WARNING.value):
+    """The `session_warning` event of one SessionWarningData."""
+
+
+class PedalboardChangedData(msgspec.Struct, frozen=True, tag=EventName.PEDALBOARD_CHANGED.value):
     id: str
     name: str
     action: str  # created | renamed | saved | saved_as | deleted | modified
     modified: bool = False
 
 
-class PedalboardLoadedData(msgspec.Struct, frozen=True):
+class PedalboardLoadedData(msgspec.Struct, frozen=True, tag=EventName.PEDALBOARD_LOADED.value):
     pedalboard: Pedalboard
     missing: list[str]
     reused: int = 0
     modified: bool | None = None  # None: modified when something is missing
 
 
-class PluginBypassedData(msgspec.Struct, frozen=True):
+class PluginBypassedData(msgspec.Struct, frozen=True, tag=EventName.PLUGIN_BYPASSED.value):
     instance_id: str
     bypassed: bool
 
 
-class PluginMovedData(msgspec.Struct, frozen=True):
+class PluginMovedData(msgspec.Struct, frozen=True, tag=EventName.PLUGIN_MOVED.value):
     instance_id: str
     x: float
     y: float
 
 
-class PluginKnobsData(msgspec.Struct, frozen=True):
+class PluginKnobsData(msgspec.Struct, frozen=True, tag=EventName.PLUGIN_KNOBS.value):
     instance_id: str
     knobs: list[str] | None  # None: the block shows the controls its metadata suggests
 
 
-class PresetLoadedData(msgspec.Struct, frozen=True):
+class PresetLoadedData(msgspec.Struct, frozen=True, tag=EventName.PRESET_LOADED.value):
     instance_id: str
     uri: str
     parameters: dict[str, float]
 
 
-class OutputChangedData(msgspec.Struct, frozen=True):
+class OutputChangedData(msgspec.Struct, frozen=True, tag=EventName.OUTPUT_CHANGED.value):
     instance_id: str
     symbol: str
     value: float
 
 
-class PluginDiedData(msgspec.Struct, frozen=True):
+class PluginDiedData(msgspec.Struct, frozen=True, tag=EventName.PLUGIN_DIED.value):
     """`plugin_died`: the engine lost this instance (a crash); the session replays it."""
 
     instance_id: str
     name: str
 
 
-class AudioStatusData(msgspec.Struct, frozen=True):
+class AudioStatusData(msgspec.Struct, frozen=True, tag=EventName.AUDIO_STATUS.value):
     avg: float
     max: float
     xruns: int

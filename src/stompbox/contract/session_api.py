@@ -14,6 +14,7 @@ from .bridge import AudioStatus, PortEntry, PresetParameters
 from .method import Method
 from .model import Connection, Pedalboard, PluginInstance
 from .plugin import PluginInfo, PluginSummary, PresetInfo
+from .stats import SessionStatistics
 
 E = s.Empty
 
@@ -21,6 +22,7 @@ E = s.Empty
 
 STATE = Method("state", E, s.SessionState, idempotent=True)
 HEALTH = Method("health", E, s.Health, idempotent=True)
+STATISTICS = Method("statistics", E, SessionStatistics, idempotent=True)
 
 # -- plugins on the board -------------------------------------------------------------------
 

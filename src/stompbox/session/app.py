@@ -13,9 +13,9 @@ from typing import Any
 from stompbox import aio
 from stompbox.contract.bridge import BRIDGE_EVENTS
 from stompbox.contract.errors import StompboxError
-from stompbox.contract.events import EventName
 from stompbox.contract.method import Route
-from stompbox.contract.session import SessionWarningData
+from stompbox.contract.session import SessionWarningData, SessionWarningEvent
+from stompbox.contract.stats import SessionStatistics
 from stompbox.settings import Settings
 from stompbox.zmqservice import Subscriber, ZmqService
 
@@ -58,7 +58,6 @@ class SessionApp:
         self.storage = Storage(settings.data_dir)
         self.stop = asyncio.Event()
         self.linked = asyncio.Event()
-        self.warnings: list[dict[str, str]] = []  # the last 20 reported (statistics)
 
     async def run(self) -> None:
         """Serve until `stop` is set, then drain, save and close."""
@@ -76,24 +75,24 @@ class SessionApp:
             )
 
             def warn(kind: str, message: str) -> None:
-                self.warnings = [*self.warnings[-19:], {"kind": kind, "message": message}]
                 shown = manager.state.warnings[-19:]
                 manager.state.warnings = [*shown, SessionWarningData(kind, message)]
-                svc.publish(EventName.SESSION_WARNING, {"kind": kind, "message": message})
+                svc.publish_event(SessionWarningEvent(kind, message))
 
             manager.autosaver.on_failure = lambda message: warn("autosave_failing", message)
             watchdog = Watchdog(manager, warn, interval=self.settings.watchdog_interval)
             handlers = Handlers(
                 manager,
-                lambda: {
-                    **svc.statistics(),
-                    "bridge": client.statistics(),
-                    "warnings": list(self.warnings),
-                    "autosave_failing": manager.autosaver.failing,
-                    "watchdog": watchdog.statistics(),
-                    "reasserter": manager.reasserter.statistics(),
-                    "structural_reasserter": manager.doubts.statistics(),
-                },
+                lambda: SessionStatistics(
+                    session=manager.statistics(),
+                    rpc=svc.statistics(),
+                    bridge=client.statistics(),
+                    warnings=list(manager.state.warnings),
+                    autosave_failing=manager.autosaver.failing,
+                    watchdog=watchdog.statistics(),
+                    reasserter=manager.reasserter.statistics(),
+                    structural_reasserter=manager.doubts.statistics(),
+                ),
             )
             live = LiveService(manager, self.storage.data_dir)
             for route in routes(handlers, live):

@@ -11,10 +11,9 @@ import logging
 
 from stompbox.contract.bridge import PortEntry
 from stompbox.contract.errors import ConflictError, NotFoundError, ValidationError
-from stompbox.contract.events import EventName
 from stompbox.contract.model import Connection
 from stompbox.contract.plugin import PortType
-from stompbox.contract.session import ConnectionData
+from stompbox.contract.session import ConnectionCreatedData, ConnectionRemovedData
 
 from .doubt import cable_item
 from .state import SessionState
@@ -129,7 +128,7 @@ class ConnectionService:
         st.engine.connections.add((source, target))
         board.connections.append(conn)
         st.changed()
-        st.publish(EventName.CONNECTION_CREATED, ConnectionData.of(conn))
+        st.publish_event(ConnectionCreatedData.of(conn))
         return conn
 
     async def disconnect(self, source: str, target: str) -> None:
@@ -151,4 +150,4 @@ class ConnectionService:
         st.engine.connections.discard((source, target))
         board.connections.remove(conn)
         st.changed()
-        st.publish(EventName.CONNECTION_REMOVED, ConnectionData.of(conn))
+        st.publish_event(ConnectionRemovedData.of(conn))

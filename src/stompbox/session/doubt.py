@@ -25,10 +25,11 @@ import contextvars
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from stompbox.contract.errors import StompboxError, StompboxTimeoutError
 from stompbox.contract.model import Connection
+from stompbox.contract.stats import ReasserterStatistics
 
 if TYPE_CHECKING:
     from .state import SessionState
@@ -213,5 +214,5 @@ class Doubts:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    def statistics(self) -> dict[str, Any]:
-        return {"reasserted": self.reasserted, "pending": len(self._tasks)}
+    def statistics(self) -> ReasserterStatistics:
+        return ReasserterStatistics(self.reasserted, len(self._tasks))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from stompbox.contract import bridge as b, history as h, session as p
 from stompbox.contract.bridge import AudioStatus, PortEntry, PresetParameters
@@ -20,6 +19,7 @@ from stompbox.contract.session import (
     SessionState,
     ValueResult,
 )
+from stompbox.contract.stats import SessionStatistics
 
 from .session_manager import SessionManager
 
@@ -27,7 +27,9 @@ from .session_manager import SessionManager
 class Handlers:
     """One async method per core RPC method (routes.py maps contract/session_api.py to them)."""
 
-    def __init__(self, manager: SessionManager, statistics: Callable[[], dict[str, Any]]) -> None:
+    def __init__(
+        self, manager: SessionManager, statistics: Callable[[], SessionStatistics]
+    ) -> None:
         self.m = manager
         self._statistics = statistics
 
@@ -39,8 +41,10 @@ class Handlers:
     async def health(self, _: p.Empty) -> Health:
         st = self.m.state
         ok = st.bridge_connected and not self.m.closing
-        stats = {"session": self.m.statistics(), **self._statistics()}
-        return Health(ok, st.engine_connected, st.bridge_connected, stats)
+        return Health(ok, st.engine_connected, st.bridge_connected, self._statistics())
+
+    async def statistics(self, _: p.Empty) -> SessionStatistics:
+        return self._statistics()
 
     # -- plugins --------------------------------------------------------------------------
 

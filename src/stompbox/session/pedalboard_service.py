@@ -22,6 +22,7 @@ from stompbox.contract.session import (
     LoadBoardResult,
     PedalboardChangedData,
     PedalboardLoadedData,
+    SessionWarningEvent,
 )
 
 from .engine_sync import SyncReport, sync_engine
@@ -78,8 +79,7 @@ class PedalboardService:
         return self.storage.load(board_id)
 
     def _changed(self, board: Pedalboard, action: str) -> None:
-        self.state.publish(
-            EventName.PEDALBOARD_CHANGED,
+        self.state.publish_event(
             PedalboardChangedData(board.id, board.name, action, self.state.modified),
         )
 
@@ -116,8 +116,7 @@ class PedalboardService:
             st.modified = True
             st.on_change()
         snapshot = copy.deepcopy(board)
-        st.publish(
-            EventName.PEDALBOARD_LOADED,
+        st.publish_event(
             PedalboardLoadedData(snapshot, list(report.missing), report.reused),
         )
         return LoadBoardResult(snapshot, list(report.missing))
@@ -159,9 +158,8 @@ class PedalboardService:
             st.changed()
         snapshot = copy.deepcopy(board)
         missing = list(report.missing)
-        st.publish(
-            EventName.PEDALBOARD_LOADED,
-            PedalboardLoadedData(snapshot, missing, report.reused, modified=st.modified),
+        st.publish_event(
+            PedalboardLoadedData(snapshot, missing, report.reused, modified=st.modified)
         )
         return LoadBoardResult(snapshot, missing)
 
@@ -170,9 +168,7 @@ class PedalboardService:
         self.last_report = report
         missing = [f"plugin {uri} cannot run here: kept as pending" for uri in report.missing]
         for problem in [*missing, *report.problems]:
-            self.state.publish(
-                EventName.SESSION_WARNING, {"kind": "board_unresolved", "message": problem}
-            )
+            self.state.publish_event(SessionWarningEvent("board_unresolved", problem))
 
     # -- commands -------------------------------------------------------------------------
 
@@ -246,6 +242,4 @@ class PedalboardService:
             )
         board = self.storage.load(board_id)
         self.storage.delete(board_id)
-        self.state.publish(
-            EventName.PEDALBOARD_CHANGED, PedalboardChangedData(board.id, board.name, "deleted")
-        )
+        self.state.publish_event(PedalboardChangedData(board.id, board.name, "deleted"))

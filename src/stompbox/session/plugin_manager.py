@@ -17,7 +17,6 @@ from stompbox.contract.errors import (
     ResourceError,
     ValidationError,
 )
-from stompbox.contract.events import EventName
 from stompbox.contract.history import MAX_KNOBS
 from stompbox.contract.ids import check_instance_id
 from stompbox.contract.model import PluginInstance
@@ -26,7 +25,7 @@ from stompbox.contract.plugin import Direction, PluginInfo, PortInfo, PortType
 from stompbox.contract.rpc import now_iso
 from stompbox.contract.session import (
     ChangeSource,
-    ConnectionData,
+    ConnectionRemovedData,
     InstanceData,
     ParameterChangedData,
     PluginBypassedData,
@@ -157,9 +156,7 @@ class PluginManager:
         st.engine.instances[instance_id] = EngineInstance(uri, dict(plugin.parameters), False)
         board.plugins.append(plugin)
         st.changed()
-        st.publish(
-            EventName.PLUGIN_LOADED, PluginLoadedData(instance_id, plugin.uri, plugin.name, plugin)
-        )
+        st.publish_event(PluginLoadedData(instance_id, plugin.uri, plugin.name, plugin))
         return plugin
 
     async def unload(self, instance_id: str) -> None:
@@ -181,8 +178,8 @@ class PluginManager:
         forget_instance(board, instance_id)
         st.changed()
         for c in gone:
-            st.publish(EventName.CONNECTION_REMOVED, ConnectionData.of(c))
-        st.publish(EventName.PLUGIN_UNLOADED, InstanceData(instance_id))
+            st.publish_event(ConnectionRemovedData.of(c))
+        st.publish_event(InstanceData(instance_id))
 
     async def set_parameter(
         self,
@@ -209,8 +206,7 @@ class PluginManager:
             engine.parameters[symbol] = value
         self.state.changed()
         self.state.on_value(plugin.instance_id, symbol, value)
-        self.state.publish(
-            EventName.PARAMETER_CHANGED,
+        self.state.publish_event(
             ParameterChangedData(plugin.instance_id, symbol, value, source),
         )
 
@@ -224,14 +220,14 @@ class PluginManager:
         if engine is not None:
             engine.bypassed = bypassed
         st.changed()
-        st.publish(EventName.PLUGIN_BYPASSED, PluginBypassedData(instance_id, bypassed))
+        st.publish_event(PluginBypassedData(instance_id, bypassed))
 
     async def move(self, instance_id: str, x: float, y: float) -> None:
         _check_position(x, y)
         plugin = self.state.instance(instance_id)
         plugin.x, plugin.y = x, y
         self.state.changed()
-        self.state.publish(EventName.PLUGIN_MOVED, PluginMovedData(instance_id, x, y))
+        self.state.publish_event(PluginMovedData(instance_id, x, y))
 
     def set_knobs(self, instance_id: str, knobs: list[str] | None) -> None:
         """Choose the controls the block shows (control inputs of the plugin, at most four,
@@ -250,7 +246,7 @@ class PluginManager:
             return
         plugin.knobs = knobs
         self.state.changed()
-        self.state.publish(EventName.PLUGIN_KNOBS, PluginKnobsData(instance_id, knobs))
+        self.state.publish_event(PluginKnobsData(instance_id, knobs))
 
     async def load_preset(self, instance_id: str, uri: str) -> dict[str, float]:
         st = self.state
@@ -266,7 +262,7 @@ class PluginManager:
         if engine is not None:
             engine.parameters.update(known)
         st.changed()
-        st.publish(EventName.PRESET_LOADED, PresetLoadedData(instance_id, uri, known))
+        st.publish_event(PresetLoadedData(instance_id, uri, known))
         return known
 
     async def save_preset(self, instance_id: str, label: str) -> str:

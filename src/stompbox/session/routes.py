@@ -16,6 +16,7 @@ def routes(h: Handlers, live: LiveService) -> list[Route]:
         # state
         S.STATE.route(h.state),
         S.HEALTH.route(h.health),
+        S.STATISTICS.route(h.statistics),
         # plugins on the board
         S.LOAD_PLUGIN.route(h.load_plugin),
         S.UNLOAD_PLUGIN.route(h.unload_plugin),

@@ -103,14 +103,14 @@ class SessionControl:
         if now - self._last_audio_event < AUDIO_STATUS_INTERVAL:
             return False
         self._last_audio_event = now
-        self.state.publish(EventName.AUDIO_STATUS, status)
+        self.state.publish_event(status)
         return True
 
     def on_dsp_load(self, load: DspLoadData) -> bool:
         """Pass one plugin's DSP time on as `dsp_load` when it runs on the current board."""
         if self.state.find(load.instance_id) is None:
             return False
-        self.state.publish(EventName.DSP_LOAD, load)
+        self.state.publish_event(load)
         return True
 
     def dump(self) -> StateDump:

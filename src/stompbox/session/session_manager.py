@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
 
 import msgspec
 
@@ -18,7 +17,6 @@ from stompbox.contract.errors import (
     StompboxError,
     StompboxTimeoutError,
 )
-from stompbox.contract.events import EventName
 from stompbox.contract.history import (
     AddPluginStep,
     BypassStep,
@@ -43,6 +41,7 @@ from stompbox.contract.session import (
     SetParameter,
     Splice,
 )
+from stompbox.contract.stats import SessionCounters
 
 from .autosave import Autosaver
 from .bridge_client import Bridge, BridgeApi
@@ -184,7 +183,7 @@ class SessionManager:
                 plugin = st.find(instance_id)
                 if plugin is not None:
                     st.crashed.add(instance_id)
-                    st.publish(EventName.PLUGIN_DIED, PluginDiedData(instance_id, plugin.name))
+                    st.publish_event(PluginDiedData(instance_id, plugin.name))
                 self.control.publish_engine_status()
 
     def _on_output(self, event: b.OutputChanged) -> None:
@@ -192,8 +191,7 @@ class SessionManager:
         if plugin is None:
             return
         plugin.outputs[event.symbol] = event.value
-        self.state.publish(
-            EventName.OUTPUT_CHANGED,
+        self.state.publish_event(
             OutputChangedData(plugin.instance_id, event.symbol, event.value),
         )
 
@@ -426,13 +424,13 @@ class SessionManager:
         self.undo.follow_board()
         return msgspec.structs.replace(self.control.dump(), history=self.undo.history.summary())
 
-    def statistics(self) -> dict[str, Any]:
+    def statistics(self) -> SessionCounters:
         st = self.state
-        return {
-            "plugins": len(st.board.plugins) if st.board else 0,
-            "engine_instances": len(st.engine.instances),
-            "autosave_writes": self.autosaver.writes,
-            "autosave_failures": self.autosaver.failures,
-            "replays": self.control.replays,
-            "lock_held": st.lock.locked(),
-        }
+        return SessionCounters(
+            plugins=len(st.board.plugins) if st.board else 0,
+            engine_instances=len(st.engine.instances),
+            autosave_writes=self.autosaver.writes,
+            autosave_failures=self.autosaver.failures,
+            replays=self.control.replays,
+            lock_held=st.lock.locked(),
+        )

@@ -20,7 +20,6 @@ from stompbox.contract.errors import (
     StompboxError,
     ValidationError,
 )
-from stompbox.contract.events import EventName
 from stompbox.contract.history import BypassStep, Step, ValuesStep
 from stompbox.contract.live import (
     MAX_SNAPSHOTS,
@@ -320,4 +319,4 @@ class Snapshots:
         if engine is not None:
             engine.bypassed = bypassed
         st.changed()
-        st.publish(EventName.PLUGIN_BYPASSED, PluginBypassedData(instance_id, bypassed))
+        st.publish_event(PluginBypassedData(instance_id, bypassed))

@@ -9,9 +9,11 @@ from typing import Any, Protocol
 import msgspec
 
 from stompbox.contract.errors import ConflictError, NotFoundError
+from stompbox.contract.events import event_name
 from stompbox.contract.model import Connection, Pedalboard, PluginInstance
 from stompbox.contract.rpc import now_iso
 from stompbox.contract.session import SessionWarningData
+from stompbox.contract.session_events import SessionEvent
 
 from .bridge_client import BridgeApi
 from .doubt import Doubts, NoDoubt
@@ -117,7 +119,12 @@ class SessionState:
     # -- changes --------------------------------------------------------------------------
 
     def publish(self, event: str, data: msgspec.Struct | dict[str, Any]) -> None:
+        """An event not (yet) in the SessionEvent union: by name (contract/session_events.py)."""
         self.events.publish(event, data)
+
+    def publish_event(self, event: SessionEvent) -> None:
+        """A typed board event: topic = its tag, data = its fields."""
+        self.events.publish(event_name(event), event)
 
     def changed(self) -> None:
         """Mark the board modified (against its file) and schedule an autosave."""

@@ -18,9 +18,9 @@ import contextvars
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any
 
 from stompbox.contract.errors import StompboxError, StompboxTimeoutError
+from stompbox.contract.stats import ReasserterStatistics
 
 from .plugin_manager import PluginManager
 
@@ -109,5 +109,5 @@ class Reasserter:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    def statistics(self) -> dict[str, Any]:
-        return {"reasserted": self.reasserted, "pending": len(self._tasks)}
+    def statistics(self) -> ReasserterStatistics:
+        return ReasserterStatistics(self.reasserted, len(self._tasks))

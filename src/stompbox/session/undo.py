@@ -11,7 +11,6 @@ import logging
 from pathlib import Path
 
 from stompbox.contract.errors import StompboxError
-from stompbox.contract.events import EventName
 from stompbox.contract.history import (
     AddPluginStep,
     BypassStep,
@@ -136,8 +135,7 @@ class UndoService:
         self.state.on_change()
 
     def publish(self, action: str, label: str = "", client: str = "") -> None:
-        self.state.publish(
-            EventName.HISTORY_CHANGED,
+        self.state.publish_event(
             HistoryChangedData(self.history.summary(), action, label, client),
         )
 

@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable
 
 from stompbox.contract.errors import StompboxError
+from stompbox.contract.stats import WatchdogStatistics
 
 from .engine_sync import settle
 from .session_manager import SessionManager
@@ -219,5 +220,5 @@ class Watchdog:
         log.warning("watchdog: %s", message)
         self.warn("drift_repaired", message)
 
-    def statistics(self) -> dict[str, int]:
-        return {"rounds": self.rounds, "repairs": self.repairs}
+    def statistics(self) -> WatchdogStatistics:
+        return WatchdogStatistics(self.rounds, self.repairs)

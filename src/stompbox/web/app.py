@@ -10,11 +10,14 @@ import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
+import msgspec
 import uvicorn
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import Response
 from starlette.websockets import WebSocket
 
+from stompbox.contract.stats import WebStatistics
 from stompbox.settings import Settings
 from stompbox.zmqservice.client import RpcClient
 from stompbox.zmqservice.curve import keys_for
@@ -144,10 +147,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(build_live_router())
 
     @app.get("/api/stats", include_in_schema=False)
-    async def stats() -> dict[str, Any]:
+    async def stats() -> Response:
         hub: Hub = app.state.hub
         link: SessionLink = app.state.link
-        return {"hub": hub.statistics(), "rpc": link.rpc.statistics()}
+        body = WebStatistics(hub.statistics(), link.rpc.statistics())
+        return Response(msgspec.json.encode(body), media_type="application/json")
 
     @app.delete("/api/stats", include_in_schema=False)
     async def reset_delivery_samples() -> dict[str, Any]:

@@ -1,27 +1,30 @@
 """The WebSocket hub: one Subscriber to the session's events fanned out to every socket's queue.
 
 Each socket has a bounded queue of outgoing texts. An event is encoded once and offered to every
-queue without waiting; a queue that is full is emptied and told to fetch a fresh `state` instead
-of the backlog. A gap in the events' `seq` (or the session restarting its numbering) makes every
-socket fetch a fresh state. A socket skips events already contained in the last state it sent.
+queue without waiting; a newer value of a control whose older value is still queued replaces it
+in place (the rule is in outqueue.py), so a slow socket's queue holds about one item per control
+and gets the newest values; a queue that is still full (a backlog of structural events) is
+emptied and told to fetch a fresh `state` instead. A gap in the events' `seq` (or the session
+restarting its numbering) makes every socket fetch a fresh state. A socket skips events already
+contained in the last state it sent.
 """
 
 from __future__ import annotations
 
 import asyncio
-import enum
 import logging
 import time
 from collections import Counter, deque
-from typing import Any
 
 import msgspec
 
 from stompbox.contract import session_api as S
 from stompbox.contract.params import Empty
+from stompbox.contract.stats import Delivery, HubStatistics
 from stompbox.zmqservice.pubsub import Subscriber
 
 from .messages import encode_event, encode_state
+from .outqueue import Kind, Outgoing, OutQueue, coalescing_key
 from .relay import SessionLink
 
 log = logging.getLogger(__name__)
@@ -37,44 +40,42 @@ class _Seq(msgspec.Struct):
 
 _seq_decoder = msgspec.json.Decoder(_Seq)
 
-
-class Kind(enum.Enum):
-    EVENT = 1
-    STATE = 2  # a state already fetched (text holds it)
-    FETCH_STATE = 3  # fetch a fresh state, then send it
-    REPLY = 4  # an error reply to this client; dropped rather than queued when the queue is full
-
-
-class Outgoing:
-    __slots__ = ("born", "kind", "seq", "text")
-
-    def __init__(self, kind: Kind, seq: int = 0, text: str = "", born: float = 0.0) -> None:
-        self.kind = kind
-        self.seq = seq
-        self.text = text
-        self.born = born  # time.perf_counter() when the hub received the event
-
-
 _FETCH = Outgoing(Kind.FETCH_STATE)
 
 
 class Client:
-    """The hub's side of one socket: its bounded queue and the seq its last state covered."""
+    """The hub's side of one socket: its bounded, coalescing queue (outqueue.py) and the seq
+    its last state covered."""
 
     def __init__(self, queue_size: int = QUEUE_SIZE) -> None:
-        self.queue: asyncio.Queue[Outgoing] = asyncio.Queue(queue_size)
+        self.out = OutQueue(queue_size)
+        self._ready = asyncio.Event()
         self.min_seq = 0
         self.fetch_queued = False
         self.stats: Counter[str] = Counter()
 
+    def _push(self, item: Outgoing) -> bool:
+        coalesced = self.out.coalesced
+        if not self.out.push(item):
+            return False
+        if self.out.coalesced != coalesced:
+            self.stats["coalesced"] += 1
+        self._ready.set()
+        return True
+
+    async def get(self) -> Outgoing:
+        """The next item to write, waiting for one."""
+        while not self.out:
+            self._ready.clear()
+            await self._ready.wait()
+        return self.out.pop()
+
     def offer(self, item: Outgoing) -> None:
-        """Queue an event without waiting; on overflow drop the backlog for a fresh state."""
-        try:
-            self.queue.put_nowait(item)
-        except asyncio.QueueFull:
+        """Queue an event without waiting (a value replaces its still queued older value); on
+        overflow drop the backlog for a fresh state."""
+        if not self._push(item):
             self.stats["overflows"] += 1
-            while not self.queue.empty():
-                self.queue.get_nowait()
+            self.out.clear()
             self.fetch_queued = False
             self.request_state()
 
@@ -83,18 +84,13 @@ class Client:
         if self.fetch_queued:
             return
         self.fetch_queued = True
-        try:
-            self.queue.put_nowait(_FETCH)
-        except asyncio.QueueFull:
-            while not self.queue.empty():
-                self.queue.get_nowait()
-            self.queue.put_nowait(_FETCH)
+        if not self._push(_FETCH):
+            self.out.clear()
+            self._push(_FETCH)
 
     def reply(self, text: str) -> None:
         """Queue a reply to this client's own message; dropped (counted) if the queue is full."""
-        try:
-            self.queue.put_nowait(Outgoing(Kind.REPLY, 0, text))
-        except asyncio.QueueFull:
+        if not self._push(Outgoing(Kind.REPLY, 0, text)):
             self.stats["replies_dropped"] += 1
 
 
@@ -131,7 +127,8 @@ class Hub:
             if not self.clients:
                 continue
             born = time.perf_counter()
-            item = Outgoing(Kind.EVENT, event.seq, encode_event(event), born)
+            key = coalescing_key(event.event, event.data)
+            item = Outgoing(Kind.EVENT, event.seq, encode_event(event), born, key)
             for client in self.clients:
                 client.offer(item)
 
@@ -142,7 +139,7 @@ class Hub:
         self._stats["states"] += 1
         return seq, encode_state(raw)
 
-    def statistics(self) -> dict[str, Any]:
+    def statistics(self) -> HubStatistics:
         totals = Counter(self._stats)
         for client in self.clients:
             totals.update(client.stats)
@@ -151,10 +148,10 @@ class Hub:
         def ms(q: float) -> float | None:
             return round(samples[int(q * (len(samples) - 1))] * 1000, 3) if samples else None
 
-        return {
-            "clients": len(self.clients),
-            "last_seq": self.last_seq,
-            "delivery_ms": {"n": len(samples), "p50": ms(0.5), "p99": ms(0.99)},
-            **dict(totals),
-            "subscriber": self.subscriber.statistics(),
-        }
+        return HubStatistics(
+            clients=len(self.clients),
+            last_seq=self.last_seq,
+            delivery_ms=Delivery(len(samples), ms(0.5), ms(0.99)),
+            subscriber=self.subscriber.statistics(),
+            **totals,
+        )

@@ -23,7 +23,7 @@ from stompbox.contract.errors import ResourceError, StompboxError, ValidationErr
 from stompbox.contract.history import EditParameter, HistoryRequest
 
 from .coalesce import Coalescer, TokenBucket, TooManyKeys
-from .hub import Client, Hub, Kind
+from .hub import Client, Hub
 from .messages import (
     ClientMessageError,
     Redo,
@@ -34,6 +34,7 @@ from .messages import (
     encode_error,
     request_of,
 )
+from .outqueue import Kind
 from .relay import SessionLink
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ class SocketSession:
     async def _send_loop(self) -> None:
         client = self.client
         while True:
-            item = await client.queue.get()
+            item = await client.get()
             if item.kind is Kind.EVENT:
                 if item.seq <= client.min_seq:
                     continue

@@ -1,4 +1,4 @@
-// The client's copy of the session state: set from a `state` message, then patched by events in seq order.
+// The client's copy of the session state: set from a `state` message, then patched by the events after it.
 
 /** Events that change the board against its saved file (the top bar marks it unsaved). */
 const MODIFYING = new Set([
@@ -9,7 +9,7 @@ const MAX_WARNINGS = 20;
 
 /**
  * Holds {pedalboard, seq, engine_connected, audio, saved}. `apply(msg)` returns "applied", "stale"
- * (seq already seen), or "resync" (a gap in seq, or an event that needs a full reload): the caller
+ * (an event the last state already holds), or "resync" (an event it does not understand): the caller
  * then sends {"type": "resync"} and events are ignored until the next `state` arrives.
  * Listeners get a `change` event with detail {kind, id?, symbol?}; kind is one of
  * "state" | "board" | "param" | "output" | "audio" | "engine" | "moved" | "meta" (name, saved flag)
@@ -65,11 +65,10 @@ export class Store extends EventTarget {
   /** Apply one `{type: "event", event, seq, data}` message. */
   apply(msg) {
     if (this.waiting || !this.state) return "stale";
-    if (typeof msg.seq === "number") {
-      if (msg.seq <= this.seq) return "stale";
-      if (msg.seq !== this.seq + 1) return this.needResync();
-      this.seq = msg.seq;
-    }
+    // seq only tells what the last state already holds: the hub sends every event after it in
+    // order, or the newest value of a control in place of older ones (so seq may jump or step
+    // back between two controls' values), or a fresh state when it lost events
+    if (typeof msg.seq === "number" && msg.seq <= this.seq) return "stale";
     const handler = HANDLERS[msg.event];
     if (handler && handler(this, msg.data || {}) === false) return this.needResync();
     if (MODIFYING.has(msg.event) && !this.state.modified) {
@@ -252,14 +251,6 @@ const HANDLERS = {
     if (data.processing !== undefined) {
       store.state.audio = { ...(store.state.audio || {}), processing: Boolean(data.processing) };
     }
-    store.emit("engine");
-  },
-  engine_connected(store) {
-    store.state.engine_connected = true;
-    store.emit("engine");
-  },
-  engine_disconnected(store) {
-    store.state.engine_connected = false;
     store.emit("engine");
   },
 };
