@@ -96,6 +96,7 @@ def test_stage_view_on_a_phone(stack: Stack, browser: Browser) -> None:
         snaps = page.locator("[data-testid=stage-snapshot]")
         assert snaps.count() == 2
         for p, width in ((page, PORTRAIT["width"]), (other, LANDSCAPE["width"])):
+            p.wait_for_selector("[data-testid=stage-snapshot]")  # (this page's list may lag)
             box = p.locator("[data-testid=stage-snapshot]").first.bounding_box()
             assert box is not None
             assert box["height"] >= 48  # big enough for a foot-tapping thumb

@@ -314,7 +314,10 @@ async def test_output_changed_after_monitor_output(stack: BridgeStack, client: R
         for attempt in range(3):  # a fresh subscription may miss the first event (slow joiner)
             await plugin(client, "monitor_output", instance_id=iid, symbol="level")
             try:
+                # (the plugin's latency output, which the bridge monitors itself, may come first)
                 ev = await next_event(sub, "output_changed", timeout=10)
+                while ev.data["symbol"] != "level":
+                    ev = await next_event(sub, "output_changed", timeout=10)
                 break
             except TimeoutError:
                 await plugin(
