@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from stompbox.contract.errors import StompboxTimeoutError
+from stompbox.contract.errors import StompboxError, StompboxTimeoutError
 from stompbox.zmqservice import RpcClient
 from tests.support.audio import AudioProbe
 from tests.support.calls import engine_value, ready_plugin
@@ -25,6 +25,7 @@ from tests.support.stack import Stack
 pytestmark = pytest.mark.integration
 
 SETTLE = 60.0
+AMP_URI = "http://plugin.org.uk/swh-plugins/amp"
 COMPRESSOR = "http://calf.sourceforge.net/plugins/MonoCompressor"  # has factory presets
 GAIN_DB = -20.0
 PLAYBACK = "system:playback_1"
@@ -168,3 +169,35 @@ async def test_a_preset_load_during_an_engine_stall_ends_on_the_model_values(
         assert held == pytest.approx(model, rel=1e-4, abs=1e-6)
         stats = (await session.call("health"))["statistics"]
         assert stats["structural_reasserter"]["reasserted"] >= 1
+
+
+async def _bridge_load(bridge: RpcClient, instance_id: str) -> Any:
+    params = {"uri": AMP_URI, "instance_id": instance_id}
+    return await bridge.call("plugin", {"method": "load", "params": params})
+
+
+async def test_a_plugin_load_during_an_engine_stall_leaves_no_plugin_behind(
+    stack_factory: Callable[..., Stack],
+) -> None:
+    """The add the client was told timed out still runs once the engine does; the bridge
+    follows it with `remove N` and keeps N taken until that is answered, so no plugin nobody
+    knows keeps running (before: the next plugin given N found a leftover there)."""
+    stack = stack_factory("bridge", env=ENV)
+    async with RpcClient(stack.bridge_rpc, timeout=30.0) as bridge:
+        deadline = time.monotonic() + SETTLE
+        while True:  # the catalog may still be scanning
+            try:
+                await _bridge_load(bridge, "first")
+                break
+            except StompboxError:
+                assert time.monotonic() < deadline, "catalog not ready"
+                await asyncio.sleep(0.5)
+        await bridge.call("plugin", {"method": "unload", "params": {"instance_id": "first"}})
+        await _stalled(stack, lambda: _bridge_load(bridge, "late"))
+        while (await bridge.call("statistics"))["plugins"]["late_adds_removed"] < 1:
+            assert time.monotonic() < deadline + SETTLE, "the late add was not undone"
+            await asyncio.sleep(0.2)
+        assert "late" not in (await bridge.call("state"))["instances"]
+        await _bridge_load(bridge, "next")  # gets the number the late add had
+        stats = await bridge.call("statistics")
+        assert stats["plugins"]["stale_numbers"] == 0  # nothing was left on it

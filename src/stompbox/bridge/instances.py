@@ -101,6 +101,13 @@ class InstanceTable:
         self._reserved[instance_id] = number
         return number
 
+    def hold(self, number: int) -> str:
+        """Keep `number` taken with no instance on it (a late add is being undone); the key to
+        `release` it with (no client id can be it: ids refuse control characters)."""
+        key = f"\x00held-{number}"
+        self._reserved[key] = number
+        return key
+
     def commit(self, instance_id: str, plugin: PluginInfo) -> Instance:
         number = self._reserved.pop(instance_id)
         inst = Instance(instance_id, number, plugin)

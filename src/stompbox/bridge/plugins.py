@@ -31,6 +31,8 @@ from stompbox.contract.errors import (
     EngineError,
     NotFoundError,
     ResourceError,
+    StompboxError,
+    StompboxTimeoutError,
     ValidationError,
 )
 from stompbox.contract.names import check_name
@@ -46,6 +48,9 @@ from .user_presets import Presets, bundle_of, delete_bundle, read_presets
 from .validation import control_port
 
 MAX_PRESETS = 1000
+LATE_REMOVE_TIMEOUT = 30.0
+LATE_RETRY_MIN = 0.5
+LATE_RETRY_MAX = 5.0
 """User preset bundles in the data dir at most."""
 
 
@@ -63,6 +68,9 @@ class PluginMethods:
         self.instances = instances
         self.catalog = catalog
         self.preset_dir = preset_dir.resolve()  # URIs of saved presets name the real path
+        self.stale_numbers = 0  # adds that found a leftover on their number (cleared, retried)
+        self.late_adds_removed = 0  # timed-out adds undone by a follow-up remove
+        self._undoing: set[asyncio.Task[None]] = set()
         self._user_presets: Presets | None = None
         """plugin uri → {preset uri: label} of the presets in `preset_dir` (read once, lazily)"""
 
@@ -115,8 +123,13 @@ class PluginMethods:
                 await self.engine.request(mh.Add(plugin.uri, number))
             except ConflictError:
                 # a leftover of an earlier connection holds this number: clear it and retry
+                self.stale_numbers += 1
                 await self.engine.request(mh.Remove(number))
                 await self.engine.request(mh.Add(plugin.uri, number))
+        except StompboxTimeoutError:
+            self.instances.release(instance_id)
+            self._undo_late_add(number)
+            raise
         except BaseException:
             self.instances.release(instance_id)
             raise
@@ -126,6 +139,32 @@ class PluginMethods:
             with contextlib.suppress(EngineError):  # refused: its latency stays unknown
                 await self.engine.request(mh.MonitorOutput(inst.number, latency))
         return Loaded(inst.instance_id, inst.number, plugin)
+
+    def _undo_late_add(self, number: int) -> None:
+        """An add that timed out is still in flight on the ordered engine connection and may yet
+        run (a stalled engine): follow it with `remove N`, which comes after it whatever the
+        engine does with it, so no plugin nobody knows is left running; N stays taken until the
+        remove is answered (a new plugin must not get the number the remove is for)."""
+        held = self.instances.hold(number)
+        task = asyncio.create_task(self._remove_late(number, held), name=f"undo add {number}")
+        self._undoing.add(task)
+        task.add_done_callback(self._undoing.discard)
+
+    async def _remove_late(self, number: int, held: str) -> None:
+        delay = LATE_RETRY_MIN
+        try:
+            while True:
+                try:
+                    await self.engine.request(mh.Remove(number), timeout=LATE_REMOVE_TIMEOUT)
+                    self.late_adds_removed += 1
+                    return
+                except StompboxTimeoutError:  # still stalled: the remove stays queued; ask again
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, LATE_RETRY_MAX)
+                except StompboxError:  # refused (the add failed: nothing there) or link lost
+                    return  # (a new link starts from an engine reset)
+        finally:
+            self.instances.release(held)
 
     async def unload(self, p: InstanceRef) -> Done:
         inst = self.instances.get(p.instance_id)

@@ -36,7 +36,7 @@ from stompbox.contract.bridge import (
 )
 from stompbox.contract.errors import StompboxConnectionError, StompboxTimeoutError
 from stompbox.contract.method import Route
-from stompbox.contract.stats import BridgeStatistics, TransactionStatistics
+from stompbox.contract.stats import BridgeStatistics, PluginStatistics, TransactionStatistics
 from stompbox.lv2.catalog import Catalog
 from stompbox.modhost import commands as mh
 from stompbox.modhost.feedback import AudioMonitorFb, Feedback, OutputSetFb
@@ -328,4 +328,5 @@ class Bridge:
             connections=len(self.connections),
             transactions=TransactionStatistics(tx.supported, tx.open, tx.committed),
             catalog=len(self._catalog) if self._catalog is not None else None,
+            plugins=PluginStatistics(self.plugins.stale_numbers, self.plugins.late_adds_removed),
         )

@@ -76,6 +76,11 @@ class TransactionStatistics(msgspec.Struct, frozen=True):
     committed: int
 
 
+class PluginStatistics(msgspec.Struct, frozen=True):
+    stale_numbers: int = 0  # adds that found a leftover plugin on their number (cleared first)
+    late_adds_removed: int = 0  # adds that timed out, undone by a follow-up remove
+
+
 class BridgeStatistics(msgspec.Struct, frozen=True, kw_only=True):
     rpc: dict[str, Any]  # the bridge's RPC server
     engine: EngineLinkStatistics
@@ -84,6 +89,7 @@ class BridgeStatistics(msgspec.Struct, frozen=True, kw_only=True):
     connections: int
     transactions: TransactionStatistics
     catalog: int | None  # plugins in the catalog, None until it is loaded
+    plugins: PluginStatistics = PluginStatistics()
 
 
 # -- web ------------------------------------------------------------------------------------
