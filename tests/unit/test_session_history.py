@@ -171,6 +171,21 @@ async def test_a_plugin_crash_is_published_with_its_name(tmp_path: Path) -> None
     assert amp.instance_id not in m.state.engine.instances
 
 
+async def test_a_plugin_that_died_before_its_load_reply_is_marked_when_the_reply_comes(
+    tmp_path: Path,
+) -> None:
+    """The bridge's event travels on its own socket and may overtake the load's reply: the
+    death is kept and applied once the plugin is in the model (before, it was dropped, and
+    the engine view kept a plugin the engine had lost, so nothing ever restored it)."""
+    m, _, events = await make_session(tmp_path)
+    await m.on_bridge_event(bridge_event("plugin_died", {"instance_id": "amp_early"}))
+    assert events.of("plugin_died") == []
+    amp = await m.load_plugin(AMP, instance_id="amp_early")
+    assert events.of("plugin_died") == [{"instance_id": "amp_early", "name": "Test Amp"}]
+    assert amp.instance_id in m.state.crashed
+    assert amp.instance_id not in m.state.engine.instances  # the watchdog replays the board
+
+
 async def test_a_preset_load_is_one_entry_and_the_device_is_reported(tmp_path: Path) -> None:
     m, _, _ = await make_session(tmp_path)
     amp = await m.load_plugin(AMP, client=A)

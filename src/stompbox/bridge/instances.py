@@ -101,6 +101,10 @@ class InstanceTable:
         self._reserved[instance_id] = number
         return number
 
+    def is_reserved(self, number: int) -> bool:
+        """Whether an add is in flight for `number` (reserved, not committed yet)."""
+        return number in self._reserved.values()
+
     def hold(self, number: int) -> str:
         """Keep `number` taken with no instance on it (a late add is being undone); the key to
         `release` it with (no client id can be it: ids refuse control characters)."""

@@ -23,6 +23,7 @@ from stompbox.contract.bridge import (
     InstanceRef,
     ListPorts,
     Loaded,
+    PluginDied,
     PluginLatency,
     PluginLoad,
     Pong,
@@ -39,7 +40,7 @@ from stompbox.contract.method import Route
 from stompbox.contract.stats import BridgeStatistics, PluginStatistics, TransactionStatistics
 from stompbox.lv2.catalog import Catalog
 from stompbox.modhost import commands as mh
-from stompbox.modhost.feedback import AudioMonitorFb, Feedback, OutputSetFb
+from stompbox.modhost.feedback import AudioMonitorFb, Feedback, OutputSetFb, PluginDiedFb
 from stompbox.settings import Settings
 from stompbox.zmqservice import ZmqService
 
@@ -55,6 +56,8 @@ from .plugins import PluginMethods
 from .transactions import Transactions
 from .validation import audio_port
 
+MAX_EARLY_DEATHS = 64
+"""Deaths of plugins whose add is still in flight kept for it at most (a bound, not a rule)."""
 log = logging.getLogger(__name__)
 
 CATALOG_WAIT = 120.0
@@ -70,6 +73,7 @@ class Bridge:
         self.settings = settings
         self.service = ZmqService("bridge", settings)
         self.instances = InstanceTable()
+        self._died_early: dict[int, int] = {}  # number → exit code, while its add is answered
         self.audio = AudioSystem(settings.jack_server)
         self.engine = EngineClient(
             settings.engine_host,
@@ -147,6 +151,9 @@ class Bridge:
         """plugin.load; the block meters follow the board."""
         result = await self.plugins.load(p)
         self.levels.changed()
+        code = self._died_early.pop(result.number, None)
+        if code is not None:
+            self.service.publish_event(PluginDied(result.instance_id, code))
         return result
 
     async def unload(self, p: InstanceRef) -> Done:
@@ -202,6 +209,7 @@ class Bridge:
         self.transactions.reset()
         await self.engine.request(mh.Remove(-1))
         self.instances.clear()
+        self._died_early.clear()
         self.connections.clear()
         self.levels.engine_reset()
         await self.transactions.probe()
@@ -214,12 +222,26 @@ class Bridge:
         self.transactions.reset()
         self.levels.engine_reset()
         self.instances.clear()
+        self._died_early.clear()
         self.connections.clear()
         self.service.publish_event(EngineDisconnected(reason))
 
     def _on_feedback(self, fb: Feedback) -> None:
         if isinstance(fb, AudioMonitorFb):
             self.levels.on_feedback(fb)
+            return
+        if isinstance(fb, PluginDiedFb):
+            log.warning(
+                "the engine lost effect_%d (%s, exit code %d)",
+                fb.instance,
+                self.instances.id_of(fb.instance) or "an add in flight",
+                fb.code,
+            )
+        if isinstance(fb, PluginDiedFb) and self.instances.is_reserved(fb.instance):
+            # it died while its add was still being answered (feedback has its own connection
+            # and may overtake the reply): told once the add commits it (load below)
+            if len(self._died_early) < MAX_EARLY_DEATHS:
+                self._died_early[fb.instance] = fb.code
             return
         for event in feedback_events(fb, self.instances.ids().get):
             self.service.publish_event(event)

@@ -29,6 +29,7 @@ from stompbox.contract.session import (
     InstanceData,
     ParameterChangedData,
     PluginBypassedData,
+    PluginDiedData,
     PluginKnobsData,
     PluginLoadedData,
     PluginMovedData,
@@ -157,6 +158,11 @@ class PluginManager:
         board.plugins.append(plugin)
         st.changed()
         st.publish_event(PluginLoadedData(instance_id, plugin.uri, plugin.name, plugin))
+        if instance_id in st.died_unloaded:  # the engine lost it before this reply came
+            st.died_unloaded.remove(instance_id)
+            st.engine.drop_instance(instance_id)
+            st.crashed.add(instance_id)
+            st.publish_event(PluginDiedData(instance_id, plugin.name))
         return plugin
 
     async def unload(self, instance_id: str) -> None:

@@ -184,6 +184,8 @@ class SessionManager:
                 if plugin is not None:
                     st.crashed.add(instance_id)
                     st.publish_event(PluginDiedData(instance_id, plugin.name))
+                else:  # died before its load's reply reached us: told when that arrives
+                    st.died_unloaded.append(instance_id)
                 self.control.publish_engine_status()
 
     def _on_output(self, event: b.OutputChanged) -> None:

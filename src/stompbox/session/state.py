@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -78,6 +79,9 @@ class SessionState:
         self.crashed: set[str] = set()
         """Plugins the engine lost (`plugin_died`) and has not run again since (the next replay
         of the board into the engine clears it): a page that loads meanwhile still marks them."""
+        self.died_unloaded: deque[str] = deque(maxlen=64)
+        """Plugins reported dead before the reply of their load arrived (two sockets: the
+        event may overtake the reply); the load marks them crashed when it completes."""
         self.doubt: Doubts | NoDoubt = NoDoubt()
         """Counts structural requests; one that times out is followed by the model's state."""
         self.warnings: list[SessionWarningData] = []
