@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import signal
@@ -19,7 +18,6 @@ from stompbox.modhost.feedback import CpuLoadFb
 from stompbox.settings import Settings
 
 from .board import NativeCore
-from .boardio import METER_PERIOD
 from .commands import CONCURRENT, Dispatcher
 from .core import EngineCore
 from .dspload import DspMeter
@@ -34,8 +32,8 @@ log = logging.getLogger(__name__)
 
 CPU_LOAD_PERIOD = 0.5
 CPU_SAMPLE = 0.1
-POLL_BUSY = 0.005  # s to the next poll of the C core's reports while plans wait to be freed
-POLL_IDLE = 0.04  # the poll period if the C core had no wake eventfd
+POLL_BUSY = 0.005  # s between polls of the C core's reports right after some came
+POLL_IDLE = 0.04  # ... and at most, after a quiet while (the wait doubles from POLL_BUSY)
 
 
 class Engine:
@@ -59,7 +57,6 @@ class Engine:
         self.feedback = FeedbackQueue()
         self.pump = FeedbackPump(self.feedback)
         self._tg: asyncio.TaskGroup | None = None
-        self._gone = asyncio.Event()  # the C core's JACK server went away
         self.plugins: PluginData | None = None
         self.core: EngineCore | NativeCore | None = None
         self.dispatcher: Dispatcher | None = None
@@ -96,7 +93,7 @@ class Engine:
             s.engine_host,
             s.engine_port,
             s.engine_feedback_port,
-            self.dispatcher,
+            self.dispatcher.execute,
             CONCURRENT,
             self.pump,
             token_path=s.engine_token_path() if s.engine_auth else None,
@@ -172,16 +169,11 @@ class Engine:
         last = time.monotonic()
         dsp = DspMeter()
         while True:
-            d = self.dispatcher
-            if d is None:
-                return
-            if not d.cpu_load_feature:
-                dsp.clear()
-                await d.cpu_load_on.wait()  # no clock while the feature is off
-                peak, last = 0.0, time.monotonic()
-                continue
             await asyncio.sleep(CPU_SAMPLE)
-            if not d.cpu_load_feature:
+            d = self.dispatcher
+            if d is None or not d.cpu_load_feature:
+                peak, last = 0.0, time.monotonic()
+                dsp.clear()
                 continue
             load = self._cpu_load()
             peak = max(peak, load)
@@ -206,45 +198,22 @@ class Engine:
         return self.jack.xruns if self.jack is not None else 0
 
     async def _poll_loop(self) -> None:
-        """Output-control changes, MIDI, plugin logs and retired plans from the C core: read
-        when its notifier thread writes the wake eventfd (never on a clock while the board is
-        idle); again soon while something still waits to be freed; every METER_PERIOD while
-        meters are on (their peaks are read, not reported)."""
-        native, core = self.native, self.core
-        if native is None or not isinstance(core, NativeCore):
-            return
-        fd = native.wake_fd
-        loop = asyncio.get_running_loop()
-        woken = asyncio.Event()
-
-        def readable() -> None:
-            with contextlib.suppress(BlockingIOError, InterruptedError):
-                os.read(fd, 8)
-            woken.set()
-
-        if fd >= 0:
-            loop.add_reader(fd, readable)
-        try:
-            wait: float | None = POLL_BUSY
-            while True:
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(wait if fd >= 0 else POLL_IDLE):
-                        await woken.wait()
-                woken.clear()
-                if native.shut_down:
-                    self._gone.set()
-                busy = core.poll()
-                wait = POLL_BUSY if busy else (METER_PERIOD if core.monitors else None)
-        finally:
-            if fd >= 0:
-                loop.remove_reader(fd)
+        """Output-control changes, plugin logs and retired plans from the C core: polled often
+        while they come, less and less often while nothing does (idle CPU)."""
+        wait = POLL_BUSY
+        while True:
+            await asyncio.sleep(wait)
+            if isinstance(self.core, NativeCore) and self.native is not None:
+                busy = self.core.poll()
+                wait = POLL_BUSY if busy else min(wait * 2, POLL_IDLE)
 
     async def _native_gone(self) -> None:
         """Return when the C core's JACK client was shut down by the server."""
-        native = self.native
-        if native is not None and native.shut_down:
-            return
-        await self._gone.wait()  # set by the poll loop, which the notifier wakes
+        while True:
+            native = self.native
+            if native is not None and native.shut_down:
+                return
+            await asyncio.sleep(CPU_SAMPLE)  # (closed at shutdown: this task is cancelled)
 
     async def _watch_jack(self) -> None:
         if self.jack is None:

@@ -22,7 +22,6 @@ from .state import inside
 log = logging.getLogger(__name__)
 
 Handler = Callable[[tuple[Any, ...]], Awaitable[bytes]]
-SyncHandler = Callable[[tuple[Any, ...]], bytes]
 
 # commands whose work may overlap with the next ones (their replies still go out in order)
 CONCURRENT = frozenset({"add", "multi_add"})
@@ -51,19 +50,11 @@ class Dispatcher:
         self.core = core
         self.data_dir = data_dir  # preset_save writes only inside it
         self.cpu_load_feature = False
-        self.cpu_load_on = asyncio.Event()  # set while the feature is on (the reporter waits)
         self._handlers: dict[str, Handler] = {
             "add": self._add,
             "multi_add": self._multi_add,
             "remove": self._remove,
             "multi_remove": self._multi_remove,
-            "preset_load": self._preset_load,
-            "preset_save": self._preset_save,
-            "preset_show": self._preset_show,
-            "monitor_output": self._monitor_output,
-        }
-        # commands that never wait: answered straight from the connection's data callback
-        self._now: dict[str, SyncHandler] = {
             "connect": self._connect,
             "connect_safe": self._connect,
             "disconnect": self._disconnect,
@@ -73,6 +64,10 @@ class Dispatcher:
             "multi_param_set": self._multi_param_set,
             "bypass": self._bypass,
             "multi_bypass": self._multi_bypass,
+            "preset_load": self._preset_load,
+            "preset_save": self._preset_save,
+            "preset_show": self._preset_show,
+            "monitor_output": self._monitor_output,
             "monitor_output_off": self._monitor_output_off,
             "cpu_load": self._cpu_load,
             "max_cpu_load": self._cpu_load,
@@ -96,24 +91,9 @@ class Dispatcher:
 
     async def execute(self, cmd: ParsedCommand) -> bytes:
         handler = self._handlers.get(cmd.name)
-        if handler is None:
-            return self.execute_now(cmd) or b""
-        try:
-            return await handler(cmd.args)
-        except (JalvError, TimeoutError) as exc:
-            log.warning("%s failed: %r", cmd.name, exc)
-            return resp(ErrorCode.INSTANCE_NON_EXISTS)
-
-    def waits(self, name: str) -> bool:
-        """True for a command whose handler awaits (an add, a preset): it runs in a task."""
-        return name in self._handlers
-
-    def execute_now(self, cmd: ParsedCommand) -> bytes:
-        """The reply of a command that does not wait (not `waits(cmd.name)`), computed now."""
-        handler = self._now.get(cmd.name)
         if handler is not None:
             try:
-                return handler(cmd.args)
+                return await handler(cmd.args)
             except (JalvError, TimeoutError) as exc:
                 log.warning("%s failed: %r", cmd.name, exc)
                 return resp(ErrorCode.INSTANCE_NON_EXISTS)
@@ -149,14 +129,14 @@ class Dispatcher:
         await asyncio.gather(*(self.core.remove(int(n)) for n in numbers if int(n) >= 0))
         return resp(0)
 
-    def _connect(self, args: tuple[Any, ...]) -> bytes:
+    async def _connect(self, args: tuple[Any, ...]) -> bytes:
         return resp(self.core.connect(str(args[0]), str(args[1])))
 
-    def _disconnect(self, args: tuple[Any, ...]) -> bytes:
+    async def _disconnect(self, args: tuple[Any, ...]) -> bytes:
         return resp(self.core.disconnect(str(args[0]), str(args[1])))
 
     # parameters --------------------------------------------------------------------------
-    def _param_set(self, args: tuple[Any, ...]) -> bytes:
+    async def _param_set(self, args: tuple[Any, ...]) -> bytes:
         number, symbol, value = args
         inst = self._inst(number)
         if inst is None:
@@ -171,7 +151,7 @@ class Dispatcher:
         inst.proc.set(symbol, inst.layout.clamp(symbol, float(value)))
         return resp(0)
 
-    def _param_get(self, args: tuple[Any, ...]) -> bytes:
+    async def _param_get(self, args: tuple[Any, ...]) -> bytes:
         number, symbol = args
         inst = self._inst(number)
         if inst is None:
@@ -184,7 +164,7 @@ class Dispatcher:
             return resp(ErrorCode.LV2_INVALID_PARAM_SYMBOL)
         return resp(0, inst.value(symbol))
 
-    def _multi_param_set(self, args: tuple[Any, ...]) -> bytes:
+    async def _multi_param_set(self, args: tuple[Any, ...]) -> bytes:
         symbol, value, count, numbers = args
         if count == 0:
             return resp(ErrorCode.ASSIGNMENT_INVALID_OP)
@@ -194,14 +174,14 @@ class Dispatcher:
                 inst.proc.set(symbol, float(value))
         return resp(0)
 
-    def _bypass(self, args: tuple[Any, ...]) -> bytes:
+    async def _bypass(self, args: tuple[Any, ...]) -> bytes:
         inst = self._inst(args[0])
         if inst is None:
             return resp(ErrorCode.INSTANCE_NON_EXISTS)
         self.core.set_bypass(inst, int(args[1]) != 0)
         return resp(0)
 
-    def _multi_bypass(self, args: tuple[Any, ...]) -> bytes:
+    async def _multi_bypass(self, args: tuple[Any, ...]) -> bytes:
         bypassed, count, numbers = args
         if count == 0:
             return resp(ErrorCode.ASSIGNMENT_INVALID_OP)
@@ -268,7 +248,7 @@ class Dispatcher:
             self.core.feedback.put(OutputSetFb(inst.number, symbol, outputs[symbol]))
         return resp(1)
 
-    def _monitor_output_off(self, args: tuple[Any, ...]) -> bytes:
+    async def _monitor_output_off(self, args: tuple[Any, ...]) -> bytes:
         inst = self._inst(args[0])
         symbol = str(args[1])
         if inst is None or symbol not in inst.layout.outputs:
@@ -279,17 +259,13 @@ class Dispatcher:
         self.core.feedback.drop_instance(inst.number, symbol)
         return resp(1)
 
-    def _cpu_load(self, args: tuple[Any, ...]) -> bytes:
+    async def _cpu_load(self, args: tuple[Any, ...]) -> bytes:
         return resp(0, self.core.cpu_load())
 
-    def _feature_enable(self, args: tuple[Any, ...]) -> bytes:
+    async def _feature_enable(self, args: tuple[Any, ...]) -> bytes:
         name, value = str(args[0]), int(args[1])
         if name == "cpu-load":
             self.cpu_load_feature = value != 0
-            if self.cpu_load_feature:
-                self.cpu_load_on.set()
-            else:
-                self.cpu_load_on.clear()
             self.core.feedback.rearm()
             return resp(0)
         if name == "processing" and -2 <= value <= 3:
@@ -301,75 +277,75 @@ class Dispatcher:
             return resp(ErrorCode.JACK_CLIENT_ACTIVATION if value else 0)
         return resp(ErrorCode.INVALID_OPERATION)
 
-    def _output_data_ready(self, args: tuple[Any, ...]) -> bytes:
+    async def _output_data_ready(self, args: tuple[Any, ...]) -> bytes:
         self.core.feedback.rearm()
         return resp(0)
 
-    def _patch_set(self, args: tuple[Any, ...]) -> bytes:
+    async def _patch_set(self, args: tuple[Any, ...]) -> bytes:
         number, prop, value = int(args[0]), str(args[1]), str(args[2])
         if self._inst(number) is None:
             return resp(ErrorCode.INSTANCE_NON_EXISTS)
         return resp(self.core.patch_set(number, prop, value))
 
-    def _patch_get(self, args: tuple[Any, ...]) -> bytes:
+    async def _patch_get(self, args: tuple[Any, ...]) -> bytes:
         number, prop = int(args[0]), str(args[1])
         if self._inst(number) is None:
             return resp(ErrorCode.INSTANCE_NON_EXISTS)
         return resp(self.core.patch_get(number, prop))
 
     # MIDI: midi_map/learn/unmap answer mod-host's inverted replies (1 success, 0 failure) -------
-    def _midi_map(self, args: tuple[Any, ...]) -> bytes:
+    async def _midi_map(self, args: tuple[Any, ...]) -> bytes:
         inst = self._inst(args[0])
         if inst is None:
             return resp(0)
         channel, cc, lo, hi = int(args[2]), int(args[3]), float(args[4]), float(args[5])
         return resp(int(self.core.midi_map(inst, str(args[1]), channel, cc, lo, hi) == 0))
 
-    def _midi_learn(self, args: tuple[Any, ...]) -> bytes:
+    async def _midi_learn(self, args: tuple[Any, ...]) -> bytes:
         inst = self._inst(args[0])
         if inst is None:
             return resp(0)
         code = self.core.midi_learn(inst, str(args[1]), float(args[2]), float(args[3]))
         return resp(int(code == 0))
 
-    def _midi_unmap(self, args: tuple[Any, ...]) -> bytes:
+    async def _midi_unmap(self, args: tuple[Any, ...]) -> bytes:
         inst = self._inst(args[0])
         return resp(int(inst is not None and self.core.midi_unmap(inst, str(args[1]))))
 
-    def _monitor_midi_program(self, args: tuple[Any, ...]) -> bytes:
+    async def _monitor_midi_program(self, args: tuple[Any, ...]) -> bytes:
         return resp(self.core.monitor_midi_program(int(args[0]), int(args[1]) != 0))
 
-    def _monitor_midi_control(self, args: tuple[Any, ...]) -> bytes:
+    async def _monitor_midi_control(self, args: tuple[Any, ...]) -> bytes:
         """Accepted and without effect, as in mod-host."""
         return resp(0 if 0 <= int(args[0]) <= 15 else ErrorCode.INVALID_OPERATION)
 
-    def _monitor_audio_levels(self, args: tuple[Any, ...]) -> bytes:
+    async def _monitor_audio_levels(self, args: tuple[Any, ...]) -> bytes:
         return resp(self.core.monitor_audio_levels(str(args[0]), int(args[1]) != 0))
 
-    def _transaction_begin(self, args: tuple[Any, ...]) -> bytes:
+    async def _transaction_begin(self, args: tuple[Any, ...]) -> bytes:
         return resp(self.core.begin())
 
-    def _transaction_commit(self, args: tuple[Any, ...]) -> bytes:
+    async def _transaction_commit(self, args: tuple[Any, ...]) -> bytes:
         return resp(self.core.commit())
 
-    def _set_bpm(self, args: tuple[Any, ...]) -> bytes:
+    async def _set_bpm(self, args: tuple[Any, ...]) -> bytes:
         if isinstance(self.core, NativeCore):
             return resp(self.core.set_bpm(float(args[0])))
         ok = 20.0 <= float(args[0]) <= 300.0
         return resp(ErrorCode.INVALID_OPERATION if ok else ErrorCode.JACK_VALUE_OUT_OF_RANGE)
 
-    def _set_bpb(self, args: tuple[Any, ...]) -> bytes:
+    async def _set_bpb(self, args: tuple[Any, ...]) -> bytes:
         if isinstance(self.core, NativeCore):
             return resp(self.core.set_bpb(float(args[0])))
         ok = 1.0 <= float(args[0]) <= 16.0
         return resp(ErrorCode.INVALID_OPERATION if ok else ErrorCode.JACK_VALUE_OUT_OF_RANGE)
 
-    def _transport(self, args: tuple[Any, ...]) -> bytes:
+    async def _transport(self, args: tuple[Any, ...]) -> bytes:
         if isinstance(self.core, NativeCore):
             return resp(self.core.transport(bool(int(args[0])), float(args[1]), float(args[2])))
         return resp(ErrorCode.INVALID_OPERATION)
 
-    def _transport_sync(self, args: tuple[Any, ...]) -> bytes:
+    async def _transport_sync(self, args: tuple[Any, ...]) -> bytes:
         """`link` needs Ableton Link (never here); `midi` (MIDI clock) is not supported yet."""
         mode = str(args[0])
         if mode == "link":

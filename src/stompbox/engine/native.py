@@ -126,12 +126,6 @@ class NativeEngine:
     def shut_down(self) -> bool:
         return bool(self._lib.sb_shut_down(self._handle()))
 
-    @property
-    def wake_fd(self) -> int:
-        """An eventfd (non-blocking) that becomes readable when the process thread reported
-        something (or the JACK server went away): read it, then poll. -1 if none."""
-        return int(self._lib.sb_wake_fd(self._handle()))
-
     # instances ---------------------------------------------------------------------------
     def add(self, number: int, uri: str) -> int:
         """Instantiate and activate; the number, or a negative mod-host code. Blocking (lilv)."""

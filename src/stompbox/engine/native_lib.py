@@ -25,7 +25,6 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "sb_cpu_load": (ctypes.c_float, [ctypes.c_void_p]),
     "sb_xruns": (ctypes.c_uint32, [ctypes.c_void_p]),
     "sb_shut_down": (ctypes.c_int, [ctypes.c_void_p]),
-    "sb_wake_fd": (ctypes.c_int, [ctypes.c_void_p]),
     "sb_add": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p]),
     "sb_exists": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_int]),
     "sb_remove": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_int]),

@@ -22,8 +22,6 @@ class NulFramer:
 
     def feed(self, data: bytes) -> list[bytes]:
         """Add `data` to the stream; return the messages it completed, in order."""
-        if data and not self._buf and data.find(b"\0") == len(data) - 1 and len(data) <= self._max:
-            return [data[:-1]]  # the common case: exactly one whole message
         start_scan = len(self._buf)
         self._buf += data
         messages: list[bytes] = []
@@ -40,10 +38,6 @@ class NulFramer:
         if len(self._buf) > self._max:
             self._reset_and_raise(len(self._buf))
         return messages
-
-    def buffered(self) -> int:
-        """How many bytes of an unterminated message are buffered (0: none)."""
-        return len(self._buf)
 
     def pending(self) -> bytes:
         """The unterminated tail buffered so far."""

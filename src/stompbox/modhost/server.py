@@ -33,9 +33,9 @@ import enum
 import math
 import re
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple, TypeAlias
+from typing import TypeAlias
 
 from .errors import CommandError, ErrorCode
 
@@ -93,14 +93,11 @@ class CommandSpec:
     items: tuple[ArgType | Group, ...]
     variadic: bool = field(init=False)
     fixed_count: int = field(init=False)
-    plain: tuple[ArgType, ...] = field(init=False)  # the items, when there is no group
 
     def __post_init__(self) -> None:
         groups = [i for i, item in enumerate(self.items) if isinstance(item, Group)]
         object.__setattr__(self, "variadic", bool(groups))
         object.__setattr__(self, "fixed_count", groups[0] if groups else len(self.items))
-        plain = tuple(item for item in self.items if isinstance(item, ArgType))
-        object.__setattr__(self, "plain", () if groups else plain)
 
     @property
     def signature(self) -> str:
@@ -113,9 +110,9 @@ class CommandSpec:
         return " ".join(parts)
 
 
-class ParsedCommand(NamedTuple):
-    """A command line checked against the table; see the module docstring for `args`.
-    (A named tuple: immutable, and the cheapest object to build on the param_set path.)"""
+@dataclass(frozen=True, slots=True)
+class ParsedCommand:
+    """A command line checked against the table; see the module docstring for `args`."""
 
     name: str
     args: tuple[Arg, ...]
@@ -291,53 +288,25 @@ class _Invalid(Exception):
     """Internal: an argument stompbox refuses (answered `resp -902`)."""
 
 
-def _to_float(token: str) -> Value:
-    if token.isascii() and token.replace(".", "", 1).isdigit():
-        return float(token)  # digits with at most one dot (the common case): always finite
-    if not _FLOAT_RE.fullmatch(token):
-        raise _Invalid
-    value = float(token)
-    if not math.isfinite(value):
-        raise _Invalid
-    return value
-
-
-def _to_int(token: str) -> Value:
-    if not (token.isascii() and token.isdigit()) and not _INT_RE.fullmatch(token):
-        raise _Invalid
-    number = int(token)
-    if not _INT_MIN <= number <= _INT_MAX:
-        raise _Invalid
-    return number
-
-
-def _to_str(token: str) -> Value:
-    return token
-
-
 def _convert(kind: ArgType, token: str) -> Value:
     if kind is ArgType.STR:
         return token
     if kind is ArgType.FLOAT:
-        return _to_float(token)
-    number = _to_int(token)
-    if kind is ArgType.COUNT and int(number) < 0:
+        if not _FLOAT_RE.fullmatch(token):
+            raise _Invalid
+        value = float(token)
+        if not math.isfinite(value):
+            raise _Invalid
+        return value
+    if not _INT_RE.fullmatch(token):
+        raise _Invalid
+    number = int(token)
+    if not _INT_MIN <= number <= _INT_MAX or (kind is ArgType.COUNT and number < 0):
         raise _Invalid
     return number
 
 
-_CONVERTERS = {ArgType.STR: _to_str, ArgType.INT: _to_int, ArgType.FLOAT: _to_float}
-# commands without a group: name -> one converter per argument (parse_command's fast path)
-_PLAIN: dict[str, tuple[Callable[[str], Value], ...]] = {
-    spec.name: tuple(_CONVERTERS[kind] for kind in spec.plain)
-    for spec in (*COMMANDS.values(), *EXTENSIONS.values())
-    if not spec.variadic
-}
-
-
 def _convert_all(spec: CommandSpec, args: list[str]) -> tuple[Arg, ...]:
-    if not spec.variadic:  # parse_command checked the count: one value per item
-        return tuple([_convert(kind, arg) for kind, arg in zip(spec.plain, args, strict=True)])
     values: list[Arg] = []
     pos = 0
     count = 0
@@ -378,18 +347,8 @@ def parse_command(line: str) -> ParsedCommand:
     Raises only `CommandError`; its `.reply` is the exact reply to send (b"" for an empty line,
     which gets no reply).
     """
-    if '"' not in line and "\0" not in line:  # no quoting: tokenize() is a plain split
-        tokens = line.rstrip(_TRAILING).split(" ")
-        converters = _PLAIN.get(tokens[0])
-        if converters is not None and len(tokens) == len(converters) + 1:
-            try:
-                values = [conv(arg) for conv, arg in zip(converters, tokens[1:], strict=True)]
-            except _Invalid:
-                raise CommandError(encode_resp(ErrorCode.INVALID_OPERATION)) from None
-            return ParsedCommand(tokens[0], tuple(values))
-    else:
-        tokens = tokenize(line)
-    if not tokens or tokens == [""]:
+    tokens = tokenize(line)
+    if not tokens:
         raise CommandError(b"")
     spec = COMMANDS.get(tokens[0]) or EXTENSIONS.get(tokens[0])
     if spec is None:
@@ -408,18 +367,8 @@ def parse_command(line: str) -> ParsedCommand:
 
 def encode_resp(status: int, extra: float | None = None) -> bytes:
     """`resp <status>` or `resp <status> <%.4f extra>`, NUL-terminated."""
-    if extra is None:
-        found = _RESP.get(status)
-        if found is None:
-            found = f"resp {int(status)}".encode() + b"\0"
-            if _RESP_MIN <= status <= _RESP_MAX:  # codes and instance numbers: a bounded set
-                _RESP[int(status)] = found
-        return found
-    return f"resp {int(status)} {extra:.4f}".encode() + b"\0"
-
-
-_RESP: dict[int, bytes] = {}
-_RESP_MIN, _RESP_MAX = -1000, 10000
+    text = f"resp {int(status)}" if extra is None else f"resp {int(status)} {extra:.4f}"
+    return text.encode() + b"\0"
 
 
 def encode_raw(text: str) -> bytes:
@@ -438,7 +387,6 @@ _HEADER = re.compile(
     rb"|connection|upgrade|sec-[a-z-]+|transfer-encoding)[ \t]*:"
 )
 _SNIFF = 8192
-_FOREIGN_FIRST = frozenset(b"GHPDCOTMS\x16"[i : i + 1] for i in range(10))  # first bytes above
 
 
 def looks_foreign(message: bytes) -> bool:
@@ -449,8 +397,6 @@ def looks_foreign(message: bytes) -> bool:
     mod-host commands are single-line ASCII words; `cmd1\ncmd2` (answered `many arguments`) is
     still a mod-host message, so a bare newline alone does not count as foreign."""
     head = message[:_SNIFF]
-    if b":" not in head and b" HTTP/" not in head and head[:1] not in _FOREIGN_FIRST:
-        return False  # the common case (param_set ...) without a regex
     if _HTTP_REQUEST.match(head) or _HTTP_VERSION.search(head) or _HEADER.search(head):
         return True
     return head[:2] == b"\x16\x03" or head.startswith(b"SSH-")  # TLS ClientHello, SSH banner

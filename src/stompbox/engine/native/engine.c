@@ -7,9 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "engine.h"
 
@@ -93,9 +91,6 @@ sb_engine *sb_engine_new(const char *server, const char *name)
         return NULL;
     }
     pthread_mutex_init(&e->lock, NULL);
-    sem_init(&e->work_sem, 0, 0);
-    sem_init(&e->notify_sem, 0, 0);
-    e->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     sb_urids_init(&e->urids);
     e->table = calloc(SB_MAX_INSTANCES, sizeof(sb_instance *));
     e->processing = 1;
@@ -193,11 +188,6 @@ void sb_engine_free(sb_engine *e)
     free(e->table);
     free(e->edges);
     sb_urids_free(&e->urids);
-    if (e->wake_fd >= 0) {
-        close(e->wake_fd);
-    }
-    sem_destroy(&e->work_sem);
-    sem_destroy(&e->notify_sem);
     pthread_mutex_destroy(&e->lock);
     free(e);
 }
@@ -474,7 +464,6 @@ float sb_control_value(sb_engine *e, int number, int p)
 /* monitor_output: report changes of output control p (others are not reported). */
 int sb_monitor_output(sb_engine *e, int number, int p, int on)
 {
-    sb_kick(e);
     sb_instance *inst = get(e, number);
     if (!inst || p < 0 || (uint32_t)p >= inst->n_ports) {
         return SB_ERR_INSTANCE_NON_EXISTS;
@@ -549,7 +538,6 @@ int sb_graph_edge(sb_engine *e, int src, int src_port, int dst, int dst_port)
 /* Build a plan from the live instances and staged edges and hand it to the RT thread. */
 int sb_commit(sb_engine *e)
 {
-    sb_kick(e);
     pthread_mutex_lock(&e->lock);
     uint64_t gen = ++e->next_gen;
     sb_plan *plan = sb_plan_build(e, gen);
@@ -693,7 +681,6 @@ static uint32_t map_port(int p) { return p < 0 ? SB_BYPASS_PORT : (uint32_t)p; }
 
 int sb_midi_map(sb_engine *e, int number, int p, int channel, int cc, float lo, float hi)
 {
-    sb_kick(e);
     sb_instance *inst = get(e, number);
     if (!inst) {
         return SB_ERR_INSTANCE_NON_EXISTS;
@@ -703,7 +690,6 @@ int sb_midi_map(sb_engine *e, int number, int p, int channel, int cc, float lo, 
 
 int sb_midi_learn(sb_engine *e, int number, int p, float lo, float hi)
 {
-    sb_kick(e);
     sb_instance *inst = get(e, number);
     if (!inst) {
         return SB_ERR_INSTANCE_NON_EXISTS;
@@ -722,7 +708,6 @@ int sb_midi_unmap(sb_engine *e, int number, int p)
 
 int sb_midi_program(sb_engine *e, int channel, int on)
 {
-    sb_kick(e);
     return send_midi(
         e, (sb_ctl_msg){SB_MSG_MIDI_PROGRAM, 0, NULL, on ? 1.0f : 0.0f, channel, 0, 0, 0, NULL});
 }

@@ -10,7 +10,6 @@
 #include <lv2/urid/urid.h>
 #include <lv2/worker/worker.h>
 #include <pthread.h>
-#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -57,10 +56,7 @@ typedef struct {
 
 typedef struct sb_instance sb_instance;
 
-typedef struct sb_engine sb_engine;
-
 typedef struct {
-    sb_engine *engine;
     sb_ring requests;  /* RT -> worker thread */
     sb_ring responses; /* worker thread -> RT */
     const LV2_Worker_Interface *iface;
@@ -201,7 +197,7 @@ typedef struct {
     float lo, hi;
 } sb_mapping;
 
-struct sb_engine {
+typedef struct sb_engine {
     jack_client_t *client;
     char client_name[128];
     uint32_t rate;
@@ -257,29 +253,11 @@ struct sb_engine {
     _Atomic(sb_instance *) running; /* RT: set around run() */
     _Atomic(const char *) adding;   /* non-RT: set around instantiate */
     int crash_fd;                   /* -1: no record */
-    /* the worker thread, and the notifier thread that wakes it and the control side */
+    /* the worker thread */
     pthread_t worker_thread;
     _Atomic int worker_run;
-    sem_t work_sem;          /* posted by the notifier: some plugin scheduled work */
-    pthread_t notify_thread;
-    _Atomic int notify_run;
-    sem_t notify_sem;           /* sb_kick: a command waits for an answer from the RT thread */
-    _Atomic int notify_slow;    /* the notifier is on its long tick (a kick must wake it) */
-    _Atomic uint32_t wake_bits; /* SB_WAKE_*: set by the RT thread (an atomic or, no syscall) */
-    int wake_fd;                /* eventfd the notifier writes; the control side reads it */
     sb_transport transport; /* transport.c */
-};
-
-/* What the RT thread flags for the notifier thread (worker.c), which polls these bits every
-   SB_NOTIFY_TICK_NS and does the system calls the RT thread must not make. */
-#define SB_WAKE_NOW 1U    /* a report for the control side: MIDI, patch, log, a retired plan */
-#define SB_WAKE_OUTPUT 2U /* an output control moved: told at most every SB_OUTPUT_PERIOD_NS */
-#define SB_WAKE_WORK 4U   /* a plugin scheduled work: the worker thread is woken */
-
-static inline void sb_wake(sb_engine *e, uint32_t bits) /* RT-safe: one lock-free atomic or */
-{
-    atomic_fetch_or_explicit(&e->wake_bits, bits, memory_order_release);
-}
+} sb_engine;
 
 /* crash.c */
 int sb_crash_record(sb_engine *e, int fd);
@@ -314,8 +292,7 @@ void sb_patch_collect(sb_engine *e, sb_instance *inst);                /* RT */
 int sb_worker_init(sb_engine *e, sb_instance *inst, const LV2_Worker_Interface *iface);
 void sb_worker_free(sb_worker *w);
 void sb_worker_deliver(sb_worker *w);           /* RT: responses -> plugin */
-int sb_worker_start(sb_engine *e); /* the worker and the notifier threads */
-void sb_kick(sb_engine *e);        /* non-RT: the notifier to its short tick */
+int sb_worker_start(sb_engine *e);
 void sb_worker_stop(sb_engine *e);
 
 /* atomseq.c */

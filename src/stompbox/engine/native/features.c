@@ -30,9 +30,7 @@ static int log_vprintf(LV2_Log_Handle handle, LV2_URID type, const char *fmt, va
     }
     uint32_t len = (uint32_t)n + 1 < sizeof(line) ? (uint32_t)n + 1 : (uint32_t)sizeof(line) - 1;
     if ((uint64_t)pthread_self() == atomic_load(&e->rt_thread)) {
-        if (!sb_ring_write_msg(&e->logs, line, len)) { /* dropped when full */
-            sb_wake(e, SB_WAKE_NOW);
-        }
+        sb_ring_write_msg(&e->logs, line, len); /* dropped when full */
     } else {
         fprintf(stderr, "lv2 log %d: %s", level, line + 1);
     }
@@ -89,11 +87,8 @@ static LV2_Worker_Status schedule_work(LV2_Worker_Schedule_Handle handle, uint32
                                        const void *data)
 {
     sb_worker *w = handle;
-    if (sb_ring_write_msg(&w->requests, data, size)) {
-        return LV2_WORKER_ERR_NO_SPACE;
-    }
-    sb_wake(w->engine, SB_WAKE_WORK);
-    return LV2_WORKER_SUCCESS;
+    return sb_ring_write_msg(&w->requests, data, size) ? LV2_WORKER_ERR_NO_SPACE
+                                                       : LV2_WORKER_SUCCESS;
 }
 
 /* A NULL-terminated feature list for one instance (its own worker schedule); free() it. */

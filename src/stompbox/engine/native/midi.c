@@ -8,9 +8,7 @@
 
 static void push(sb_engine *e, sb_fb_msg m)
 {
-    if (!sb_ring_write(&e->fb, &m, sizeof(m))) { /* dropped when full */
-        sb_wake(e, SB_WAKE_NOW);
-    }
+    sb_ring_write(&e->fb, &m, sizeof(m)); /* dropped when full */
 }
 
 static void set_control(sb_engine *e, const sb_mapping *map, float value)

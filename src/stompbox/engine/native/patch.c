@@ -72,9 +72,7 @@ void sb_patch_collect(sb_engine *e, sb_instance *inst)
             int32_t number = inst->number;
             memcpy(msg, &number, sizeof(number));
             memcpy(msg + sizeof(number), obj, size);
-            if (!sb_ring_write_msg(&e->patches, msg, (uint32_t)(size + sizeof(number)))) {
-                sb_wake(e, SB_WAKE_NOW);
-            }
+            sb_ring_write_msg(&e->patches, msg, (uint32_t)(size + sizeof(number)));
         }
     }
 }
@@ -134,7 +132,6 @@ static int forge_value(sb_engine *e, LV2_Atom_Forge *f, const char *range, const
 /* patch_set (value non-NULL) or patch_get (property may be "" for all). Holds no lock of RT. */
 int sb_patch(sb_engine *e, int number, const char *property, const char *value)
 {
-    sb_kick(e);
     pthread_mutex_lock(&e->lock);
     int code = 0;
     sb_instance *inst = number >= 0 && number < SB_MAX_INSTANCES ? e->table[number] : NULL;

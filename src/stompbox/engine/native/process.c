@@ -5,25 +5,8 @@
 #include <float.h>
 #include <math.h>
 #include <string.h>
-#if defined(__SSE__) || defined(__x86_64__)
-#include <xmmintrin.h>
-#endif
 
 #include "engine.h"
-
-/* Denormal (subnormal) floats are slow on most CPUs, and IIR filters, reverbs and delays decay
-   into them in silence. Flush-to-zero and denormals-are-zero for the process thread: a register
-   write, no system call. */
-static void no_denormals(void)
-{
-#if defined(__SSE__) || defined(__x86_64__)
-    _mm_setcsr(_mm_getcsr() | 0x8040U); /* FTZ (bit 15) | DAZ (bit 6) */
-#elif defined(__aarch64__)
-    uint64_t fpcr;
-    __asm__ volatile("mrs %0, fpcr" : "=r"(fpcr));
-    __asm__ volatile("msr fpcr, %0" : : "r"(fpcr | (1ULL << 24))); /* FZ */
-#endif
-}
 
 static void apply_message(sb_engine *e, const sb_ctl_msg *m, jack_nframes_t n)
 {
@@ -100,7 +83,6 @@ static void adopt(sb_engine *e, sb_plan *fresh, jack_nframes_t n)
     if (old) {
         sb_ring_write(&e->retire, &old, sizeof(sb_plan *));
     }
-    sb_wake(e, SB_WAKE_NOW); /* a plan to free, instances to collect */
     e->current = fresh;
     atomic_store(&e->adopted_gen, fresh->gen);
 }
@@ -199,7 +181,6 @@ static void report_outputs(sb_engine *e, sb_instance *inst)
         sb_fb_msg m = {SB_FB_OUTPUT, inst->number, p, port->value, 0, 0, 0, 0};
         if (!sb_ring_write(&e->fb, &m, sizeof(m))) {
             port->last_sent = port->value;
-            sb_wake(e, SB_WAKE_OUTPUT);
         }
     }
 }
@@ -364,7 +345,6 @@ int sb_process(jack_nframes_t n, void *arg)
 {
     sb_engine *e = arg;
     atomic_store_explicit(&e->rt_thread, (uint64_t)pthread_self(), memory_order_relaxed);
-    no_denormals();
     if (e->fading && e->fade_pos >= e->fade_len) {
         end_crossfade(e, n);
     }

@@ -125,7 +125,6 @@ static int suspend(sb_engine *e, sb_instance *inst, int on)
 /* Restore a preset or saved state (by URI; a file: URI's bundle is loaded first). */
 int sb_state_restore(sb_engine *e, int number, const char *uri)
 {
-    sb_kick(e);
     pthread_mutex_lock(&e->lock);
     int code = 0;
     sb_instance *inst = number >= 0 && number < SB_MAX_INSTANCES ? e->table[number] : NULL;

@@ -126,9 +126,7 @@ void sb_transport_cycle(sb_engine *e, jack_nframes_t n)
     const int asked = atomic_exchange_explicit(&t->report, 0, memory_order_relaxed);
     if ((tempo && t->rolling >= 0) || asked) { /* not the start-up state (as mod-host) */
         sb_fb_msg m = {SB_FB_TRANSPORT, 0, 0, (float)bpm, rolling, 0, (float)bpb, 0};
-        if (!sb_ring_write(&e->fb, &m, sizeof(m))) { /* dropped when full */
-            sb_wake(e, SB_WAKE_NOW);
-        }
+        sb_ring_write(&e->fb, &m, sizeof(m)); /* dropped when full */
     }
     t->rolling = rolling;
     t->cur_bpm = bpm;
@@ -203,7 +201,6 @@ void sb_transport_append(sb_engine *e, sb_instance *inst, sb_port *port)
    timebase callback runs and JACK's position carries the new tempo. */
 void sb_set_tempo(sb_engine *e, double bpm, double bpb)
 {
-    sb_kick(e);
     sb_transport *t = &e->transport;
     atomic_store(&t->bpm, bpm);
     atomic_store(&t->bpb, bpb);
@@ -221,7 +218,6 @@ void sb_set_tempo(sb_engine *e, double bpm, double bpb)
 /* Non-RT: `transport <rolling> <bpb> <bpm>`: tempo, then start, or stop and go back to 0. */
 void sb_transport_roll(sb_engine *e, int rolling, double bpb, double bpm)
 {
-    sb_kick(e);
     sb_set_tempo(e, bpm, bpb);
     jack_transport_state_t state = jack_transport_query(e->client, NULL);
     int now = state == JackTransportRolling || state == JackTransportStarting;

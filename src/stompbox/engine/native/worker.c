@@ -1,32 +1,19 @@
 /* LV2 worker: requests from run() go through a ring to one non-RT thread, responses come back.
-   The thread takes the engine lock only to find work; a slow work() never stalls commands.
-
-   The notifier thread: the process callback may not make a system call, so it cannot wake
-   anyone. It sets bits in e->wake_bits (an atomic or); this non-RT thread looks at them every
-   each tick and does the waking: sem_post for the worker, a write to the eventfd the control
-   side (Python) waits on. The tick is short (2 ms) while reports come and for 100 ms after the
-   last one, then doubles up to 40 ms: an idle board costs 25 short C wake-ups per second (on
-   a small VM a thread wake-up costs ~20 µs: a 2 ms tick alone would be 1 % of a core). A
-   command that expects an answer from the process thread (a commit, patch_set, midi_learn,
-   ...) kicks the notifier back to the short tick at once (sb_kick: a sem_post, non-RT). */
-#include <errno.h>
+   The thread takes the engine lock only to find work; a slow work() never stalls commands. */
 #include <stdlib.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "engine.h"
 
 #define SB_WORKER_RING 65536
 #define SB_WORKER_MSG 8192
-#define SB_NOTIFY_FAST_NS 2000000L     /* the tick while reports come: < a 128-frame period */
-#define SB_NOTIFY_SLOW_NS 40000000L    /* ... backing off to this after SB_NOTIFY_QUIET ticks */
-#define SB_NOTIFY_QUIET 50             /* (100 ms) with nothing flagged and no command */
-#define SB_OUTPUT_PERIOD_NS 40000000LL /* output-control values (meters, tuners): 25 per s */
+#define SB_WORKER_BUSY_NS 1000000L
+#define SB_WORKER_IDLE_NS 50000000L
 
 int sb_worker_init(sb_engine *e, sb_instance *inst, const LV2_Worker_Interface *iface)
 {
+    (void)e;
     sb_worker *w = &inst->worker;
-    w->engine = e;
     w->inst = inst;
     w->iface = iface;
     if (sb_ring_init(&w->requests, SB_WORKER_RING)) {
@@ -122,126 +109,35 @@ static sb_instance *next_busy(sb_engine *e, int *from)
 static void *worker_main(void *arg)
 {
     sb_engine *e = arg;
+    long idle = SB_WORKER_BUSY_NS;
     while (atomic_load(&e->worker_run)) {
-        if (sem_wait(&e->work_sem) && errno == EINTR) {
-            continue;
+        int done = 0;
+        int from = 0;
+        sb_instance *inst;
+        while ((inst = next_busy(e, &from)) != NULL) { /* work runs without the engine lock */
+            pthread_mutex_lock(&inst->worker.lock);
+            done += drain(&inst->worker);
+            pthread_mutex_unlock(&inst->worker.lock);
+            atomic_store(&inst->worker.busy, 0);
         }
-        int done;
-        do { /* until a pass finds nothing (drain() takes at most 64 requests at a time) */
-            done = 0;
-            int from = 0;
-            sb_instance *inst;
-            while ((inst = next_busy(e, &from)) != NULL) { /* work runs without the lock */
-                pthread_mutex_lock(&inst->worker.lock);
-                done += drain(&inst->worker);
-                pthread_mutex_unlock(&inst->worker.lock);
-                atomic_store(&inst->worker.busy, 0);
-            }
-        } while (done && atomic_load(&e->worker_run));
+        /* no way for the RT thread to wake us (no syscalls there): poll, 1 ms after work,
+           backing off to SB_WORKER_IDLE_NS while there is none */
+        idle = done ? SB_WORKER_BUSY_NS : (idle * 2 < SB_WORKER_IDLE_NS ? idle * 2 : SB_WORKER_IDLE_NS);
+        struct timespec ts = {0, e->n_workers > 0 ? idle : 2 * SB_WORKER_IDLE_NS};
+        nanosleep(&ts, NULL);
     }
     return NULL;
-}
-
-static long long now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static void tell(sb_engine *e)
-{
-    uint64_t one = 1;
-    if (e->wake_fd >= 0 && write(e->wake_fd, &one, sizeof(one)) < 0) {
-        /* EAGAIN: the counter is full, the control side has plenty to read already */
-    }
-}
-
-static void *notify_main(void *arg)
-{
-    sb_engine *e = arg;
-    long long last_output = 0;
-    int gone_told = 0;
-    long tick = SB_NOTIFY_FAST_NS;
-    int quiet = 0;
-    while (atomic_load(&e->notify_run)) {
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_nsec += tick;
-        until.tv_sec += until.tv_nsec / 1000000000L;
-        until.tv_nsec %= 1000000000L;
-        int kicked = sem_clockwait(&e->notify_sem, CLOCK_MONOTONIC, &until) == 0;
-        uint32_t bits = atomic_load_explicit(&e->wake_bits, memory_order_acquire);
-        int gone = atomic_load(&e->shut_down) && !gone_told;
-        if (bits || kicked) {
-            tick = SB_NOTIFY_FAST_NS;
-            quiet = 0;
-            atomic_store_explicit(&e->notify_slow, 0, memory_order_relaxed);
-        } else if (++quiet >= SB_NOTIFY_QUIET && tick < SB_NOTIFY_SLOW_NS) {
-            tick = tick * 2 < SB_NOTIFY_SLOW_NS ? tick * 2 : SB_NOTIFY_SLOW_NS;
-            atomic_store_explicit(&e->notify_slow, 1, memory_order_relaxed);
-        }
-        if (!bits && !gone) {
-            continue;
-        }
-        if (bits & (SB_WAKE_NOW | SB_WAKE_WORK)) {
-            bits = atomic_fetch_and(&e->wake_bits, ~(SB_WAKE_NOW | SB_WAKE_WORK));
-        }
-        if (bits & SB_WAKE_WORK) {
-            sem_post(&e->work_sem);
-        }
-        long long now = now_ns();
-        int due = gone || (bits & SB_WAKE_NOW);
-        if (!due && (bits & SB_WAKE_OUTPUT) && now - last_output >= SB_OUTPUT_PERIOD_NS) {
-            due = 1;
-        }
-        if (due) { /* the control side reads every ring, output values included */
-            atomic_fetch_and(&e->wake_bits, ~SB_WAKE_OUTPUT);
-            last_output = now;
-            gone_told = gone_told || gone;
-            tell(e);
-        }
-    }
-    return NULL;
-}
-
-/* Non-RT: back to the short tick, because the process thread is about to answer something. */
-void sb_kick(sb_engine *e)
-{
-    if (atomic_exchange_explicit(&e->notify_slow, 0, memory_order_relaxed)) {
-        sem_post(&e->notify_sem);
-    }
 }
 
 int sb_worker_start(sb_engine *e)
 {
     atomic_store(&e->worker_run, 1);
-    if (pthread_create(&e->worker_thread, NULL, worker_main, e)) {
-        atomic_store(&e->worker_run, 0);
-        return -1;
-    }
-    atomic_store(&e->notify_run, 1);
-    if (pthread_create(&e->notify_thread, NULL, notify_main, e)) {
-        atomic_store(&e->notify_run, 0);
-        return -1;
-    }
-    return 0;
+    return pthread_create(&e->worker_thread, NULL, worker_main, e);
 }
 
 void sb_worker_stop(sb_engine *e)
 {
-    if (atomic_exchange(&e->notify_run, 0)) {
-        sem_post(&e->notify_sem);
-        pthread_join(e->notify_thread, NULL);
-    }
     if (atomic_exchange(&e->worker_run, 0)) {
-        sem_post(&e->work_sem);
         pthread_join(e->worker_thread, NULL);
     }
-}
-
-/* The eventfd the notifier writes when there is something to read (or the server went). */
-int sb_wake_fd(sb_engine *e)
-{
-    return e->wake_fd;
 }
