@@ -231,18 +231,19 @@ class Bridge:
             self.levels.on_feedback(fb)
             return
         if isinstance(fb, PluginDiedFb):
+            instance_id = self.instances.id_of(fb.instance)
             log.warning(
                 "the engine lost effect_%d (%s, exit code %d)",
                 fb.instance,
-                self.instances.id_of(fb.instance) or "an add in flight",
+                instance_id or "an add in flight",
                 fb.code,
             )
-        if isinstance(fb, PluginDiedFb) and self.instances.is_reserved(fb.instance):
-            # it died while its add was still being answered (feedback has its own connection
-            # and may overtake the reply): told once the add commits it (load below)
-            if len(self._died_early) < MAX_EARLY_DEATHS:
-                self._died_early[fb.instance] = fb.code
-            return
+            if instance_id is None and self.instances.is_reserved(fb.instance):
+                # it died while its add was still being answered (feedback has its own
+                # connection and may overtake the reply): told once the add commits it (load)
+                if len(self._died_early) < MAX_EARLY_DEATHS:
+                    self._died_early[fb.instance] = fb.code
+                return
         for event in feedback_events(fb, self.instances.ids().get):
             self.service.publish_event(event)
         if isinstance(fb, OutputSetFb):
